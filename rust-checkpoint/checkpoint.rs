@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Checkpoint/restart of processes: the `checkpoint(2)` and `restart(2)`
+//! system calls.
+//!
+//! This crate is built into the kernel (`CONFIG_CHECKPOINT`); the syscall
+//! stubs in `kernel/checkpoint_sys.c` enter it through [`sys`].  Modules:
+//!
+//! - [`format`]: the image format, writer and validating reader; pure Rust,
+//!   shared with the host build in `rust-checkpoint/host`.
+//! - [`driver`]: the order in which state is saved and restored.
+//! - [`file`], [`task`]: safe wrappers over the kernel objects involved.
+//! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
+//!
+//! See `Documentation/checkpoint/` for the design and the image format.
+
+pub mod format;
+
+#[path = "../arch-x86/mod.rs"]
+pub mod arch;
+pub mod driver;
+pub mod file;
+pub mod sys;
+pub mod task;
+
+#[cfg(CONFIG_KUNIT)]
+mod kunit;
+
+#[cfg(CONFIG_KUNIT)]
+mod kunit_suites {
+    use crate::kunit::kunit_suite;
+
+    crate::format_cases!(kunit_suite);
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A counted reference to an open file, taken from a descriptor of the
+//! calling task, and the image [`Sink`]/[`Source`] on top of it.
+//!
+//! The reference keeps the `struct file` alive even if the task closes the
+//! descriptor meanwhile.  Reads and writes go through `kernel_read` and
+//! `kernel_write` at the file's own position (as `read(2)` and `write(2)`
+//! do), or without a position for stream files such as pipes.  The
+//! position is not protected by `f_pos_lock`: checkpoint and restart act
+//! for single-threaded callers.
+
+use crate::format::{self, Errno};
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::error::{code::*, Error, Result};
+
+/// Converts a format-layer errno into a kernel error.
+pub fn to_kernel_error(e: Errno) -> Error {
+    Error::from_errno(-e.0)
+}
+
+/// Converts a kernel error into a format-layer errno.
+pub fn to_format_errno(e: Error) -> Errno {
+    Errno(-e.to_errno())
+}
+
+/// Converts the return value of `kernel_read`/`kernel_write`.
+fn ssize_result(ret: isize) -> Result<usize> {
+    if ret < 0 {
+        Err(Error::from_errno(ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// A counted reference to a `struct file` (from `fget`).
+///
+/// # Invariants
+///
+/// `ptr` points to a `struct file` on which this object owns one reference.
+pub struct FileRef {
+    ptr: NonNull<bindings::file>,
+}
+
+impl FileRef {
+    /// Takes a reference to the file open at descriptor `fd` of the calling
+    /// task; `EBADF` if there is none.
+    pub fn from_fd(fd: i32) -> Result<Self> {
+        let fd = u32::try_from(fd).map_err(|_| EBADF)?;
+        // SAFETY: `fget` has no preconditions; it returns a counted
+        // reference or null.
+        let ptr = unsafe { bindings::fget(fd) };
+        // INVARIANT: `fget` returned a counted reference that we now own.
+        NonNull::new(ptr).map(|ptr| FileRef { ptr }).ok_or(EBADF)
+    }
+
+    fn mode(&self) -> bindings::fmode_t {
+        // SAFETY: by the type invariant the file is alive; `f_mode` is set
+        // at open and not changed afterwards for the bits we test.
+        unsafe { (*self.ptr.as_ptr()).f_mode }
+    }
+
+    /// `EBADF` unless the file was opened for writing.
+    pub fn require_writable(&self) -> Result {
+        if self.mode() & bindings::FMODE_WRITE == 0 {
+            return Err(EBADF);
+        }
+        Ok(())
+    }
+
+    /// `EBADF` unless the file was opened for reading.
+    pub fn require_readable(&self) -> Result {
+        if self.mode() & bindings::FMODE_READ == 0 {
+            return Err(EBADF);
+        }
+        Ok(())
+    }
+
+    fn is_stream(&self) -> bool {
+        self.mode() & bindings::FMODE_STREAM != 0
+    }
+
+    /// Writes from `buf` at the file position; returns the count written.
+    pub fn write(&self, buf: &[u8]) -> Result<usize> {
+        let file = self.ptr.as_ptr();
+        if self.is_stream() {
+            // SAFETY: `file` is alive (type invariant); `buf` is valid for
+            // `buf.len()` bytes; stream files take no position.
+            return ssize_result(unsafe {
+                bindings::kernel_write(file, buf.as_ptr().cast(), buf.len(), core::ptr::null_mut())
+            });
+        }
+        // SAFETY: `file` is alive (type invariant).
+        let mut pos = unsafe { (*file).f_pos };
+        // SAFETY: as above, and `pos` is a valid position to update.
+        let ret = unsafe { bindings::kernel_write(file, buf.as_ptr().cast(), buf.len(), &mut pos) };
+        if ret >= 0 {
+            // SAFETY: `file` is alive; see the module docs on `f_pos`.
+            unsafe { (*file).f_pos = pos };
+        }
+        ssize_result(ret)
+    }
+
+    /// Reads into `buf` at the file position; returns the count read (0 at
+    /// end of file).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        let file = self.ptr.as_ptr();
+        if self.is_stream() {
+            // SAFETY: `file` is alive (type invariant); `buf` is valid for
+            // writes of `buf.len()` bytes; stream files take no position.
+            return ssize_result(unsafe {
+                bindings::kernel_read(file, buf.as_mut_ptr().cast(), buf.len(), core::ptr::null_mut())
+            });
+        }
+        // SAFETY: `file` is alive (type invariant).
+        let mut pos = unsafe { (*file).f_pos };
+        // SAFETY: as above, and `pos` is a valid position to update.
+        let ret = unsafe { bindings::kernel_read(file, buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
+        if ret >= 0 {
+            // SAFETY: `file` is alive; see the module docs on `f_pos`.
+            unsafe { (*file).f_pos = pos };
+        }
+        ssize_result(ret)
+    }
+}
+
+impl Drop for FileRef {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own one reference, dropped here.
+        unsafe { bindings::fput(self.ptr.as_ptr()) };
+    }
+}
+
+/// The image sink of a checkpoint: an open file.
+pub struct FileSink<'a>(pub &'a FileRef);
+
+impl format::Sink for FileSink<'_> {
+    fn write_all(&mut self, mut buf: &[u8]) -> format::Result {
+        while !buf.is_empty() {
+            let n = self.0.write(buf).map_err(to_format_errno)?;
+            if n == 0 || n > buf.len() {
+                return Err(Errno::EIO);
+            }
+            buf = buf.get(n..).unwrap_or(&[]);
+        }
+        Ok(())
+    }
+}
+
+/// The image source of a restart: an open file.
+pub struct FileSource<'a>(pub &'a FileRef);
+
+impl format::Source for FileSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> format::Result<usize> {
+        self.0.read(buf).map_err(to_format_errno)
+    }
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The validating image reader.
+//!
+//! This is where restart meets untrusted input.  The reader consumes the
+//! stream as it goes, like the kernel's `UserSliceReader`: a byte can only be
+//! read once, so nothing can be validated in one read and used from
+//! another.  Before a payload is read, its record header is checked: the
+//! length must be aligned, within [`MAX_RECORD_LEN`] and exactly the size of
+//! the expected payload, and the type must be the one the format allows at
+//! this point.  A short stream is a truncated image (`EINVAL`).  The tail
+//! must carry the number of bytes before it (`EINVAL` otherwise) and their
+//! checksum (`EBADMSG` otherwise).
+
+use super::checksum::Xxh64;
+use super::{
+    Errno, ImageTail, Pod, Record, RecordHeader, RecordType, Result, MAX_RECORD_LEN, RECORD_ALIGN,
+    TAIL_MAGIC,
+};
+use core::mem::size_of;
+
+/// Where image bytes come from (in the kernel: a file descriptor).
+pub trait Source {
+    /// Reads up to `buf.len()` bytes; `Ok(0)` means end of input.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
+}
+
+/// Reads an image record by record.
+///
+/// The reader may read ahead of the record it returns by up to the size of
+/// its buffer, so the source's position after a restart is not defined.
+pub struct ImageReader<'b, S: Source> {
+    src: S,
+    buf: &'b mut [u8],
+    /// Unconsumed bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    consumed: u64,
+    hash: Xxh64,
+    /// Checksum state and position before the last record header.
+    mark: (Xxh64, u64),
+}
+
+impl<'b, S: Source> ImageReader<'b, S> {
+    /// A reader from `src` that reads ahead into `buf` (any non-zero size).
+    pub fn new(src: S, buf: &'b mut [u8]) -> Self {
+        ImageReader {
+            src,
+            buf,
+            start: 0,
+            end: 0,
+            consumed: 0,
+            hash: Xxh64::new(0),
+            mark: (Xxh64::new(0), 0),
+        }
+    }
+
+    /// Number of image bytes consumed so far.
+    pub fn position(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Fills `out` completely from the stream; a short stream is `EINVAL`.
+    fn take(&mut self, out: &mut [u8]) -> Result {
+        let mut filled = 0;
+        while filled < out.len() {
+            if self.start == self.end {
+                let want = out.len() - filled;
+                if want >= self.buf.len() {
+                    // Large reads go straight to the destination.
+                    let dst = out.get_mut(filled..).ok_or(Errno::EINVAL)?;
+                    let n = self.src.read(dst)?;
+                    if n == 0 || n > dst.len() {
+                        return Err(Errno::EINVAL);
+                    }
+                    filled += n;
+                    continue;
+                }
+                let n = self.src.read(self.buf)?;
+                if n == 0 || n > self.buf.len() {
+                    return Err(Errno::EINVAL);
+                }
+                self.start = 0;
+                self.end = n;
+            }
+            let avail = self.end - self.start;
+            let take = avail.min(out.len() - filled);
+            let src = self
+                .buf
+                .get(self.start..self.start + take)
+                .ok_or(Errno::EINVAL)?;
+            out.get_mut(filled..filled + take)
+                .ok_or(Errno::EINVAL)?
+                .copy_from_slice(src);
+            self.start += take;
+            filled += take;
+        }
+        self.hash.update(out);
+        self.consumed = self
+            .consumed
+            .checked_add(out.len() as u64)
+            .ok_or(Errno::EINVAL)?;
+        Ok(())
+    }
+
+    fn take_pod<T: Pod>(&mut self) -> Result<T> {
+        let mut v = T::zeroed();
+        // SAFETY: `T: Pod`, so any bytes written through this view leave a
+        // valid `T`; the slice covers exactly `v` and lives only here.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut((&mut v as *mut T).cast::<u8>(), size_of::<T>())
+        };
+        self.take(bytes)?;
+        Ok(v)
+    }
+
+    /// Reads and checks the next record header.
+    ///
+    /// The length must be aligned and within `[8, MAX_RECORD_LEN]`, and the
+    /// type known; otherwise `EINVAL`.
+    pub fn next_header(&mut self) -> Result<(RecordType, RecordHeader)> {
+        self.mark = (self.hash.clone(), self.consumed);
+        let h: RecordHeader = self.take_pod()?;
+        if (h.len as usize) < size_of::<RecordHeader>()
+            || h.len > MAX_RECORD_LEN
+            || !(h.len as usize).is_multiple_of(RECORD_ALIGN)
+        {
+            return Err(Errno::EINVAL);
+        }
+        let t = RecordType::from_u32(h.rtype).ok_or(Errno::EINVAL)?;
+        Ok((t, h))
+    }
+
+    /// Reads the payload of a record whose header was `h` as a `T`.
+    fn payload<T: Record>(&mut self, t: RecordType, h: RecordHeader) -> Result<T> {
+        if t != T::TYPE || h.len != T::RECORD_LEN {
+            return Err(Errno::EINVAL);
+        }
+        self.take_pod()
+    }
+
+    /// Reads the next record, which must be a `T`.
+    pub fn read_record<T: Record>(&mut self) -> Result<T> {
+        let (t, h) = self.next_header()?;
+        self.payload(t, h)
+    }
+
+    /// Reads the tail record, which must come next, and checks it against
+    /// the bytes read before it.
+    pub fn finish(mut self) -> Result<S> {
+        let tail: ImageTail = self.read_record()?;
+        let (hash, len) = &self.mark;
+        if tail.magic != TAIL_MAGIC || tail.image_len != *len {
+            return Err(Errno::EINVAL);
+        }
+        if tail.checksum != hash.digest() {
+            return Err(Errno::EBADMSG);
+        }
+        Ok(self.src)
+    }
+}

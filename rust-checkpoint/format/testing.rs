@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test support shared by the kernel's KUnit suites and the host's
+//! `cargo test`: a checker interface, assertion macros, and in-memory
+//! sinks and sources.
+//!
+//! A test case is a plain `fn(&mut dyn Check)`; each harness supplies its
+//! own [`Check`] (KUnit marks the case failed, the host test panics).
+
+use super::{Errno, Result, Sink, Source};
+
+/// Receives the failures of a test case.
+pub trait Check {
+    /// Records a failed expectation at `file:line`; the case goes on.
+    fn fail(&mut self, file: &'static str, line: u32, msg: core::fmt::Arguments<'_>);
+}
+
+/// Expects a condition to hold.
+macro_rules! check {
+    ($t:expr, $cond:expr) => {
+        if !$cond {
+            $t.fail(
+                file!(),
+                line!(),
+                format_args!("expected {}", stringify!($cond)),
+            );
+        }
+    };
+}
+pub(crate) use check;
+
+/// Expects two values to be equal (`PartialEq` + `Debug`).
+macro_rules! check_eq {
+    ($t:expr, $left:expr, $right:expr) => {
+        match (&$left, &$right) {
+            (l, r) => {
+                if l != r {
+                    $t.fail(
+                        file!(),
+                        line!(),
+                        format_args!(
+                            "expected {} == {}: {:?} != {:?}",
+                            stringify!($left),
+                            stringify!($right),
+                            l,
+                            r
+                        ),
+                    );
+                }
+            }
+        }
+    };
+}
+pub(crate) use check_eq;
+
+/// A sink that writes into a fixed slice and fails with `ENOSPC`-like
+/// `EIO` when it is full.
+pub struct SliceSink<'a> {
+    /// The destination.
+    pub out: &'a mut [u8],
+    /// Bytes written so far.
+    pub len: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    /// A sink writing to the start of `out`.
+    pub fn new(out: &'a mut [u8]) -> Self {
+        SliceSink { out, len: 0 }
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    fn write_all(&mut self, buf: &[u8]) -> Result {
+        let end = self.len.checked_add(buf.len()).ok_or(Errno::EIO)?;
+        self.out
+            .get_mut(self.len..end)
+            .ok_or(Errno::EIO)?
+            .copy_from_slice(buf);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A source reading from a slice, at most `chunk` bytes per call so that
+/// short reads are exercised.
+pub struct SliceSource<'a> {
+    data: &'a [u8],
+    chunk: usize,
+}
+
+impl<'a> SliceSource<'a> {
+    /// A source over `data` returning at most `chunk` (>= 1) bytes a read.
+    pub fn new(data: &'a [u8], chunk: usize) -> Self {
+        SliceSource {
+            data,
+            chunk: chunk.max(1),
+        }
+    }
+}
+
+impl Source for SliceSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let n = buf.len().min(self.data.len()).min(self.chunk);
+        let (head, rest) = self.data.split_at(n);
+        buf.get_mut(..n).ok_or(Errno::EIO)?.copy_from_slice(head);
+        self.data = rest;
+        Ok(n)
+    }
+}
