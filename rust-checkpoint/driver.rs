@@ -93,7 +93,8 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
 
     let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
     let mut w = ImageWriter::new(FileSink(&file), &mut buf);
-    w.write_record(&image_header(flags)).map_err(to_kernel_error)?;
+    w.write_record(&image_header(flags))
+        .map_err(to_kernel_error)?;
     w.finish().map_err(to_kernel_error)?;
     Ok(next_crid())
 }

@@ -110,13 +110,19 @@ impl FileRef {
             // SAFETY: `file` is alive (type invariant); `buf` is valid for
             // writes of `buf.len()` bytes; stream files take no position.
             return ssize_result(unsafe {
-                bindings::kernel_read(file, buf.as_mut_ptr().cast(), buf.len(), core::ptr::null_mut())
+                bindings::kernel_read(
+                    file,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    core::ptr::null_mut(),
+                )
             });
         }
         // SAFETY: `file` is alive (type invariant).
         let mut pos = unsafe { (*file).f_pos };
         // SAFETY: as above, and `pos` is a valid position to update.
-        let ret = unsafe { bindings::kernel_read(file, buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
+        let ret =
+            unsafe { bindings::kernel_read(file, buf.as_mut_ptr().cast(), buf.len(), &mut pos) };
         if ret >= 0 {
             // SAFETY: `file` is alive; see the module docs on `f_pos`.
             unsafe { (*file).f_pos = pos };

@@ -18,15 +18,13 @@ use crate::format::testing::Check;
 use kernel::bindings;
 
 /// Reports failures of a running case to KUnit.
-pub struct KunitCheck {
+pub(crate) struct KunitCheck {
     test: *mut bindings::kunit,
 }
 
 impl Check for KunitCheck {
     fn fail(&mut self, file: &'static str, line: u32, msg: core::fmt::Arguments<'_>) {
-        kernel::kunit::err(format_args!(
-            "    # EXPECTATION FAILED at {file}:{line}\n"
-        ));
+        kernel::kunit::err(format_args!("    # EXPECTATION FAILED at {file}:{line}\n"));
         kernel::kunit::err(format_args!("    {msg}\n"));
         // SAFETY: `self.test` is the `struct kunit` KUnit passed to the
         // running case (see `run_case`) and stays valid until it returns;
@@ -45,13 +43,13 @@ impl Check for KunitCheck {
 /// # Safety
 ///
 /// `test` must be the pointer KUnit passed to the case's `run_case`.
-pub unsafe fn run_case(test: *mut bindings::kunit, case: fn(&mut dyn Check)) {
+pub(crate) unsafe fn run_case(test: *mut bindings::kunit, case: fn(&mut dyn Check)) {
     let mut check = KunitCheck { test };
     case(&mut check);
 }
 
 /// A `kunit_case` for `run` named by the NUL-terminated `name`.
-pub const fn case(
+pub(crate) const fn case(
     name: &'static [u8],
     run: unsafe extern "C" fn(*mut bindings::kunit),
 ) -> bindings::kunit_case {
@@ -65,13 +63,13 @@ pub const fn case(
 }
 
 /// The zeroed entry that terminates a case array.
-pub const fn case_end() -> bindings::kunit_case {
+pub(crate) const fn case_end() -> bindings::kunit_case {
     // SAFETY: as in `case`, all-zero is a valid `kunit_case`.
     unsafe { core::mem::zeroed() }
 }
 
 /// A `kunit_suite` named `name` running the cases at `cases`.
-pub const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
     // SAFETY: `kunit_suite` is a C struct for which all-zero bytes are valid.
     let mut s: bindings::kunit_suite = unsafe { core::mem::zeroed() };
     let bytes = name.as_bytes();
@@ -97,6 +95,9 @@ macro_rules! kunit_suite {
             static mut CASES: [bindings::kunit_case; COUNT + 1] = [
                 $(
                     $crate::kunit::case(concat!(stringify!($name), "\0").as_bytes(), {
+                        /// # Safety
+                        ///
+                        /// Only KUnit calls this, with the test it runs.
                         unsafe extern "C" fn run(test: *mut bindings::kunit) {
                             // SAFETY: KUnit calls `run_case` with the test
                             // it is running.

@@ -38,7 +38,10 @@ impl TaskRef {
         if task.ptr.as_ptr() != current {
             // SAFETY: the task is alive while we hold our reference.
             let allowed = unsafe {
-                bindings::ptrace_may_access(task.ptr.as_ptr(), bindings::PTRACE_MODE_ATTACH_REALCREDS)
+                bindings::ptrace_may_access(
+                    task.ptr.as_ptr(),
+                    bindings::PTRACE_MODE_ATTACH_REALCREDS,
+                )
             };
             if !allowed {
                 return Err(EPERM);

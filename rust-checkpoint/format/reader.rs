@@ -123,7 +123,7 @@ impl<'b, S: Source> ImageReader<'b, S> {
         let h: RecordHeader = self.take_pod()?;
         if (h.len as usize) < size_of::<RecordHeader>()
             || h.len > MAX_RECORD_LEN
-            || !(h.len as usize).is_multiple_of(RECORD_ALIGN)
+            || (h.len as usize) % RECORD_ALIGN != 0
         {
             return Err(Errno::EINVAL);
         }

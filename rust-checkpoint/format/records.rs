@@ -80,7 +80,7 @@ pub trait Record: Pod {
     /// Length of the whole record, header included.
     const RECORD_LEN: u32 = {
         let len = size_of::<RecordHeader>() + size_of::<Self>();
-        assert!(len.is_multiple_of(RECORD_ALIGN) && len <= MAX_RECORD_LEN as usize);
+        assert!(len % RECORD_ALIGN == 0 && len <= MAX_RECORD_LEN as usize);
         len as u32
     };
 }

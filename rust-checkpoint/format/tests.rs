@@ -15,17 +15,50 @@ macro_rules! format_cases {
         $m!(
             checkpoint_format,
             [
-                (xxh64_known_vectors, $crate::format::tests::xxh64_known_vectors),
-                (xxh64_streaming_matches_oneshot, $crate::format::tests::xxh64_streaming_matches_oneshot),
-                (header_tail_roundtrip, $crate::format::tests::header_tail_roundtrip),
-                (writer_output_independent_of_buffer, $crate::format::tests::writer_output_independent_of_buffer),
-                (header_validation_rejects, $crate::format::tests::header_validation_rejects),
-                (header_string_without_nul, $crate::format::tests::header_string_without_nul),
-                (truncated_image_rejected, $crate::format::tests::truncated_image_rejected),
-                (checksum_mismatch_is_ebadmsg, $crate::format::tests::checksum_mismatch_is_ebadmsg),
-                (tail_mismatch_rejected, $crate::format::tests::tail_mismatch_rejected),
-                (bad_record_header_rejected, $crate::format::tests::bad_record_header_rejected),
-                (record_out_of_order_rejected, $crate::format::tests::record_out_of_order_rejected),
+                (
+                    xxh64_known_vectors,
+                    $crate::format::tests::xxh64_known_vectors
+                ),
+                (
+                    xxh64_streaming_matches_oneshot,
+                    $crate::format::tests::xxh64_streaming_matches_oneshot
+                ),
+                (
+                    header_tail_roundtrip,
+                    $crate::format::tests::header_tail_roundtrip
+                ),
+                (
+                    writer_output_independent_of_buffer,
+                    $crate::format::tests::writer_output_independent_of_buffer
+                ),
+                (
+                    header_validation_rejects,
+                    $crate::format::tests::header_validation_rejects
+                ),
+                (
+                    header_string_without_nul,
+                    $crate::format::tests::header_string_without_nul
+                ),
+                (
+                    truncated_image_rejected,
+                    $crate::format::tests::truncated_image_rejected
+                ),
+                (
+                    checksum_mismatch_is_ebadmsg,
+                    $crate::format::tests::checksum_mismatch_is_ebadmsg
+                ),
+                (
+                    tail_mismatch_rejected,
+                    $crate::format::tests::tail_mismatch_rejected
+                ),
+                (
+                    bad_record_header_rejected,
+                    $crate::format::tests::bad_record_header_rejected
+                ),
+                (
+                    record_out_of_order_rejected,
+                    $crate::format::tests::record_out_of_order_rejected
+                ),
             ]
         );
     };
@@ -168,7 +201,11 @@ pub fn header_validation_rejects(t: &mut dyn Check) {
     for mutate in cases {
         let mut h = ok;
         mutate(&mut h);
-        check_eq!(t, h.validate(ARCH_X86_64, &TEST_CONSTANTS), Err(Errno::EINVAL));
+        check_eq!(
+            t,
+            h.validate(ARCH_X86_64, &TEST_CONSTANTS),
+            Err(Errno::EINVAL)
+        );
         // And through a whole image, as restart reads it.
         let mut out = [0u8; SMALL_IMAGE_LEN];
         let mut buf = [0u8; 64];
@@ -176,7 +213,11 @@ pub fn header_validation_rejects(t: &mut dyn Check) {
         check_eq!(t, read_image(&out, 64), Err(Errno::EINVAL));
     }
     // The wrong architecture for the running kernel.
-    check_eq!(t, ok.validate(ARCH_X86_64 + 1, &TEST_CONSTANTS), Err(Errno::EINVAL));
+    check_eq!(
+        t,
+        ok.validate(ARCH_X86_64 + 1, &TEST_CONSTANTS),
+        Err(Errno::EINVAL)
+    );
 }
 
 /// A utsname string filling its whole field without a NUL is rejected.
@@ -189,7 +230,11 @@ pub fn header_string_without_nul(t: &mut dyn Check) {
             _ => &mut h.machine,
         };
         f.fill(b'x');
-        check_eq!(t, h.validate(ARCH_X86_64, &TEST_CONSTANTS), Err(Errno::EINVAL));
+        check_eq!(
+            t,
+            h.validate(ARCH_X86_64, &TEST_CONSTANTS),
+            Err(Errno::EINVAL)
+        );
     }
 }
 
@@ -235,7 +280,11 @@ pub fn tail_mismatch_rejected(t: &mut dyn Check) {
     }
     check_eq!(t, read_image(&image, 64), Err(Errno::EINVAL));
     // No tail at all: the image ends after the header.
-    check_eq!(t, read_image(image.get(..280).unwrap_or(&[]), 64), Err(Errno::EINVAL));
+    check_eq!(
+        t,
+        read_image(image.get(..280).unwrap_or(&[]), 64),
+        Err(Errno::EINVAL)
+    );
 }
 
 /// Record headers with a bad length or an unknown type are `EINVAL`.
@@ -266,15 +315,19 @@ pub fn record_out_of_order_rejected(t: &mut dyn Check) {
     let w = ImageWriter::new(SliceSink::new(&mut out), &mut buf);
     let len = w.finish().map(|s| s.len);
     check_eq!(t, len, Ok(32usize));
-    check_eq!(t, read_image(out.get(..32).unwrap_or(&[]), 64), Err(Errno::EINVAL));
+    check_eq!(
+        t,
+        read_image(out.get(..32).unwrap_or(&[]), 64),
+        Err(Errno::EINVAL)
+    );
     // Two headers before the tail.
     let mut out = [0u8; 2 * SMALL_IMAGE_LEN];
     let mut buf = [0u8; 64];
     let mut w = ImageWriter::new(SliceSink::new(&mut out), &mut buf);
     let r = w
         .write_record(&sample_header())
-        .and_then(|_| w.write_record(&sample_header()))
-        .and_then(|_| w.finish().map(|s| s.len));
+        .and_then(|()| w.write_record(&sample_header()))
+        .and_then(|()| w.finish().map(|s| s.len));
     check_eq!(t, r, Ok(SMALL_IMAGE_LEN + 280));
     let image = out.get(..SMALL_IMAGE_LEN + 280).unwrap_or(&[]);
     check_eq!(t, read_image(image, 64), Err(Errno::EINVAL));
