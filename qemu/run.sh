@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Boot the built kernel with the initramfs in QEMU and run the guest.
+#
+#   qemu/run.sh [test|demo|shell]
+#
+# Serial console on stdio, no display, no network.  TCG by default (a KVM
+# guest hangs at boot on our machines); QEMU_KVM=1 asks for KVM and is
+# honoured only when /dev/kvm is usable.  QEMU_TIMEOUT (seconds, default
+# 600) bounds the run.  The console log is kept in build/logs/<mode>.log.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=../scripts/lib.sh
+. "$top/scripts/lib.sh"
+
+mode=${1:-test}
+case "$mode" in test | demo | shell) ;; *) die "unknown mode: $mode" ;; esac
+kernel="$top/$KBUILD_OUT_REL/arch/x86/boot/bzImage"
+initrd="$top/build/initramfs.cpio.gz"
+[ -f "$kernel" ] || die "no kernel: run scripts/build-kernel.sh"
+[ -f "$initrd" ] || die "no initramfs: run qemu/build-initramfs.sh"
+logdir="$top/build/logs"
+mkdir -p "$logdir"
+log_file="$logdir/$mode.log"
+
+accel=(-accel tcg)
+if [ "${QEMU_KVM:-0}" = 1 ]; then
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		accel=(-accel kvm)
+	else
+		log "QEMU_KVM=1 but /dev/kvm is not usable: using TCG"
+	fi
+fi
+
+# panic=-1 with -no-reboot turns a panic into a QEMU exit; oops=panic and
+# panic_on_warn=1 make any oops or WARN end the run, so it cannot pass.
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 ckpt.mode=$mode"
+qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 1 -m 1G
+	-kernel "$kernel" -initrd "$initrd" -append "$append"
+	-nodefaults -no-reboot -display none -serial stdio -nic none)
+
+if [ "$mode" = shell ]; then
+	exec "${qemu[@]}"
+fi
+log "booting ($mode, ${accel[1]}); console log: ${log_file#"$top"/}"
+set +e
+timeout --foreground -k 10 "${QEMU_TIMEOUT:-600}" "${qemu[@]}" </dev/null | tee "$log_file"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -eq 124 ]; then
+	die "QEMU timed out after ${QEMU_TIMEOUT:-600}s (log: $log_file)"
+fi
+exit "$status"
