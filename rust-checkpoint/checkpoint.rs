@@ -9,10 +9,14 @@
 //! - [`format`]: the image format, writer and validating reader; pure Rust,
 //!   shared with the host build in `rust-checkpoint/host`.
 //! - [`driver`]: the order in which state is saved and restored.
-//! - [`file`], [`task`]: safe wrappers over the kernel objects involved.
+//! - [`file`], [`task`], [`mm`]: safe wrappers over the kernel objects
+//!   involved.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
 //! See `Documentation/checkpoint/` for the design and the image format.
+
+/// Prefix of the crate's log messages (used by `pr_*!`).
+const __LOG_PREFIX: &[u8] = b"checkpoint\0";
 
 pub mod format;
 
@@ -20,6 +24,7 @@ pub mod format;
 pub mod arch;
 pub mod driver;
 pub mod file;
+pub mod mm;
 pub mod sys;
 pub mod task;
 

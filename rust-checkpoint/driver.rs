@@ -9,14 +9,17 @@
 use crate::arch;
 use crate::file::{to_kernel_error, FileRef, FileSink, FileSource};
 use crate::format::{
-    fill_cstr_field, ImageHeader, ImageReader, ImageWriter, KernelConstants, FORMAT_REVISION,
-    IMAGE_MAGIC, UTS_FIELD_SIZE,
+    fill_cstr_field, Errno, ImageHeader, ImageParser, ImageWriter, Item, KernelConstants,
+    FORMAT_REVISION, IMAGE_MAGIC, MAX_STRING_LEN, UTS_FIELD_SIZE,
 };
+use crate::mm::VmaList;
 use crate::task::TaskRef;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::prelude::*;
+use kernel::str::BStr;
 
 /// Size of the buffer that gathers small records before a write.
 const WRITE_BUFFER_SIZE: usize = 16 * 1024;
@@ -101,8 +104,11 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
 
 /// Restarts from the image at `fd`.
 ///
-/// Today an image holds no task state, so a valid image is read to its
-/// tail and the call returns 0 with the caller unchanged.
+/// The whole image is parsed and validated first.  Restoring task state
+/// comes with the memory and register families: until then an image that
+/// holds a task is valid but gives `EOPNOTSUPP`, and an image without one
+/// returns 0 with the caller unchanged.  An image that records a failed
+/// checkpoint gives `EIO` after its message is logged.
 pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     if flags != 0 || crid != 0 {
         return Err(EINVAL);
@@ -110,12 +116,37 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     let file = FileRef::from_fd(fd)?;
     file.require_readable()?;
 
-    let mut buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
-    let mut r = ImageReader::new(FileSource(&file), &mut buf);
-    let header: ImageHeader = r.read_record().map_err(to_kernel_error)?;
-    header
-        .validate(arch::IMAGE_ARCH, &running_constants())
-        .map_err(to_kernel_error)?;
-    r.finish().map_err(to_kernel_error)?;
+    let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
+    let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
+    let mut parser = ImageParser::new(
+        FileSource(&file),
+        &mut read_buf,
+        &mut strings,
+        VmaList::new(),
+    )
+    .map_err(to_kernel_error)?;
+    let mut tasks = 0usize;
+    loop {
+        match parser.next_item().map_err(to_kernel_error)? {
+            Item::Header(h) => h
+                .validate(arch::IMAGE_ARCH, &running_constants())
+                .map_err(to_kernel_error)?,
+            Item::Task(_) => tasks += 1,
+            Item::Error { errno, message } => {
+                pr_err!(
+                    "restart: the image records a failed checkpoint (errno {}): {}\n",
+                    errno,
+                    BStr::from_bytes(message)
+                );
+                return Err(EIO);
+            }
+            Item::Tail => break,
+            // Validated by the parser; restored by later state families.
+            _ => {}
+        }
+    }
+    if tasks > 0 {
+        return Err(to_kernel_error(Errno::EOPNOTSUPP));
+    }
     Ok(0)
 }

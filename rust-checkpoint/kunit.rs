@@ -9,12 +9,14 @@
 //! `.kunit_test_suites` section, which is where the linker gathers
 //! built-in suites for KUnit to run at boot.
 //!
-//! A case is a safe `fn(&mut dyn Check)`; the generated `extern "C"`
-//! trampoline hands it a [`KunitCheck`], which reports failed expectations
-//! to KUnit without aborting the case (no forced unwinding through Rust
-//! frames).  The same case functions run on the host under `cargo test`.
+//! A case is a safe [`Case`]; the generated `extern "C"` trampoline hands
+//! it a [`KunitCheck`], which reports failed expectations to KUnit without
+//! aborting the case (no forced unwinding through Rust frames), and
+//! vmalloc'ed scratch memory.  The same case functions run on the host
+//! under `cargo test`.
 
-use crate::format::testing::Check;
+use crate::format::testing::{Case, Check, SCRATCH_LEN};
+use kernel::alloc::{flags::GFP_KERNEL, VVec};
 use kernel::bindings;
 
 /// Reports failures of a running case to KUnit.
@@ -43,9 +45,16 @@ impl Check for KunitCheck {
 /// # Safety
 ///
 /// `test` must be the pointer KUnit passed to the case's `run_case`.
-pub(crate) unsafe fn run_case(test: *mut bindings::kunit, case: fn(&mut dyn Check)) {
+pub(crate) unsafe fn run_case(test: *mut bindings::kunit, case: Case) {
     let mut check = KunitCheck { test };
-    case(&mut check);
+    match VVec::from_elem(0u8, SCRATCH_LEN, GFP_KERNEL) {
+        Ok(mut scratch) => case(&mut check, &mut scratch),
+        Err(_) => check.fail(
+            file!(),
+            line!(),
+            format_args!("cannot allocate {SCRATCH_LEN} bytes of scratch memory"),
+        ),
+    }
 }
 
 /// A `kunit_case` for `run` named by the NUL-terminated `name`.
@@ -86,7 +95,7 @@ pub(crate) const fn suite(name: &str, cases: *mut bindings::kunit_case) -> bindi
 /// Declares a built-in KUnit suite:
 /// `kunit_suite!(suite_name, [(case_name, path::to::case_fn), ...]);`
 ///
-/// Each case function has the type `fn(&mut dyn Check)`.
+/// Each case function is a [`Case`].
 macro_rules! kunit_suite {
     ($suite:ident, [$(($name:ident, $f:path)),* $(,)?]) => {
         const _: () = {

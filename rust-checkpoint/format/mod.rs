@@ -20,18 +20,23 @@
 //!
 //! An image starts with an [`ImageHeader`] record and ends with a
 //! [`ImageTail`] record that carries the number of bytes before it and their
-//! checksum (XXH64, see [`checksum`]).
+//! checksum (XXH64, see [`checksum`]).  [`ImageWriter`] produces images;
+//! [`ImageReader`] checks records one at a time and [`ImageParser`] checks
+//! the whole grammar and every field, handing out typed [`Item`]s.
 //!
 //! `Documentation/checkpoint/format.rst` describes every record field by
 //! field; keep it in step with this module.
 
 pub mod checksum;
+pub mod parser;
 pub mod reader;
 pub mod records;
 pub mod testing;
 pub mod tests;
+pub mod tests_records;
 pub mod writer;
 
+pub use parser::{ImageParser, Item, VmaStore};
 pub use reader::{ImageReader, Source};
 pub use records::*;
 pub use writer::{ImageWriter, Sink};
@@ -113,6 +118,9 @@ pub unsafe trait Pod: Copy + 'static {
         unsafe { core::mem::zeroed() }
     }
 }
+
+// SAFETY: an integer: every bit pattern is valid, no padding.
+unsafe impl Pod for u64 {}
 
 /// Rounds `len` up to the record alignment, or `None` on overflow.
 pub const fn align_record_len(len: usize) -> Option<usize> {

@@ -14,8 +14,8 @@
 
 use super::checksum::Xxh64;
 use super::{
-    Errno, ImageTail, Pod, Record, RecordHeader, RecordType, Result, MAX_RECORD_LEN, RECORD_ALIGN,
-    TAIL_MAGIC,
+    Errno, ImageTail, Pod, Record, RecordHeader, RecordType, Result, VarRecord, MAX_RECORD_LEN,
+    RECORD_ALIGN, TAIL_MAGIC,
 };
 use core::mem::size_of;
 
@@ -61,7 +61,7 @@ impl<'b, S: Source> ImageReader<'b, S> {
     }
 
     /// Fills `out` completely from the stream; a short stream is `EINVAL`.
-    fn take(&mut self, out: &mut [u8]) -> Result {
+    pub(super) fn take(&mut self, out: &mut [u8]) -> Result {
         let mut filled = 0;
         while filled < out.len() {
             if self.start == self.end {
@@ -103,7 +103,33 @@ impl<'b, S: Source> ImageReader<'b, S> {
         Ok(())
     }
 
-    fn take_pod<T: Pod>(&mut self) -> Result<T> {
+    /// Consumes `len` bytes that must all be zero (padding).
+    pub(super) fn take_zeros(&mut self, mut len: usize) -> Result {
+        let mut chunk = [0u8; 64];
+        while len > 0 {
+            let n = len.min(chunk.len());
+            let part = chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
+            self.take(part)?;
+            if part.iter().any(|&b| b != 0) {
+                return Err(Errno::EINVAL);
+            }
+            len -= n;
+        }
+        Ok(())
+    }
+
+    /// Consumes and discards `len` bytes.
+    pub(super) fn skip(&mut self, mut len: usize) -> Result {
+        let mut chunk = [0u8; 256];
+        while len > 0 {
+            let n = len.min(chunk.len());
+            self.take(chunk.get_mut(..n).ok_or(Errno::EINVAL)?)?;
+            len -= n;
+        }
+        Ok(())
+    }
+
+    pub(super) fn take_pod<T: Pod>(&mut self) -> Result<T> {
         let mut v = T::zeroed();
         // SAFETY: `T: Pod`, so any bytes written through this view leave a
         // valid `T`; the slice covers exactly `v` and lives only here.
@@ -131,12 +157,24 @@ impl<'b, S: Source> ImageReader<'b, S> {
         Ok((t, h))
     }
 
-    /// Reads the payload of a record whose header was `h` as a `T`.
-    fn payload<T: Record>(&mut self, t: RecordType, h: RecordHeader) -> Result<T> {
+    /// Reads the payload of a record whose header was `h` as a `T`: the
+    /// type must be `T`'s and the length exact, or `EINVAL`.
+    pub fn payload<T: Record>(&mut self, t: RecordType, h: RecordHeader) -> Result<T> {
         if t != T::TYPE || h.len != T::RECORD_LEN {
             return Err(Errno::EINVAL);
         }
         self.take_pod()
+    }
+
+    /// Reads the prefix of a variable-length record whose header was `h`
+    /// and returns it with the length of the body that follows it.
+    pub fn prefix<T: VarRecord>(&mut self, t: RecordType, h: RecordHeader) -> Result<(T, usize)> {
+        let fixed = size_of::<RecordHeader>() + size_of::<T>();
+        if t != T::TYPE || (h.len as usize) < fixed {
+            return Err(Errno::EINVAL);
+        }
+        let prefix = self.take_pod()?;
+        Ok((prefix, h.len as usize - fixed))
     }
 
     /// Reads the next record, which must be a `T`.
@@ -145,10 +183,11 @@ impl<'b, S: Source> ImageReader<'b, S> {
         self.payload(t, h)
     }
 
-    /// Reads the tail record, which must come next, and checks it against
-    /// the bytes read before it.
-    pub fn finish(mut self) -> Result<S> {
-        let tail: ImageTail = self.read_record()?;
+    /// Reads the payload of the tail record whose header was `h` and
+    /// checks it against the bytes read before that header: a wrong magic
+    /// or byte count is `EINVAL`, a wrong checksum `EBADMSG`.
+    pub fn tail(&mut self, t: RecordType, h: RecordHeader) -> Result<ImageTail> {
+        let tail: ImageTail = self.payload(t, h)?;
         let (hash, len) = &self.mark;
         if tail.magic != TAIL_MAGIC || tail.image_len != *len {
             return Err(Errno::EINVAL);
@@ -156,6 +195,14 @@ impl<'b, S: Source> ImageReader<'b, S> {
         if tail.checksum != hash.digest() {
             return Err(Errno::EBADMSG);
         }
+        Ok(tail)
+    }
+
+    /// Reads the tail record, which must come next, checks it (see
+    /// [`ImageReader::tail`]) and gives the source back.
+    pub fn finish(mut self) -> Result<S> {
+        let (t, h) = self.next_header()?;
+        self.tail(t, h)?;
         Ok(self.src)
     }
 }

@@ -29,6 +29,35 @@ pub const RECORD_ALIGN: usize = 8;
 /// allocation sized by an image.
 pub const MAX_RECORD_LEN: u32 = 1 << 20;
 
+/// Size of [`TaskRecord::comm`]: the kernel's `TASK_COMM_LEN`.
+pub const TASK_COMM_LEN: usize = 16;
+
+/// Highest user-space address (exclusive) of x86-64 with 4-level page
+/// tables: the kernel's `TASK_SIZE_MAX`.  Every saved address lies below it.
+pub const USER_ADDR_LIMIT: u64 = 0x7fff_ffff_f000;
+
+/// Longest string a [`StringRecord`] or [`ErrorRecord`] may carry,
+/// terminating NUL included (the kernel's `PATH_MAX`).
+pub const MAX_STRING_LEN: u32 = 4096;
+
+/// Most pages in one [`PageChunkRecord`].
+pub const MAX_CHUNK_PAGES: u32 = 64;
+
+/// Most memory areas in one address space.
+pub const MAX_VMAS: u32 = 16384;
+
+/// Most open file descriptors in one fd table.
+pub const MAX_FDS: u32 = 65536;
+
+/// File descriptor numbers must be below this (the kernel's `NR_OPEN`).
+pub const FD_LIMIT: u32 = 1 << 20;
+
+/// Most shared objects (object references) in one image.
+pub const MAX_OBJECTS: u32 = 1 << 20;
+
+/// Largest XSAVE buffer an [`FpuRecord`] may carry.
+pub const MAX_XSTATE_SIZE: u32 = 64 * 1024;
+
 /// Size of each utsname string field in the header: the kernel's
 /// `__NEW_UTS_LEN + 1` (65) rounded up to the record alignment.
 pub const UTS_FIELD_SIZE: usize = 72;
@@ -36,8 +65,8 @@ pub const UTS_FIELD_SIZE: usize = 72;
 /// Architecture identifier of x86-64 images.
 pub const ARCH_X86_64: u32 = 1;
 
-/// Record type numbers.  Numbers are never reused; new families get new
-/// ranges (see the format documentation for the plan).
+/// Record type numbers.  Numbers are never reused; each state family has
+/// its own range so that later families slot in without renumbering.
 #[repr(u32)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RecordType {
@@ -45,16 +74,53 @@ pub enum RecordType {
     Header = 1,
     /// [`ImageTail`]: the last record of every image.
     Tail = 2,
+    /// [`ErrorRecord`] and a message: why a checkpoint failed.
+    Error = 3,
+    /// [`StringRecord`] and the string's bytes.
+    String = 4,
+    /// [`TaskRecord`]: starts the records of one task.
+    Task = 16,
+    /// [`FsRecord`]: umask; a string record with the cwd follows.
+    Fs = 17,
+    /// [`MmRecord`]: the address space of a task.
+    Mm = 32,
+    /// [`VmaRecord`]: one memory area.
+    Vma = 33,
+    /// [`PageChunkRecord`], addresses and page contents.
+    PageChunk = 34,
+    /// [`CpuRecord`]: x86-64 general registers and segment state.
+    Cpu = 48,
+    /// [`FpuRecord`] and an XSAVE buffer.
+    Fpu = 49,
+    /// [`FilesTableRecord`]: starts the fd table of a task.
+    FilesTable = 64,
+    /// [`FdRecord`]: one open file descriptor.
+    Fd = 65,
+    /// [`FileObjectRecord`]: an open file; a string record with its path
+    /// follows.
+    FileObject = 66,
 }
 
 impl RecordType {
     /// Maps a type number read from an image to a known type.
     pub fn from_u32(v: u32) -> Option<RecordType> {
-        match v {
-            1 => Some(RecordType::Header),
-            2 => Some(RecordType::Tail),
-            _ => None,
-        }
+        Some(match v {
+            1 => RecordType::Header,
+            2 => RecordType::Tail,
+            3 => RecordType::Error,
+            4 => RecordType::String,
+            16 => RecordType::Task,
+            17 => RecordType::Fs,
+            32 => RecordType::Mm,
+            33 => RecordType::Vma,
+            34 => RecordType::PageChunk,
+            48 => RecordType::Cpu,
+            49 => RecordType::Fpu,
+            64 => RecordType::FilesTable,
+            65 => RecordType::Fd,
+            66 => RecordType::FileObject,
+            _ => return None,
+        })
     }
 }
 
@@ -154,24 +220,38 @@ impl Record for ImageHeader {
 }
 
 impl ImageHeader {
-    /// Checks a header read from an image against the running kernel.
-    ///
-    /// Rejects (with `EINVAL`) a wrong magic, another format revision or
-    /// architecture, flag bits this revision does not define, incompatible
-    /// kernel constants, non-zero padding and strings without a NUL.
-    pub fn validate(&self, arch: u32, running: &KernelConstants) -> Result {
+    /// Checks what a header must satisfy on any machine: the magic, this
+    /// format revision, no undefined flags, zero padding, a valid time, a
+    /// page size that is a power of two from 4 KiB to 64 KiB, the
+    /// `TASK_COMM_LEN` this format's [`TaskRecord`] holds, and strings with
+    /// a NUL.  Otherwise `EINVAL`.
+    pub fn check(&self) -> Result {
         let strings_ok = cstr_field(&self.release).is_some()
             && cstr_field(&self.version).is_some()
             && cstr_field(&self.machine).is_some();
+        let page_size = self.constants.page_size;
         if self.magic != IMAGE_MAGIC
             || self.format_rev != FORMAT_REVISION
-            || self.arch != arch
             || self.flags != 0
             || self._pad0 != 0
+            || self.constants._reserved != 0
             || self.time_nsec >= 1_000_000_000
-            || !self.constants.compatible_with(running)
+            || !page_size.is_power_of_two()
+            || !(4096..=65536).contains(&page_size)
+            || self.constants.task_comm_len as usize != TASK_COMM_LEN
             || !strings_ok
         {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    /// Checks a header read from an image against the running kernel:
+    /// [`ImageHeader::check`], and the architecture and kernel constants
+    /// must be the running kernel's (`EINVAL` otherwise).
+    pub fn validate(&self, arch: u32, running: &KernelConstants) -> Result {
+        self.check()?;
+        if self.arch != arch || !self.constants.compatible_with(running) {
             return Err(Errno::EINVAL);
         }
         Ok(())
@@ -195,4 +275,405 @@ unsafe impl Pod for ImageTail {}
 
 impl Record for ImageTail {
     const TYPE: RecordType = RecordType::Tail;
+}
+
+/// A record made of a fixed prefix followed by a variable body whose
+/// length the prefix determines.
+pub trait VarRecord: Pod {
+    /// The type number that introduces this payload.
+    const TYPE: RecordType;
+}
+
+/// Declares that `$t` is a plain-bytes record payload of `$size` bytes.
+macro_rules! plain_record {
+    ($t:ty, $size:expr) => {
+        const _: () = assert!(size_of::<$t>() == $size);
+        const _: () = assert!(size_of::<$t>() % RECORD_ALIGN == 0);
+        // SAFETY: every payload declared through this macro is `repr(C)`
+        // with integer and integer-array fields only, every gap is an
+        // explicit padding field, and the size assertion above holds the
+        // sum of the field sizes, so there are no implicit padding bytes.
+        unsafe impl Pod for $t {}
+    };
+}
+
+/// Prefix of an error record: the errno of the failed checkpoint.  The
+/// body is a NUL-terminated message of `len` bytes, padded to 8.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ErrorRecord {
+    /// Positive errno the checkpoint failed with. Offset 0.
+    pub errno: i32,
+    /// Length of the message, NUL included. Offset 4.
+    pub len: u32,
+}
+plain_record!(ErrorRecord, 8);
+impl VarRecord for ErrorRecord {
+    const TYPE: RecordType = RecordType::Error;
+}
+
+/// Prefix of a string record; the body is `len` bytes whose last (and only)
+/// NUL ends the string, padded to 8.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct StringRecord {
+    /// Length of the string, NUL included, at most [`MAX_STRING_LEN`].
+    /// Offset 0.
+    pub len: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(StringRecord, 8);
+impl VarRecord for StringRecord {
+    const TYPE: RecordType = RecordType::String;
+}
+
+/// No system call to restart.
+pub const RESTART_NONE: u32 = 0;
+
+/// Task state that is not memory, registers or files.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TaskRecord {
+    /// `comm`, NUL-terminated. Offset 0.
+    pub comm: [u8; TASK_COMM_LEN],
+    /// Signal sent to the parent at exit. Offset 16.
+    pub exit_signal: i32,
+    /// Signal sent when the parent dies (`PR_SET_PDEATHSIG`). Offset 20.
+    pub pdeath_signal: i32,
+    /// Execution domain (`personality(2)`). Offset 24.
+    pub personality: u32,
+    /// How an interrupted system call resumes: [`RESTART_NONE`] or a kind
+    /// defined with the feature that saves it. Offset 28.
+    pub restart_kind: u32,
+    /// Arguments of the restart kind. Offset 32.
+    pub restart_args: [u64; 4],
+    /// `set_child_tid`. Offset 64.
+    pub set_child_tid: u64,
+    /// `clear_child_tid`. Offset 72.
+    pub clear_child_tid: u64,
+    /// Blocked signals, bit `n - 1` for signal `n`. Offset 80.
+    pub sigblocked: u64,
+    /// Process id in the checkpointer's pid namespace (informative).
+    /// Offset 88.
+    pub pid: i32,
+    /// Thread-group id, likewise. Offset 92.
+    pub tgid: i32,
+}
+plain_record!(TaskRecord, 96);
+impl Record for TaskRecord {
+    const TYPE: RecordType = RecordType::Task;
+}
+
+/// File-system context of a task; a string record with the working
+/// directory's path follows.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FsRecord {
+    /// File mode creation mask, at most `0o777`. Offset 0.
+    pub umask: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(FsRecord, 8);
+impl Record for FsRecord {
+    const TYPE: RecordType = RecordType::Fs;
+}
+
+/// The layout of an address space.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MmRecord {
+    /// Code segment start. Offset 0.
+    pub start_code: u64,
+    /// Code segment end. Offset 8.
+    pub end_code: u64,
+    /// Data segment start. Offset 16.
+    pub start_data: u64,
+    /// Data segment end. Offset 24.
+    pub end_data: u64,
+    /// Heap start. Offset 32.
+    pub start_brk: u64,
+    /// Current program break. Offset 40.
+    pub brk: u64,
+    /// Stack start (top of the initial stack). Offset 48.
+    pub start_stack: u64,
+    /// Arguments start. Offset 56.
+    pub arg_start: u64,
+    /// Arguments end. Offset 64.
+    pub arg_end: u64,
+    /// Environment start. Offset 72.
+    pub env_start: u64,
+    /// Environment end. Offset 80.
+    pub env_end: u64,
+    /// Address of the vDSO text, 0 if none. Offset 88.
+    pub vdso_base: u64,
+    /// Object reference of the executable file, 0 if none. Offset 96.
+    pub exe_file_ref: u32,
+    /// Number of [`VmaRecord`]s that follow, at most [`MAX_VMAS`].
+    /// Offset 100.
+    pub vma_count: u32,
+}
+plain_record!(MmRecord, 104);
+impl Record for MmRecord {
+    const TYPE: RecordType = RecordType::Mm;
+}
+
+/// `VmaRecord::prot`: readable.
+pub const VMA_PROT_READ: u32 = 1;
+/// `VmaRecord::prot`: writable.
+pub const VMA_PROT_WRITE: u32 = 2;
+/// `VmaRecord::prot`: executable.
+pub const VMA_PROT_EXEC: u32 = 4;
+/// Every defined `VmaRecord::prot` bit.
+pub const VMA_PROT_MASK: u32 = VMA_PROT_READ | VMA_PROT_WRITE | VMA_PROT_EXEC;
+
+/// `VmaRecord::flags`: shared mapping (`MAP_SHARED`).
+pub const VMA_SHARED: u32 = 1;
+/// `VmaRecord::flags`: grows down (a stack).
+pub const VMA_GROWSDOWN: u32 = 2;
+/// `VmaRecord::flags`: the main stack of the task.
+pub const VMA_STACK: u32 = 4;
+/// `VmaRecord::flags`: the heap (`brk` area).
+pub const VMA_HEAP: u32 = 8;
+/// `VmaRecord::flags`: locked in memory (`mlock`).
+pub const VMA_LOCKED: u32 = 16;
+/// `VmaRecord::flags`: not copied to a child on fork (`MADV_DONTFORK`).
+pub const VMA_DONTFORK: u32 = 32;
+/// Every defined `VmaRecord::flags` bit.
+pub const VMA_FLAGS_MASK: u32 =
+    VMA_SHARED | VMA_GROWSDOWN | VMA_STACK | VMA_HEAP | VMA_LOCKED | VMA_DONTFORK;
+
+/// What backs a memory area.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum VmaKind {
+    /// Anonymous memory.
+    Anonymous = 1,
+    /// A file mapping: `file_ref` names the file, `pgoff` the offset.
+    File = 2,
+    /// The vDSO text.
+    Vdso = 3,
+    /// The vDSO data pages (`[vvar]`), recreated with the vDSO.
+    Vvar = 4,
+}
+
+impl VmaKind {
+    /// Maps a kind read from an image to a known kind.
+    pub fn from_u32(v: u32) -> Option<VmaKind> {
+        Some(match v {
+            1 => VmaKind::Anonymous,
+            2 => VmaKind::File,
+            3 => VmaKind::Vdso,
+            4 => VmaKind::Vvar,
+            _ => return None,
+        })
+    }
+}
+
+/// One memory area `[start, end)`.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct VmaRecord {
+    /// First address, page aligned. Offset 0.
+    pub start: u64,
+    /// End (exclusive), page aligned, above `start`. Offset 8.
+    pub end: u64,
+    /// Offset in the file, in pages ([`VmaKind::File`] only). Offset 16.
+    pub pgoff: u64,
+    /// `VMA_PROT_*` bits. Offset 24.
+    pub prot: u32,
+    /// `VMA_*` flag bits. Offset 28.
+    pub flags: u32,
+    /// A [`VmaKind`]. Offset 32.
+    pub kind: u32,
+    /// Object reference of the mapped file; 0 unless the kind is
+    /// [`VmaKind::File`]. Offset 36.
+    pub file_ref: u32,
+}
+plain_record!(VmaRecord, 40);
+impl Record for VmaRecord {
+    const TYPE: RecordType = RecordType::Vma;
+}
+
+/// Prefix of a page chunk: `count` page addresses (`u64` each), then the
+/// `count` pages' contents, `page_size` bytes each.  A chunk with a zero
+/// count ends the pages of the current memory area.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PageChunkRecord {
+    /// Number of pages, at most [`MAX_CHUNK_PAGES`]. Offset 0.
+    pub count: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(PageChunkRecord, 8);
+impl VarRecord for PageChunkRecord {
+    const TYPE: RecordType = RecordType::PageChunk;
+}
+
+/// x86-64 general registers, in the order of the kernel's `struct pt_regs`,
+/// and the segment state of a task.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CpuRecord {
+    /// Offset 0.
+    pub r15: u64,
+    /// Offset 8.
+    pub r14: u64,
+    /// Offset 16.
+    pub r13: u64,
+    /// Offset 24.
+    pub r12: u64,
+    /// Offset 32.
+    pub bp: u64,
+    /// Offset 40.
+    pub bx: u64,
+    /// Offset 48.
+    pub r11: u64,
+    /// Offset 56.
+    pub r10: u64,
+    /// Offset 64.
+    pub r9: u64,
+    /// Offset 72.
+    pub r8: u64,
+    /// Offset 80.
+    pub ax: u64,
+    /// Offset 88.
+    pub cx: u64,
+    /// Offset 96.
+    pub dx: u64,
+    /// Offset 104.
+    pub si: u64,
+    /// Offset 112.
+    pub di: u64,
+    /// System call number at entry, or -1. Offset 120.
+    pub orig_ax: u64,
+    /// Offset 128.
+    pub ip: u64,
+    /// Offset 136.
+    pub cs: u64,
+    /// RFLAGS. Offset 144.
+    pub flags: u64,
+    /// Offset 152.
+    pub sp: u64,
+    /// Offset 160.
+    pub ss: u64,
+    /// FS segment base (TLS). Offset 168.
+    pub fs_base: u64,
+    /// GS segment base. Offset 176.
+    pub gs_base: u64,
+    /// Offset 184.
+    pub ds: u64,
+    /// Offset 192.
+    pub es: u64,
+    /// Offset 200.
+    pub fs: u64,
+    /// Offset 208.
+    pub gs: u64,
+}
+plain_record!(CpuRecord, 216);
+impl Record for CpuRecord {
+    const TYPE: RecordType = RecordType::Cpu;
+}
+
+/// Prefix of the FPU record; the body is the task's XSAVE buffer
+/// (standard format), `xstate_size` bytes padded to 8.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FpuRecord {
+    /// Size of the XSAVE buffer, at least 576 (legacy area and XSAVE
+    /// header), at most [`MAX_XSTATE_SIZE`]. Offset 0.
+    pub xstate_size: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+    /// XSAVE features the buffer was saved with (XCR0 of the
+    /// checkpointing kernel's user state). Offset 8.
+    pub xfeatures: u64,
+}
+plain_record!(FpuRecord, 16);
+impl VarRecord for FpuRecord {
+    const TYPE: RecordType = RecordType::Fpu;
+}
+
+/// Smallest XSAVE buffer: 512 bytes of legacy area and the 64-byte header.
+pub const MIN_XSTATE_SIZE: u32 = 576;
+
+/// Starts a task's fd table.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FilesTableRecord {
+    /// Number of [`FdRecord`]s that follow, at most [`MAX_FDS`]. Offset 0.
+    pub count: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(FilesTableRecord, 8);
+impl Record for FilesTableRecord {
+    const TYPE: RecordType = RecordType::FilesTable;
+}
+
+/// `FdRecord::flags`: close on exec.
+pub const FD_CLOEXEC_FLAG: u32 = 1;
+
+/// One open file descriptor.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FdRecord {
+    /// The descriptor number, below [`FD_LIMIT`]; increasing within a
+    /// table. Offset 0.
+    pub fd: u32,
+    /// [`FD_CLOEXEC_FLAG`] or 0. Offset 4.
+    pub flags: u32,
+    /// Object reference of the open file. Offset 8.
+    pub file_ref: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+}
+plain_record!(FdRecord, 16);
+impl Record for FdRecord {
+    const TYPE: RecordType = RecordType::Fd;
+}
+
+/// What an open file is.
+#[repr(u32)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FileKind {
+    /// A regular file.
+    Regular = 1,
+    /// A directory.
+    Directory = 2,
+}
+
+impl FileKind {
+    /// Maps a kind read from an image to a known kind.
+    pub fn from_u32(v: u32) -> Option<FileKind> {
+        Some(match v {
+            1 => FileKind::Regular,
+            2 => FileKind::Directory,
+            _ => return None,
+        })
+    }
+}
+
+/// An open file, saved once however many descriptors or mappings refer to
+/// it; a string record with its path follows.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FileObjectRecord {
+    /// The object reference this record defines: one more than the last
+    /// one defined in the image. Offset 0.
+    pub objref: u32,
+    /// A [`FileKind`]. Offset 4.
+    pub kind: u32,
+    /// Open flags (`O_*` values of Linux x86-64). Offset 8.
+    pub flags: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+    /// File position, not negative. Offset 16.
+    pub pos: i64,
+}
+plain_record!(FileObjectRecord, 24);
+impl Record for FileObjectRecord {
+    const TYPE: RecordType = RecordType::FileObject;
 }

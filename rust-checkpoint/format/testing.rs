@@ -7,12 +7,62 @@
 //! A test case is a plain `fn(&mut dyn Check)`; each harness supplies its
 //! own [`Check`] (KUnit marks the case failed, the host test panics).
 
-use super::{Errno, Result, Sink, Source};
+use super::{Errno, Pod, Result, Sink, Source, VmaRecord, VmaStore};
+
+/// Size of the scratch memory every harness gives a case.
+pub const SCRATCH_LEN: usize = 1024 * 1024;
 
 /// Receives the failures of a test case.
 pub trait Check {
     /// Records a failed expectation at `file:line`; the case goes on.
     fn fail(&mut self, file: &'static str, line: u32, msg: core::fmt::Arguments<'_>);
+}
+
+/// A test case: expectations go to the [`Check`]; the slice is zeroed
+/// scratch memory of [`SCRATCH_LEN`] bytes for images and buffers (kernel
+/// stacks are too small for them).
+pub type Case = fn(&mut dyn Check, &mut [u8]);
+
+/// A [`VmaStore`] in a fixed array: enough for tests, no allocation.
+pub struct ArrayVmaStore<const N: usize> {
+    vmas: [VmaRecord; N],
+    len: usize,
+}
+
+impl<const N: usize> ArrayVmaStore<N> {
+    /// An empty store.
+    pub fn new() -> Self {
+        ArrayVmaStore {
+            vmas: [VmaRecord::zeroed(); N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Default for ArrayVmaStore<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> VmaStore for ArrayVmaStore<N> {
+    fn reset(&mut self, count: usize) -> Result {
+        if count > N {
+            return Err(Errno::ENOMEM);
+        }
+        self.len = 0;
+        Ok(())
+    }
+
+    fn push(&mut self, vma: VmaRecord) -> Result {
+        *self.vmas.get_mut(self.len).ok_or(Errno::ENOMEM)? = vma;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn as_slice(&self) -> &[VmaRecord] {
+        self.vmas.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// Expects a condition to hold.

@@ -61,6 +61,67 @@ macro_rules! format_cases {
                 ),
             ]
         );
+        $m!(
+            checkpoint_records,
+            [
+                (
+                    every_record_roundtrips,
+                    $crate::format::tests_records::every_record_roundtrips
+                ),
+                (
+                    error_record_roundtrips,
+                    $crate::format::tests_records::error_record_roundtrips
+                ),
+                (
+                    task_counts_parse,
+                    $crate::format::tests_records::task_counts_parse
+                ),
+                (
+                    unknown_type_rejected,
+                    $crate::format::tests_records::unknown_type_rejected
+                ),
+                (
+                    bad_length_rejected,
+                    $crate::format::tests_records::bad_length_rejected
+                ),
+                (
+                    out_of_order_rejected,
+                    $crate::format::tests_records::out_of_order_rejected
+                ),
+                (
+                    counts_beyond_caps_rejected,
+                    $crate::format::tests_records::counts_beyond_caps_rejected
+                ),
+                (
+                    bad_vmas_rejected,
+                    $crate::format::tests_records::bad_vmas_rejected
+                ),
+                (
+                    bad_pages_rejected,
+                    $crate::format::tests_records::bad_pages_rejected
+                ),
+                (
+                    strings_without_nul_rejected,
+                    $crate::format::tests_records::strings_without_nul_rejected
+                ),
+                (
+                    bad_object_references_rejected,
+                    $crate::format::tests_records::bad_object_references_rejected
+                ),
+                (
+                    bad_fields_rejected,
+                    $crate::format::tests_records::bad_fields_rejected
+                ),
+                (
+                    nonzero_padding_rejected,
+                    $crate::format::tests_records::nonzero_padding_rejected
+                ),
+                (
+                    truncation_and_corruption_rejected,
+                    $crate::format::tests_records::truncation_and_corruption_rejected
+                ),
+            ]
+        );
     };
 }
 
@@ -123,7 +184,7 @@ fn small_image() -> [u8; SMALL_IMAGE_LEN] {
 }
 
 /// XXH64 matches published reference values.
-pub fn xxh64_known_vectors(t: &mut dyn Check) {
+pub fn xxh64_known_vectors(t: &mut dyn Check, _scratch: &mut [u8]) {
     check_eq!(t, xxh64(b""), 0xEF46_DB37_51D8_E999u64);
     check_eq!(t, xxh64(b"a"), 0xD24E_C4F1_A98C_6E5Bu64);
     check_eq!(t, xxh64(b"abc"), 0x44BC_2CF5_AD77_0999u64);
@@ -135,7 +196,7 @@ pub fn xxh64_known_vectors(t: &mut dyn Check) {
 }
 
 /// Feeding XXH64 in pieces gives the one-shot result for every split.
-pub fn xxh64_streaming_matches_oneshot(t: &mut dyn Check) {
+pub fn xxh64_streaming_matches_oneshot(t: &mut dyn Check, _scratch: &mut [u8]) {
     let mut data = [0u8; 100];
     for (i, b) in data.iter_mut().enumerate() {
         *b = (i as u8).wrapping_mul(37).wrapping_add(11);
@@ -152,7 +213,7 @@ pub fn xxh64_streaming_matches_oneshot(t: &mut dyn Check) {
 
 /// A header and a tail written by the writer come back equal and valid,
 /// whatever the source's read size.
-pub fn header_tail_roundtrip(t: &mut dyn Check) {
+pub fn header_tail_roundtrip(t: &mut dyn Check, _scratch: &mut [u8]) {
     let mut out = [0u8; 512];
     let mut buf = [0u8; 128];
     let len = write_image(&sample_header(), &mut out, &mut buf);
@@ -168,7 +229,7 @@ pub fn header_tail_roundtrip(t: &mut dyn Check) {
 }
 
 /// The bytes of an image do not depend on the writer's buffer size.
-pub fn writer_output_independent_of_buffer(t: &mut dyn Check) {
+pub fn writer_output_independent_of_buffer(t: &mut dyn Check, _scratch: &mut [u8]) {
     let reference = small_image();
     for size in [1usize, 7, 8, 64, 300, 1024] {
         let mut out = [0u8; SMALL_IMAGE_LEN];
@@ -184,7 +245,7 @@ pub fn writer_output_independent_of_buffer(t: &mut dyn Check) {
 }
 
 /// Each header field that restart depends on is checked.
-pub fn header_validation_rejects(t: &mut dyn Check) {
+pub fn header_validation_rejects(t: &mut dyn Check, _scratch: &mut [u8]) {
     let ok = sample_header();
     check_eq!(t, ok.validate(ARCH_X86_64, &TEST_CONSTANTS), Ok(()));
     let cases: [fn(&mut ImageHeader); 9] = [
@@ -221,7 +282,7 @@ pub fn header_validation_rejects(t: &mut dyn Check) {
 }
 
 /// A utsname string filling its whole field without a NUL is rejected.
-pub fn header_string_without_nul(t: &mut dyn Check) {
+pub fn header_string_without_nul(t: &mut dyn Check, _scratch: &mut [u8]) {
     for field in 0..3 {
         let mut h = sample_header();
         let f = match field {
@@ -239,7 +300,7 @@ pub fn header_string_without_nul(t: &mut dyn Check) {
 }
 
 /// Every proper prefix of an image is rejected as truncated.
-pub fn truncated_image_rejected(t: &mut dyn Check) {
+pub fn truncated_image_rejected(t: &mut dyn Check, _scratch: &mut [u8]) {
     let image = small_image();
     for len in 0..SMALL_IMAGE_LEN {
         let r = read_image(image.get(..len).unwrap_or(&[]), 16);
@@ -249,7 +310,7 @@ pub fn truncated_image_rejected(t: &mut dyn Check) {
 
 /// A flipped bit in a field no other check looks at is caught by the
 /// checksum, with `EBADMSG`.
-pub fn checksum_mismatch_is_ebadmsg(t: &mut dyn Check) {
+pub fn checksum_mismatch_is_ebadmsg(t: &mut dyn Check, _scratch: &mut [u8]) {
     // Offset 8 + 24: the low byte of `time_sec`.
     let mut image = small_image();
     if let Some(b) = image.get_mut(8 + 24) {
@@ -265,7 +326,7 @@ pub fn checksum_mismatch_is_ebadmsg(t: &mut dyn Check) {
 }
 
 /// A tail with the wrong magic or byte count is `EINVAL`.
-pub fn tail_mismatch_rejected(t: &mut dyn Check) {
+pub fn tail_mismatch_rejected(t: &mut dyn Check, _scratch: &mut [u8]) {
     let tail_payload = SMALL_IMAGE_LEN - 24;
     // Wrong magic.
     let mut image = small_image();
@@ -288,7 +349,7 @@ pub fn tail_mismatch_rejected(t: &mut dyn Check) {
 }
 
 /// Record headers with a bad length or an unknown type are `EINVAL`.
-pub fn bad_record_header_rejected(t: &mut dyn Check) {
+pub fn bad_record_header_rejected(t: &mut dyn Check, _scratch: &mut [u8]) {
     // (offset of the field in the image, new little-endian u32 value)
     let cases: [(usize, u32); 6] = [
         (4, 0),                  // shorter than a record header
@@ -308,7 +369,7 @@ pub fn bad_record_header_rejected(t: &mut dyn Check) {
 }
 
 /// Records must come in the order the format defines.
-pub fn record_out_of_order_rejected(t: &mut dyn Check) {
+pub fn record_out_of_order_rejected(t: &mut dyn Check, _scratch: &mut [u8]) {
     // An image that starts with its tail.
     let mut out = [0u8; 64];
     let mut buf = [0u8; 64];

@@ -3,7 +3,12 @@
 //! The image writer: records in, bytes out, with the running checksum.
 
 use super::checksum::Xxh64;
-use super::{Errno, ImageTail, Pod, Record, RecordHeader, Result, TAIL_MAGIC};
+use super::{
+    align_record_len, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord, ImageTail,
+    PageChunkRecord, Pod, Record, RecordHeader, Result, StringRecord, VarRecord, MAX_CHUNK_PAGES,
+    MAX_RECORD_LEN, MAX_STRING_LEN, TAIL_MAGIC,
+};
+use core::mem::size_of;
 
 /// Where image bytes go (in the kernel: a file descriptor).
 pub trait Sink {
@@ -88,6 +93,105 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         };
         self.put(header.as_bytes())?;
         self.put(payload.as_bytes())
+    }
+
+    /// Writes a variable-length record: `prefix`, then the `body` parts,
+    /// then zero padding to the record alignment.  A record longer than
+    /// [`MAX_RECORD_LEN`] is `EINVAL`.
+    pub fn write_var<T: VarRecord>(&mut self, prefix: &T, body: &[&[u8]]) -> Result {
+        let mut len = size_of::<RecordHeader>() + size_of::<T>();
+        for part in body {
+            len = len.checked_add(part.len()).ok_or(Errno::EINVAL)?;
+        }
+        let padded = align_record_len(len).ok_or(Errno::EINVAL)?;
+        if padded > MAX_RECORD_LEN as usize {
+            return Err(Errno::EINVAL);
+        }
+        let header = RecordHeader {
+            rtype: T::TYPE as u32,
+            len: padded as u32,
+        };
+        self.put(header.as_bytes())?;
+        self.put(prefix.as_bytes())?;
+        for part in body {
+            self.put(part)?;
+        }
+        let zeros = [0u8; 8];
+        self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
+    }
+
+    /// Writes a string record holding `s` and a terminating NUL.  `s` must
+    /// not contain a NUL and must be shorter than [`MAX_STRING_LEN`].
+    pub fn write_string(&mut self, s: &[u8]) -> Result {
+        if s.contains(&0) || s.len() >= MAX_STRING_LEN as usize {
+            return Err(Errno::EINVAL);
+        }
+        let prefix = StringRecord {
+            len: s.len() as u32 + 1,
+            _pad: 0,
+        };
+        self.write_var(&prefix, &[s, &[0]])
+    }
+
+    /// Writes an error record: the checkpoint failed with `errno` because
+    /// of `msg` (cut at its first NUL and to [`MAX_STRING_LEN`]).
+    pub fn write_error(&mut self, errno: i32, msg: &[u8]) -> Result {
+        let end = msg.iter().position(|&b| b == 0).unwrap_or(msg.len());
+        let msg = msg
+            .get(..end.min(MAX_STRING_LEN as usize - 1))
+            .unwrap_or(&[]);
+        let prefix = ErrorRecord {
+            errno,
+            len: msg.len() as u32 + 1,
+        };
+        self.write_var(&prefix, &[msg, &[0]])
+    }
+
+    /// Writes a page chunk: the page addresses `addrs` and their contents,
+    /// `pages` holding `addrs.len()` pages back to back.  An empty chunk
+    /// ends the pages of the current memory area.
+    pub fn write_page_chunk(&mut self, addrs: &[u64], pages: &[u8]) -> Result {
+        let count = addrs.len();
+        if count > MAX_CHUNK_PAGES as usize || (count == 0) != pages.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        if count > 0 && pages.len() % count != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let prefix = PageChunkRecord {
+            count: count as u32,
+            _pad: 0,
+        };
+        let mut addr_bytes = [0u8; 8 * MAX_CHUNK_PAGES as usize];
+        for (dst, a) in addr_bytes.chunks_exact_mut(8).zip(addrs) {
+            dst.copy_from_slice(&a.to_le_bytes());
+        }
+        let addr_bytes = addr_bytes.get(..8 * count).ok_or(Errno::EINVAL)?;
+        self.write_var(&prefix, &[addr_bytes, pages])
+    }
+
+    /// Writes the FPU record for the XSAVE buffer `xsave` saved with the
+    /// feature mask `xfeatures`.
+    pub fn write_fpu(&mut self, xfeatures: u64, xsave: &[u8]) -> Result {
+        let prefix = FpuRecord {
+            xstate_size: u32::try_from(xsave.len()).map_err(|_| Errno::EINVAL)?,
+            _pad: 0,
+            xfeatures,
+        };
+        self.write_var(&prefix, &[xsave])
+    }
+
+    /// Writes a file object and the string record with its path.
+    pub fn write_file_object(&mut self, file: &FileObjectRecord, path: &[u8]) -> Result {
+        self.write_record(file)?;
+        self.write_string(path)
+    }
+
+    /// Writes the fs record and the string record with the working
+    /// directory.
+    pub fn write_fs(&mut self, fs: &FsRecord, cwd: &[u8]) -> Result {
+        self.write_record(fs)?;
+        self.write_string(cwd)
     }
 
     /// Writes the tail record, flushes, and gives the sink back.

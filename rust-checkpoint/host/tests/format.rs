@@ -5,6 +5,8 @@
 
 use ckpt_format::format::testing::Check;
 
+use ckpt_format::format::testing::{Case, SCRATCH_LEN};
+
 /// A checker that collects failures; the test panics if there were any.
 struct HostCheck(Vec<String>);
 
@@ -14,20 +16,23 @@ impl Check for HostCheck {
     }
 }
 
-fn run(case: fn(&mut dyn Check)) {
+fn run(case: Case) {
     let mut c = HostCheck(Vec::new());
-    case(&mut c);
+    let mut scratch = vec![0; SCRATCH_LEN];
+    case(&mut c, &mut scratch);
     assert!(c.0.is_empty(), "failed expectations:\n{}", c.0.join("\n"));
 }
 
 macro_rules! host_tests {
     ($suite:ident, [$(($name:ident, $f:path)),* $(,)?]) => {
-        $(
-            #[test]
-            fn $name() {
-                run($f);
-            }
-        )*
+        mod $suite {
+            $(
+                #[test]
+                fn $name() {
+                    super::run($f);
+                }
+            )*
+        }
     };
 }
 

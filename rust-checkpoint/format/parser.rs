@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The image parser: the grammar of an image and the validation of every
+//! record in it.
+//!
+//! [`ImageReader`] checks records one by one (lengths, types, checksum);
+//! [`ImageParser`] on top of it enforces the order the format allows and
+//! the meaning of each field, and hands back typed [`Item`]s.  Everything a
+//! restart needs to know about the validity of an image is checked here,
+//! once, so that the kernel and the host tools accept exactly the same
+//! images.
+//!
+//! # Grammar
+//!
+//! ```text
+//! image    := Header task* Tail
+//! task     := Task Cpu Fpu Fs String(cwd) FilesTable (object? Fd){count}
+//!             object? Mm (object? Vma){vma_count} pages{vma_count}
+//! pages    := PageChunk(count > 0)* PageChunk(count = 0)
+//! object   := FileObject String(path)
+//! ```
+//!
+//! An `Error` record may stand in place of any record after the header: the
+//! checkpoint failed, and the image ends there.
+//!
+//! # Invariants of the items handed out
+//!
+//! - Every count is within its cap ([`MAX_VMAS`], [`MAX_FDS`],
+//!   [`MAX_CHUNK_PAGES`], [`MAX_OBJECTS`]), every string has exactly one NUL,
+//!   at its end, and every padding field is zero.
+//! - Memory areas are page aligned, non-empty, below [`USER_ADDR_LIMIT`],
+//!   sorted and not overlapping; page addresses are page aligned, strictly
+//!   increasing, and inside the area whose pages are being read.
+//! - Object references are defined in order (1, 2, 3, ...) and every use
+//!   refers to an object defined before it.
+//! - Fd numbers are below [`FD_LIMIT`] and strictly increasing in a table.
+
+use super::reader::{ImageReader, Source};
+use super::{
+    align_record_len, cstr_field, CpuRecord, Errno, ErrorRecord, FdRecord, FileKind,
+    FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, MmRecord,
+    PageChunkRecord, RecordHeader, RecordType, Result, StringRecord, TaskRecord, VmaKind,
+    VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN,
+    MAX_VMAS, MAX_XSTATE_SIZE, MIN_XSTATE_SIZE, RESTART_NONE, USER_ADDR_LIMIT, VMA_FLAGS_MASK,
+    VMA_PROT_MASK,
+};
+
+/// Storage for the memory areas of the address space being parsed; the
+/// parser checks page addresses against it, and restart maps from it.
+pub trait VmaStore {
+    /// Forgets every stored area and makes room for `count` (at most
+    /// [`MAX_VMAS`]) new ones.
+    fn reset(&mut self, count: usize) -> Result;
+    /// Appends an area (after `reset` made room for it).
+    fn push(&mut self, vma: VmaRecord) -> Result;
+    /// The stored areas, in order.
+    fn as_slice(&self) -> &[VmaRecord];
+}
+
+/// One validated element of an image.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Item<'a> {
+    /// The image header (checked with [`ImageHeader::check`]; the caller
+    /// compares it with the running kernel).
+    Header(ImageHeader),
+    /// Starts a task.
+    Task(TaskRecord),
+    /// The task's registers.
+    Cpu(CpuRecord),
+    /// The task's FPU state; its XSAVE buffer is read next with
+    /// [`ImageParser::read_xstate`] (or skipped by the next `next_item`).
+    Fpu(FpuRecord),
+    /// The task's umask and working directory.
+    Fs(FsRecord, &'a [u8]),
+    /// Starts the task's fd table.
+    FilesTable(FilesTableRecord),
+    /// Defines a file object and its path.
+    FileObject(FileObjectRecord, &'a [u8]),
+    /// One file descriptor.
+    Fd(FdRecord),
+    /// The task's address space.
+    Mm(MmRecord),
+    /// One memory area.
+    Vma(VmaRecord),
+    /// Pages of memory area number `vma` (counted from 0): `count` pages
+    /// are read next with [`ImageParser::read_page`]; a zero count ends the
+    /// area's pages.
+    PageChunk {
+        /// Index of the area in the task's [`VmaStore`].
+        vma: usize,
+        /// Number of pages in this chunk.
+        count: usize,
+    },
+    /// The checkpoint failed with `errno` for the reason in `message`; the
+    /// image ends here.
+    Error {
+        /// The positive errno of the failed checkpoint.
+        errno: i32,
+        /// The message, without its NUL.
+        message: &'a [u8],
+    },
+    /// The tail: the whole image was read and its checksum matched.
+    Tail,
+}
+
+/// What the parser accepts next.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Expect {
+    Header,
+    /// A task or the tail.
+    TopLevel,
+    Cpu,
+    Fpu,
+    Fs,
+    FilesTable,
+    Fd {
+        left: u32,
+        next_fd: u32,
+    },
+    Mm,
+    Vma {
+        left: u32,
+        /// Lowest address the next area may start at.
+        floor: u64,
+    },
+    Pages {
+        vma: usize,
+        /// Lowest address the next page may have.
+        floor: u64,
+    },
+    Done,
+}
+
+/// Body bytes of the last item that the caller has not consumed yet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Pending {
+    None,
+    Xstate { size: usize, padded: usize },
+    Pages { next: usize, count: usize },
+}
+
+/// Parses and validates an image; see the module documentation.
+pub struct ImageParser<'b, S: Source, V: VmaStore> {
+    reader: ImageReader<'b, S>,
+    strings: &'b mut [u8],
+    vmas: V,
+    expect: Expect,
+    pending: Pending,
+    page_size: usize,
+    objects: u32,
+    addrs: [u64; MAX_CHUNK_PAGES as usize],
+}
+
+impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
+    /// A parser of the image from `src`.  `read_buf` is the reader's
+    /// read-ahead buffer (any non-zero size), `strings` holds the string
+    /// of the last item (at least [`MAX_STRING_LEN`] bytes), `vmas` the
+    /// areas of the current address space.
+    pub fn new(src: S, read_buf: &'b mut [u8], strings: &'b mut [u8], vmas: V) -> Result<Self> {
+        if strings.len() < MAX_STRING_LEN as usize {
+            return Err(Errno::EINVAL);
+        }
+        Ok(ImageParser {
+            reader: ImageReader::new(src, read_buf),
+            strings,
+            vmas,
+            expect: Expect::Header,
+            pending: Pending::None,
+            page_size: 0,
+            objects: 0,
+            addrs: [0; MAX_CHUNK_PAGES as usize],
+        })
+    }
+
+    /// The memory areas of the current address space read so far.
+    pub fn vmas(&self) -> &[VmaRecord] {
+        self.vmas.as_slice()
+    }
+
+    /// The page size of the image (valid after the header).
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// Number of image bytes consumed so far.
+    pub fn position(&self) -> u64 {
+        self.reader.position()
+    }
+
+    /// Reads the XSAVE buffer announced by the last [`Item::Fpu`] into
+    /// `out`, which must be exactly `xstate_size` bytes long.
+    pub fn read_xstate(&mut self, out: &mut [u8]) -> Result {
+        let Pending::Xstate { size, padded } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != size {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = Pending::None;
+        self.reader.take(out)?;
+        self.reader.take_zeros(padded - size)
+    }
+
+    /// Reads the next page of the last [`Item::PageChunk`] into `out`
+    /// (exactly one page long) and returns its address.
+    pub fn read_page(&mut self, out: &mut [u8]) -> Result<u64> {
+        let Pending::Pages { next, count } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != self.page_size || next >= count {
+            return Err(Errno::EINVAL);
+        }
+        let addr = *self.addrs.get(next).ok_or(Errno::EINVAL)?;
+        self.reader.take(out)?;
+        self.pending = if next + 1 == count {
+            Pending::None
+        } else {
+            Pending::Pages {
+                next: next + 1,
+                count,
+            }
+        };
+        Ok(addr)
+    }
+
+    /// Consumes whatever body of the last item the caller left unread.
+    fn skip_pending(&mut self) -> Result {
+        match self.pending {
+            Pending::None => {}
+            Pending::Xstate { padded, .. } => self.reader.skip(padded)?,
+            Pending::Pages { next, count } => {
+                let pages = (count - next)
+                    .checked_mul(self.page_size)
+                    .ok_or(Errno::EINVAL)?;
+                self.reader.skip(pages)?;
+            }
+        }
+        self.pending = Pending::None;
+        Ok(())
+    }
+
+    /// Reads and validates the next item.
+    ///
+    /// Any error leaves the parser unusable: the image is rejected.
+    pub fn next_item(&mut self) -> Result<Item<'_>> {
+        let expect = self.expect;
+        // Poison the state so that a caller who ignores an error cannot go
+        // on parsing; success sets the real next state below.
+        self.expect = Expect::Done;
+        self.skip_pending()?;
+        if expect == Expect::Done {
+            return Err(Errno::EINVAL);
+        }
+        let (t, h) = self.reader.next_header()?;
+        if t == RecordType::Error && expect != Expect::Header {
+            return self.error_record(t, h);
+        }
+        match (expect, t) {
+            (Expect::Header, RecordType::Header) => {
+                let header: ImageHeader = self.reader.payload(t, h)?;
+                header.check()?;
+                self.page_size = header.constants.page_size as usize;
+                self.expect = Expect::TopLevel;
+                Ok(Item::Header(header))
+            }
+            (Expect::TopLevel, RecordType::Tail) => {
+                self.reader.tail(t, h)?;
+                self.expect = Expect::Done;
+                Ok(Item::Tail)
+            }
+            (Expect::TopLevel, RecordType::Task) => {
+                let task: TaskRecord = self.reader.payload(t, h)?;
+                check_task(&task)?;
+                self.expect = Expect::Cpu;
+                Ok(Item::Task(task))
+            }
+            (Expect::Cpu, RecordType::Cpu) => {
+                let cpu: CpuRecord = self.reader.payload(t, h)?;
+                check_cpu(&cpu)?;
+                self.expect = Expect::Fpu;
+                Ok(Item::Cpu(cpu))
+            }
+            (Expect::Fpu, RecordType::Fpu) => {
+                let (fpu, body): (FpuRecord, usize) = self.reader.prefix(t, h)?;
+                let size = fpu.xstate_size;
+                if !(MIN_XSTATE_SIZE..=MAX_XSTATE_SIZE).contains(&size)
+                    || fpu._pad != 0
+                    || align_record_len(size as usize) != Some(body)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.pending = Pending::Xstate {
+                    size: size as usize,
+                    padded: body,
+                };
+                self.expect = Expect::Fs;
+                Ok(Item::Fpu(fpu))
+            }
+            (Expect::Fs, RecordType::Fs) => {
+                let fs: FsRecord = self.reader.payload(t, h)?;
+                if fs.umask > 0o777 || fs._pad != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let len = self.string()?;
+                self.expect = Expect::FilesTable;
+                Ok(Item::Fs(fs, self.string_bytes(len)?))
+            }
+            (Expect::FilesTable, RecordType::FilesTable) => {
+                let table: FilesTableRecord = self.reader.payload(t, h)?;
+                if table.count > MAX_FDS || table._pad != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = Self::after_fd(table.count, 0);
+                Ok(Item::FilesTable(table))
+            }
+            (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::FileObject) => {
+                let file: FileObjectRecord = self.reader.payload(t, h)?;
+                self.define_object(file.objref)?;
+                let kind = FileKind::from_u32(file.kind);
+                if kind.is_none()
+                    || file._pad != 0
+                    || file.pos < 0
+                    || file.flags & OPEN_ACCMODE == OPEN_ACCMODE
+                {
+                    return Err(Errno::EINVAL);
+                }
+                let len = self.string()?;
+                if self.strings.first() != Some(&b'/') {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = expect;
+                Ok(Item::FileObject(file, self.string_bytes(len)?))
+            }
+            (Expect::Fd { left, next_fd }, RecordType::Fd) => {
+                let fd: FdRecord = self.reader.payload(t, h)?;
+                if fd.fd < next_fd
+                    || fd.fd >= FD_LIMIT
+                    || fd.flags & !FD_CLOEXEC_FLAG != 0
+                    || fd._pad != 0
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.use_object(fd.file_ref)?;
+                self.expect = Self::after_fd(left - 1, fd.fd + 1);
+                Ok(Item::Fd(fd))
+            }
+            (Expect::Mm, RecordType::Mm) => {
+                let mm: MmRecord = self.reader.payload(t, h)?;
+                self.check_mm(&mm)?;
+                self.vmas.reset(mm.vma_count as usize)?;
+                self.expect = self.after_vmas(mm.vma_count);
+                Ok(Item::Mm(mm))
+            }
+            (Expect::Vma { left, floor }, RecordType::Vma) => {
+                let vma: VmaRecord = self.reader.payload(t, h)?;
+                self.check_vma(&vma, floor)?;
+                self.vmas.push(vma)?;
+                self.expect = if left > 1 {
+                    Expect::Vma {
+                        left: left - 1,
+                        floor: vma.end,
+                    }
+                } else {
+                    self.pages_of(0)
+                };
+                Ok(Item::Vma(vma))
+            }
+            (Expect::Pages { vma, floor }, RecordType::PageChunk) => {
+                self.page_chunk(t, h, vma, floor)
+            }
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    /// The state after an fd record when `left` fds remain.
+    fn after_fd(left: u32, next_fd: u32) -> Expect {
+        if left == 0 {
+            Expect::Mm
+        } else {
+            Expect::Fd { left, next_fd }
+        }
+    }
+
+    /// The state after the areas' records when `left` areas remain.
+    fn after_vmas(&self, left: u32) -> Expect {
+        if left > 0 {
+            Expect::Vma { left, floor: 0 }
+        } else {
+            self.pages_of(0)
+        }
+    }
+
+    /// The state before the pages of area `vma`, or the end of the task.
+    fn pages_of(&self, vma: usize) -> Expect {
+        match self.vmas.as_slice().get(vma) {
+            Some(area) => Expect::Pages {
+                vma,
+                floor: area.start,
+            },
+            None => Expect::TopLevel,
+        }
+    }
+
+    fn page_chunk(
+        &mut self,
+        t: RecordType,
+        h: RecordHeader,
+        vma: usize,
+        floor: u64,
+    ) -> Result<Item<'_>> {
+        let (chunk, body): (PageChunkRecord, usize) = self.reader.prefix(t, h)?;
+        let count = chunk.count as usize;
+        let per_page = self.page_size.checked_add(8).ok_or(Errno::EINVAL)?;
+        if chunk.count > MAX_CHUNK_PAGES
+            || chunk._pad != 0
+            || count.checked_mul(per_page) != Some(body)
+        {
+            return Err(Errno::EINVAL);
+        }
+        let area = *self.vmas.as_slice().get(vma).ok_or(Errno::EINVAL)?;
+        let mask = self.page_size as u64 - 1;
+        let mut floor = floor;
+        for slot in self.addrs.iter_mut().take(count) {
+            let addr: u64 = self.reader.take_pod()?;
+            if addr & mask != 0 || addr < floor || addr < area.start || addr >= area.end {
+                return Err(Errno::EINVAL);
+            }
+            *slot = addr;
+            floor = addr + self.page_size as u64;
+        }
+        if count == 0 {
+            self.expect = self.pages_of(vma + 1);
+        } else {
+            self.pending = Pending::Pages { next: 0, count };
+            self.expect = Expect::Pages { vma, floor };
+        }
+        Ok(Item::PageChunk { vma, count })
+    }
+
+    fn error_record(&mut self, t: RecordType, h: RecordHeader) -> Result<Item<'_>> {
+        let (err, body): (ErrorRecord, usize) = self.reader.prefix(t, h)?;
+        if err.errno <= 0 || err.errno >= 4096 {
+            return Err(Errno::EINVAL);
+        }
+        let len = self.string_body(err.len, body)?;
+        self.expect = Expect::Done;
+        Ok(Item::Error {
+            errno: err.errno,
+            message: self.string_bytes(len)?,
+        })
+    }
+
+    /// Reads the string record that must come next; returns its length
+    /// without the NUL.
+    fn string(&mut self) -> Result<usize> {
+        let (t, h) = self.reader.next_header()?;
+        let (s, body): (StringRecord, usize) = self.reader.prefix(t, h)?;
+        if s._pad != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.string_body(s.len, body)
+    }
+
+    /// Reads a string body of `len` bytes (NUL included) padded to `body`
+    /// bytes into `self.strings`; returns its length without the NUL.
+    fn string_body(&mut self, len: u32, body: usize) -> Result<usize> {
+        if len == 0 || len > MAX_STRING_LEN || align_record_len(len as usize) != Some(body) {
+            return Err(Errno::EINVAL);
+        }
+        let len = len as usize;
+        let dst = self.strings.get_mut(..len).ok_or(Errno::EINVAL)?;
+        self.reader.take(dst)?;
+        // Exactly one NUL, the last byte.
+        if cstr_field(dst).map(|s| s.len()) != Some(len - 1) {
+            return Err(Errno::EINVAL);
+        }
+        self.reader.take_zeros(body - len)?;
+        Ok(len - 1)
+    }
+
+    fn string_bytes(&self, len: usize) -> Result<&[u8]> {
+        self.strings.get(..len).ok_or(Errno::EINVAL)
+    }
+
+    /// Accepts the definition of object `objref`: the next number.
+    fn define_object(&mut self, objref: u32) -> Result {
+        if objref != self.objects + 1 || objref > MAX_OBJECTS {
+            return Err(Errno::EINVAL);
+        }
+        self.objects = objref;
+        Ok(())
+    }
+
+    /// Accepts a use of object `objref`: defined earlier in the image.
+    fn use_object(&self, objref: u32) -> Result {
+        if objref == 0 || objref > self.objects {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    fn check_mm(&self, mm: &MmRecord) -> Result {
+        let ranges = [
+            (mm.start_code, mm.end_code),
+            (mm.start_data, mm.end_data),
+            (mm.start_brk, mm.brk),
+            (mm.arg_start, mm.arg_end),
+            (mm.env_start, mm.env_end),
+        ];
+        let ranges_ok = ranges
+            .iter()
+            .all(|&(lo, hi)| lo <= hi && hi <= USER_ADDR_LIMIT);
+        if !ranges_ok
+            || mm.start_stack > USER_ADDR_LIMIT
+            || mm.vdso_base >= USER_ADDR_LIMIT
+            || mm.vdso_base & (self.page_size as u64 - 1) != 0
+            || mm.vma_count > MAX_VMAS
+        {
+            return Err(Errno::EINVAL);
+        }
+        if mm.exe_file_ref != 0 {
+            self.use_object(mm.exe_file_ref)?;
+        }
+        Ok(())
+    }
+
+    fn check_vma(&self, vma: &VmaRecord, floor: u64) -> Result {
+        let mask = self.page_size as u64 - 1;
+        let kind = VmaKind::from_u32(vma.kind).ok_or(Errno::EINVAL)?;
+        if vma.start & mask != 0
+            || vma.end & mask != 0
+            || vma.start >= vma.end
+            || vma.end > USER_ADDR_LIMIT
+            || vma.start < floor
+            || vma.prot & !VMA_PROT_MASK != 0
+            || vma.flags & !VMA_FLAGS_MASK != 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        if kind == VmaKind::File {
+            self.use_object(vma.file_ref)?;
+            // The last page's file offset must not overflow.
+            let pages = (vma.end - vma.start) / self.page_size as u64;
+            vma.pgoff.checked_add(pages).ok_or(Errno::EINVAL)?;
+        } else if vma.file_ref != 0 || vma.pgoff != 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+}
+
+/// `O_ACCMODE`: the access mode bits of open flags; all set is invalid.
+const OPEN_ACCMODE: u32 = 3;
+
+/// Highest signal number of x86-64 (`_NSIG`).
+const MAX_SIGNAL: i32 = 64;
+
+fn check_task(task: &TaskRecord) -> Result {
+    if cstr_field(&task.comm).is_none()
+        || !(0..=MAX_SIGNAL).contains(&task.exit_signal)
+        || !(0..=MAX_SIGNAL).contains(&task.pdeath_signal)
+        || task.restart_kind != RESTART_NONE
+        || task.restart_args != [0; 4]
+        || task.set_child_tid >= USER_ADDR_LIMIT
+        || task.clear_child_tid >= USER_ADDR_LIMIT
+    {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// User code and stack segment selectors of x86-64 (`__USER_CS`,
+/// `__USER_DS`), the only values a 64-bit task returns to user space with.
+pub const X86_64_USER_CS: u64 = 0x33;
+/// See [`X86_64_USER_CS`].
+pub const X86_64_USER_DS: u64 = 0x2b;
+
+fn check_cpu(cpu: &CpuRecord) -> Result {
+    let data_selector_ok = |sel: u64| sel == 0 || sel == X86_64_USER_DS;
+    if cpu.cs != X86_64_USER_CS
+        || cpu.ss != X86_64_USER_DS
+        || !data_selector_ok(cpu.ds)
+        || !data_selector_ok(cpu.es)
+        || !data_selector_ok(cpu.fs)
+        || !data_selector_ok(cpu.gs)
+        || cpu.fs_base >= USER_ADDR_LIMIT
+        || cpu.gs_base >= USER_ADDR_LIMIT
+    {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Test cases of the records and the parser: a round trip of every record
+//! type, and one case per class of image the parser must reject.  They run
+//! as the `checkpoint_records` KUnit suite and under `cargo test`.
+//!
+//! Each rejection case writes its bad image with the writer, which checks
+//! nothing, so the checksum is right: if the parser's check were removed,
+//! the image would be accepted and the case would fail.
+
+use super::testing::{check, check_eq, ArrayVmaStore, Check, SliceSink, SliceSource};
+use super::tests::sample_header;
+use super::*;
+
+/// Areas the sample stores at most.
+const STORE: usize = 8;
+const PAGE: usize = 4096;
+
+/// Every record of a one-task image, ready to be mutated by a case.
+#[derive(Clone, Copy)]
+pub struct Sample {
+    /// The image header.
+    pub header: ImageHeader,
+    /// The task.
+    pub task: TaskRecord,
+    /// Its registers.
+    pub cpu: CpuRecord,
+    /// Its FPU feature mask.
+    pub xfeatures: u64,
+    /// Length of the XSAVE buffer (the contents are a pattern).
+    pub xstate_len: usize,
+    /// umask.
+    pub fs: FsRecord,
+    /// Working directory.
+    pub cwd: &'static [u8],
+    /// If set, the cwd string record is written raw with this length and
+    /// `cwd` as its whole body (no NUL added).
+    pub cwd_raw_len: Option<u32>,
+    /// Two file objects.
+    pub files: [FileObjectRecord; 2],
+    /// Their paths.
+    pub paths: [&'static [u8]; 2],
+    /// The fd table's count (normally 3).
+    pub fd_count: u32,
+    /// Three fds: two share file 1, one is file 2.
+    pub fds: [FdRecord; 3],
+    /// The address space.
+    pub mm: MmRecord,
+    /// Three areas: anonymous, file-backed, vDSO.
+    pub vmas: [VmaRecord; 3],
+    /// Pages saved: (area index, address).
+    pub pages: [(usize, u64); 3],
+}
+
+/// A valid sample task.
+pub fn sample() -> Sample {
+    let mut task = TaskRecord::zeroed();
+    fill_cstr_field(&mut task.comm, b"sample");
+    task.exit_signal = 17;
+    task.set_child_tid = 0x7f00_0000_1000;
+    task.clear_child_tid = 0x7f00_0000_2000;
+    task.sigblocked = 1 << 9;
+    task.pid = 42;
+    task.tgid = 42;
+    let mut cpu = CpuRecord::zeroed();
+    cpu.r8 = 8;
+    cpu.r15 = 15;
+    cpu.ip = 0x40_1000;
+    cpu.sp = 0x7ffc_0000_0000;
+    cpu.cs = parser::X86_64_USER_CS;
+    cpu.ss = parser::X86_64_USER_DS;
+    cpu.flags = 0x246;
+    cpu.orig_ax = u64::MAX;
+    cpu.fs_base = 0x7f00_0000_3000;
+    let vma = |start: u64, end: u64, prot: u32, kind: VmaKind, file_ref: u32| VmaRecord {
+        start,
+        end,
+        pgoff: if kind == VmaKind::File { 2 } else { 0 },
+        prot,
+        flags: 0,
+        kind: kind as u32,
+        file_ref,
+    };
+    Sample {
+        header: sample_header(),
+        task,
+        cpu,
+        xfeatures: 0x7,
+        xstate_len: 832,
+        fs: FsRecord {
+            umask: 0o022,
+            _pad: 0,
+        },
+        cwd: b"/tmp",
+        cwd_raw_len: None,
+        files: [
+            FileObjectRecord {
+                objref: 1,
+                kind: FileKind::Regular as u32,
+                flags: 0o2 | 0o2000,
+                _pad: 0,
+                pos: 123,
+            },
+            FileObjectRecord {
+                objref: 2,
+                kind: FileKind::Directory as u32,
+                flags: 0o200000,
+                _pad: 0,
+                pos: 0,
+            },
+        ],
+        paths: [b"/tmp/out.txt", b"/"],
+        fd_count: 3,
+        fds: [
+            FdRecord {
+                fd: 0,
+                flags: 0,
+                file_ref: 1,
+                _pad: 0,
+            },
+            FdRecord {
+                fd: 1,
+                flags: FD_CLOEXEC_FLAG,
+                file_ref: 1,
+                _pad: 0,
+            },
+            FdRecord {
+                fd: 7,
+                flags: 0,
+                file_ref: 2,
+                _pad: 0,
+            },
+        ],
+        mm: MmRecord {
+            start_code: 0x40_0000,
+            end_code: 0x40_2000,
+            start_data: 0x60_0000,
+            end_data: 0x60_1000,
+            start_brk: 0x60_1000,
+            brk: 0x60_3000,
+            start_stack: 0x7ffc_0000_0000,
+            arg_start: 0x7ffc_0000_1000,
+            arg_end: 0x7ffc_0000_1010,
+            env_start: 0x7ffc_0000_1010,
+            env_end: 0x7ffc_0000_1100,
+            vdso_base: 0x7fff_f000_0000,
+            exe_file_ref: 1,
+            vma_count: 3,
+        },
+        vmas: [
+            vma(
+                0x40_0000,
+                0x40_4000,
+                VMA_PROT_READ | VMA_PROT_WRITE,
+                VmaKind::Anonymous,
+                0,
+            ),
+            vma(
+                0x7f00_0000_0000,
+                0x7f00_0000_3000,
+                VMA_PROT_READ,
+                VmaKind::File,
+                1,
+            ),
+            vma(
+                0x7fff_f000_0000,
+                0x7fff_f000_2000,
+                VMA_PROT_READ | VMA_PROT_EXEC,
+                VmaKind::Vdso,
+                0,
+            ),
+        ],
+        pages: [(0, 0x40_0000), (0, 0x40_3000), (1, 0x7f00_0000_1000)],
+    }
+}
+
+/// The byte `i` of the page at `addr`.
+fn page_byte(addr: u64, i: usize) -> u8 {
+    ((addr >> 12) as u8).wrapping_mul(31).wrapping_add(i as u8)
+}
+
+/// Byte `i` of the sample XSAVE buffer.
+fn xstate_byte(i: usize) -> u8 {
+    (i as u8).wrapping_mul(7) ^ 0x5a
+}
+
+/// Writes the records of `s`'s task (not the header or tail).
+pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
+    w.write_record(&s.task)?;
+    w.write_record(&s.cpu)?;
+    let xstate = page.get_mut(..s.xstate_len).ok_or(Errno::EINVAL)?;
+    for (i, b) in xstate.iter_mut().enumerate() {
+        *b = xstate_byte(i);
+    }
+    w.write_fpu(s.xfeatures, xstate)?;
+    match s.cwd_raw_len {
+        None => w.write_fs(&s.fs, s.cwd)?,
+        Some(len) => {
+            w.write_record(&s.fs)?;
+            w.write_var(&StringRecord { len, _pad: 0 }, &[s.cwd])?;
+        }
+    }
+    w.write_record(&FilesTableRecord {
+        count: s.fd_count,
+        _pad: 0,
+    })?;
+    w.write_file_object(&s.files[0], s.paths[0])?;
+    w.write_record(&s.fds[0])?;
+    w.write_record(&s.fds[1])?;
+    w.write_file_object(&s.files[1], s.paths[1])?;
+    w.write_record(&s.fds[2])?;
+    w.write_record(&s.mm)?;
+    for v in &s.vmas {
+        w.write_record(v)?;
+    }
+    for (vma, _) in s.vmas.iter().enumerate() {
+        let mut addrs = [0u64; 3];
+        let mut n = 0;
+        for &(_, addr) in s.pages.iter().filter(|(v, _)| *v == vma) {
+            addrs[n] = addr;
+            let dst = page
+                .get_mut(n * PAGE..(n + 1) * PAGE)
+                .ok_or(Errno::EINVAL)?;
+            for (i, b) in dst.iter_mut().enumerate() {
+                *b = page_byte(addr, i);
+            }
+            n += 1;
+        }
+        if n > 0 {
+            let pages = page.get(..n * PAGE).ok_or(Errno::EINVAL)?;
+            w.write_page_chunk(addrs.get(..n).ok_or(Errno::EINVAL)?, pages)?;
+        }
+        w.write_page_chunk(&[], &[])?;
+    }
+    Ok(())
+}
+
+/// Buffers carved out of a case's scratch memory.
+struct Bufs<'a> {
+    image: &'a mut [u8],
+    work: &'a mut [u8],
+    read: &'a mut [u8],
+    strings: &'a mut [u8],
+}
+
+fn bufs(scratch: &mut [u8]) -> Bufs<'_> {
+    let (image, rest) = scratch.split_at_mut(640 * 1024);
+    let (work, rest) = rest.split_at_mut(320 * 1024);
+    let (read, rest) = rest.split_at_mut(16 * 1024);
+    let (strings, _) = rest.split_at_mut(MAX_STRING_LEN as usize);
+    Bufs {
+        image,
+        work,
+        read,
+        strings,
+    }
+}
+
+/// Writes an image: header, whatever `body` writes, tail.  Returns its
+/// length.
+fn build(
+    b: &mut Bufs<'_>,
+    header: &ImageHeader,
+    body: impl FnOnce(&mut ImageWriter<'_, SliceSink<'_>>, &mut [u8]) -> Result,
+) -> Result<usize> {
+    let (wbuf, page) = b.work.split_at_mut(4096);
+    let mut w = ImageWriter::new(SliceSink::new(b.image), wbuf);
+    w.write_record(header)?;
+    body(&mut w, page)?;
+    Ok(w.finish()?.len)
+}
+
+/// Writes the one-task image of `s`.
+fn build_sample(b: &mut Bufs<'_>, s: &Sample) -> Result<usize> {
+    build(b, &s.header, |w, page| write_task(w, s, page))
+}
+
+/// Parses `len` bytes of the image to its end, reading every body; returns
+/// the number of items.
+fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
+    let image = b.image.get(..len).ok_or(Errno::EINVAL)?;
+    let mut p = ImageParser::new(
+        SliceSource::new(image, chunk),
+        b.read,
+        b.strings,
+        ArrayVmaStore::<STORE>::new(),
+    )?;
+    let mut items = 0;
+    loop {
+        items += 1;
+        match p.next_item()? {
+            Item::Tail => return Ok(items),
+            Item::Error { errno, .. } => return Err(Errno(errno)),
+            Item::Fpu(f) => {
+                let out = b
+                    .work
+                    .get_mut(..f.xstate_size as usize)
+                    .ok_or(Errno::EINVAL)?;
+                p.read_xstate(out)?;
+            }
+            Item::PageChunk { count, .. } => {
+                for _ in 0..count {
+                    p.read_page(b.work.get_mut(..PAGE).ok_or(Errno::EINVAL)?)?;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Writes `s` and expects the parser to reject it with `want`.
+fn expect_rejected(t: &mut dyn Check, scratch: &mut [u8], s: &Sample, want: Errno, line: u32) {
+    let mut b = bufs(scratch);
+    let r = build_sample(&mut b, s).and_then(|len| parse(&mut b, len, 4096));
+    if r != Err(want) {
+        t.fail(
+            file!(),
+            line,
+            format_args!("expected {want:?}, parsed with {r:?}"),
+        );
+    }
+}
+
+/// Every record type written comes back equal, whatever the read size.
+pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    for chunk in [7usize, 4096, 100_000] {
+        let mut b = bufs(scratch);
+        let len = match build_sample(&mut b, &s) {
+            Ok(len) => len,
+            Err(e) => {
+                t.fail(file!(), line!(), format_args!("write failed: {e:?}"));
+                return;
+            }
+        };
+        let image = b.image.get(..len).unwrap_or(&[]);
+        let mut p = match ImageParser::new(
+            SliceSource::new(image, chunk),
+            b.read,
+            b.strings,
+            ArrayVmaStore::<STORE>::new(),
+        ) {
+            Ok(p) => p,
+            Err(_) => return,
+        };
+        let xs = s.xstate_len;
+        check_eq!(t, p.next_item(), Ok(Item::Header(s.header)));
+        check_eq!(t, p.next_item(), Ok(Item::Task(s.task)));
+        check_eq!(t, p.next_item(), Ok(Item::Cpu(s.cpu)));
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::Fpu(FpuRecord {
+                xstate_size: xs as u32,
+                _pad: 0,
+                xfeatures: s.xfeatures
+            }))
+        );
+        let xstate = b.work.get_mut(..xs).unwrap_or(&mut []);
+        check_eq!(t, p.read_xstate(xstate), Ok(()));
+        check!(
+            t,
+            xstate.iter().enumerate().all(|(i, &v)| v == xstate_byte(i))
+        );
+        check_eq!(t, p.next_item(), Ok(Item::Fs(s.fs, s.cwd)));
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::FilesTable(FilesTableRecord { count: 3, _pad: 0 }))
+        );
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::FileObject(s.files[0], s.paths[0]))
+        );
+        check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[0])));
+        check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[1])));
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::FileObject(s.files[1], s.paths[1]))
+        );
+        check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[2])));
+        check_eq!(t, p.next_item(), Ok(Item::Mm(s.mm)));
+        for v in &s.vmas {
+            check_eq!(t, p.next_item(), Ok(Item::Vma(*v)));
+        }
+        check!(t, p.vmas() == &s.vmas[..]);
+        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 0, count: 2 }));
+        for &(_, addr) in s.pages.iter().take(2) {
+            let page = b.work.get_mut(..PAGE).unwrap_or(&mut []);
+            check_eq!(t, p.read_page(page), Ok(addr));
+            check!(
+                t,
+                page.iter()
+                    .enumerate()
+                    .all(|(i, &v)| v == page_byte(addr, i))
+            );
+        }
+        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 0, count: 0 }));
+        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 1 }));
+        // Left unread: the next item skips it.
+        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 0 }));
+        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 2, count: 0 }));
+        check_eq!(t, p.next_item(), Ok(Item::Tail));
+        // Nothing after the tail.
+        check_eq!(t, p.next_item(), Err(Errno::EINVAL));
+    }
+}
+
+/// An error record and its message come back; the image ends there.
+pub fn error_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, _| {
+        w.write_record(&s.task)?;
+        w.write_error(95, b"fd 3: pipe not supported\0ignored")
+    });
+    let image = b.image.get(..r.unwrap_or(0)).unwrap_or(&[]);
+    let p = ImageParser::new(
+        SliceSource::new(image, 64),
+        b.read,
+        b.strings,
+        ArrayVmaStore::<STORE>::new(),
+    );
+    let Ok(mut p) = p else { return };
+    check_eq!(t, p.next_item(), Ok(Item::Header(s.header)));
+    check_eq!(t, p.next_item(), Ok(Item::Task(s.task)));
+    check_eq!(
+        t,
+        p.next_item(),
+        Ok(Item::Error {
+            errno: 95,
+            message: b"fd 3: pipe not supported"
+        })
+    );
+    check_eq!(t, p.next_item(), Err(Errno::EINVAL));
+    // Before the header an error record is just out of order.
+    let mut b = bufs(scratch);
+    let mut w = ImageWriter::new(SliceSink::new(b.image), b.read);
+    let len = w
+        .write_error(5, b"x")
+        .and_then(|()| w.finish())
+        .map(|s| s.len);
+    check_eq!(t, parse(&mut b, len.unwrap_or(0), 64), Err(Errno::EINVAL));
+}
+
+/// An image with no task (what a checkpoint with nothing to save writes)
+/// and one with two tasks sharing an object parse.
+pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let len = build(&mut b, &s.header, |_, _| Ok(()));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(2));
+    // The second task's only fd refers to file 1, defined by the first.
+    let second = s;
+    let len = build(&mut b, &s.header, |w, page| {
+        write_task(w, &s, page)?;
+        w.write_record(&second.task)?;
+        w.write_record(&second.cpu)?;
+        w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+        w.write_fs(&second.fs, b"/")?;
+        w.write_record(&FilesTableRecord { count: 1, _pad: 0 })?;
+        w.write_record(&second.fds[0])?;
+        w.write_record(&MmRecord {
+            vma_count: 0,
+            ..second.mm
+        })
+    });
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(28));
+}
+
+/// Unknown record types are rejected.
+pub fn unknown_type_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let len = build_sample(&mut b, &s).unwrap_or(0);
+    // The task record's header follows the 280-byte header record.
+    if let Some(f) = b.image.get_mut(280..284) {
+        f.copy_from_slice(&5u32.to_le_bytes());
+    }
+    check_eq!(t, parse(&mut b, len, 4096), Err(Errno::EINVAL));
+}
+
+/// Records whose length is not their type's are rejected.
+pub fn bad_length_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    for bad_len in [0u32, 8, 100, 96, 112, MAX_RECORD_LEN + 8] {
+        let mut b = bufs(scratch);
+        let len = build_sample(&mut b, &s).unwrap_or(0);
+        if let Some(f) = b.image.get_mut(284..288) {
+            f.copy_from_slice(&bad_len.to_le_bytes());
+        }
+        check_eq!(t, parse(&mut b, len, 4096), Err(Errno::EINVAL));
+    }
+    // A variable record whose length disagrees with its own count: a page
+    // chunk announcing one page more than it carries.
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, page| {
+        let mut short = s;
+        short.mm.vma_count = 1;
+        short.pages = [(0, 0x40_0000); 3];
+        write_task_prefix(w, &short, page)?;
+        w.write_record(&short.vmas[0])?;
+        w.write_var(
+            &PageChunkRecord { count: 2, _pad: 0 },
+            &[&0x40_0000u64.to_le_bytes(), page.get(..PAGE).unwrap_or(&[])],
+        )
+    });
+    check_eq!(
+        t,
+        r.and_then(|len| parse(&mut b, len, 4096)),
+        Err(Errno::EINVAL)
+    );
+}
+
+/// Writes `s`'s records up to and including the mm record.
+fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
+    w.write_record(&s.task)?;
+    w.write_record(&s.cpu)?;
+    w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
+    w.write_fs(&s.fs, s.cwd)?;
+    w.write_record(&FilesTableRecord { count: 0, _pad: 0 })?;
+    w.write_file_object(&s.files[0], s.paths[0])?;
+    w.write_record(&s.mm)
+}
+
+/// Records out of the order of the grammar are rejected.
+pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
+    let cases: [Body; 8] = [
+        // A second header.
+        |w, s, _| w.write_record(&s.header),
+        // Registers before the task.
+        |w, s, _| w.write_record(&s.cpu),
+        // The task without its registers.
+        |w, s, page| {
+            w.write_record(&s.task)?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))
+        },
+        // The tail in the middle of a task.
+        |w, s, _| w.write_record(&s.task),
+        // A string where no string belongs.
+        |w, _, _| w.write_string(b"/tmp"),
+        // A file object at the top level.
+        |w, s, _| w.write_file_object(&s.files[0], s.paths[0]),
+        // An area before the mm record.
+        |w, s, _| w.write_record(&s.vmas[0]),
+        // Fewer fds than the table announced: mm comes early.
+        |w, s, page| {
+            let mut short = *s;
+            short.fd_count = 4;
+            write_task(w, &short, page)
+        },
+    ];
+    for body in cases {
+        let mut b = bufs(scratch);
+        let r = build(&mut b, &s.header, |w, page| body(w, &s, page));
+        check_eq!(
+            t,
+            r.and_then(|len| parse(&mut b, len, 4096)),
+            Err(Errno::EINVAL)
+        );
+    }
+}
+
+/// Counts beyond their caps are rejected before anything is sized by them.
+pub fn counts_beyond_caps_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let mut s = sample();
+    s.mm.vma_count = MAX_VMAS + 1;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    let mut s = sample();
+    s.fd_count = MAX_FDS + 1;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    let mut s = sample();
+    s.xstate_len = MAX_XSTATE_SIZE as usize + 8;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    let mut s = sample();
+    s.xstate_len = MIN_XSTATE_SIZE as usize - 8;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    // A page chunk with more pages than the cap (written by hand: the
+    // writer refuses it).
+    let s = sample();
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, page| {
+        let mut one = s;
+        one.mm.vma_count = 1;
+        write_task_prefix(w, &one, page)?;
+        w.write_record(&VmaRecord {
+            end: 0x40_0000 + 0x1000 * (MAX_CHUNK_PAGES as u64 + 1),
+            ..s.vmas[0]
+        })?;
+        let mut addrs = [0u8; 8 * (MAX_CHUNK_PAGES as usize + 1)];
+        for (i, a) in addrs.chunks_exact_mut(8).enumerate() {
+            a.copy_from_slice(&(0x40_0000 + 0x1000 * i as u64).to_le_bytes());
+        }
+        let pages = page
+            .get(..PAGE * (MAX_CHUNK_PAGES as usize + 1))
+            .ok_or(Errno::EINVAL)?;
+        w.write_var(
+            &PageChunkRecord {
+                count: MAX_CHUNK_PAGES + 1,
+                _pad: 0,
+            },
+            &[&addrs, pages],
+        )?;
+        w.write_var(&PageChunkRecord { count: 0, _pad: 0 }, &[])
+    });
+    check_eq!(
+        t,
+        r.and_then(|len| parse(&mut b, len, 4096)),
+        Err(Errno::EINVAL)
+    );
+    // A string longer than the cap.
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, page| {
+        w.write_record(&s.task)?;
+        w.write_record(&s.cpu)?;
+        w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+        w.write_record(&s.fs)?;
+        let long = page
+            .get_mut(..MAX_STRING_LEN as usize + 1)
+            .unwrap_or(&mut []);
+        long.fill(b'a');
+        if let Some(last) = long.last_mut() {
+            *last = 0;
+        }
+        w.write_var(
+            &StringRecord {
+                len: MAX_STRING_LEN + 1,
+                _pad: 0,
+            },
+            &[long],
+        )
+    });
+    check_eq!(
+        t,
+        r.and_then(|len| parse(&mut b, len, 4096)),
+        Err(Errno::EINVAL)
+    );
+}
+
+/// Memory areas that are misaligned, empty, out of user space, unsorted or
+/// overlapping are rejected, as are bad protection, flag and kind values.
+pub fn bad_vmas_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let cases: [fn(&mut Sample); 11] = [
+        |s| s.vmas[0].start += 8,
+        |s| s.vmas[0].end -= 8,
+        |s| s.vmas[0].end = s.vmas[0].start,
+        |s| s.vmas[2].end = USER_ADDR_LIMIT + 0x1000,
+        |s| s.vmas[1].start = 0x40_3000, // overlaps area 0
+        |s| s.vmas.swap(0, 1),           // unsorted
+        |s| s.vmas[0].prot = 8,
+        |s| s.vmas[0].flags = 1 << 20,
+        |s| s.vmas[0].kind = 9,
+        |s| s.vmas[0].file_ref = 1, // anonymous with a file
+        |s| s.vmas[1].pgoff = u64::MAX,
+    ];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
+}
+
+/// Page addresses that are misaligned, outside their area, or not
+/// increasing are rejected.
+pub fn bad_pages_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let cases: [fn(&mut Sample); 4] = [
+        |s| s.pages[0].1 += 16,
+        |s| s.pages[1].1 = 0x40_4000, // one past area 0
+        |s| s.pages.swap(0, 1),       // decreasing
+        |s| s.pages[1].1 = s.pages[0].1,
+    ];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
+}
+
+/// Strings without a NUL, or with one before their end, are rejected, in
+/// string records and in fixed fields.
+pub fn strings_without_nul_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    for body in [&b"/tmpxyz"[..], b"/t\0mp\0"] {
+        let mut s = sample();
+        s.cwd = body;
+        s.cwd_raw_len = Some(body.len() as u32);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
+    // The same record written properly is accepted.
+    let mut s = sample();
+    s.cwd = b"/tmp\0\0\0\0";
+    s.cwd_raw_len = Some(5);
+    let mut b = bufs(scratch);
+    let r = build_sample(&mut b, &s).and_then(|len| parse(&mut b, len, 4096));
+    check!(t, r.is_ok());
+    let mut s = sample();
+    s.task.comm = [b'x'; TASK_COMM_LEN];
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    let mut s = sample();
+    s.header.release = [b'x'; UTS_FIELD_SIZE];
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+}
+
+/// Object references must be defined in order and used after definition.
+pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let cases: [fn(&mut Sample); 6] = [
+        |s| s.files[0].objref = 2,  // defined out of order
+        |s| s.files[1].objref = 1,  // defined twice
+        |s| s.fds[0].file_ref = 2,  // used before its definition
+        |s| s.fds[2].file_ref = 0,  // no object
+        |s| s.vmas[1].file_ref = 9, // never defined
+        |s| s.mm.exe_file_ref = 3,  // never defined
+    ];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
+}
+
+/// Field values outside their ranges are rejected: fds, file objects,
+/// task, registers, umask, padding.
+pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let cases: [fn(&mut Sample); 16] = [
+        |s| s.fds[1].fd = 0, // not increasing
+        |s| s.fds[2].fd = FD_LIMIT,
+        |s| s.fds[0].flags = 2,
+        |s| s.fds[0]._pad = 1,
+        |s| s.files[0].kind = 7,
+        |s| s.files[0].pos = -1,
+        |s| s.files[0].flags = 3, // O_ACCMODE
+        |s| s.paths[0] = b"relative/path",
+        |s| s.task.exit_signal = 65,
+        |s| s.task.restart_kind = 99,
+        |s| s.cpu.cs = 0x10,
+        |s| s.cpu.fs_base = USER_ADDR_LIMIT,
+        |s| s.fs.umask = 0o1000,
+        |s| s.mm.brk = s.mm.start_brk - 0x1000,
+        |s| s.mm.vdso_base = 0x7fff_f000_0010,
+        |s| s.header.constants.page_size = 12288,
+    ];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
+}
+
+/// Non-zero padding, in fixed records and after variable bodies, is
+/// rejected.
+pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let mut s = sample();
+    s.files[1]._pad = 1;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    let mut s = sample();
+    s.fs._pad = 1;
+    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    // The XSAVE buffer of 836 bytes is followed by 4 bytes of padding.
+    let s = sample();
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, page| {
+        w.write_record(&s.task)?;
+        w.write_record(&s.cpu)?;
+        w.write_var(
+            &FpuRecord {
+                xstate_size: 836,
+                _pad: 0,
+                xfeatures: 1,
+            },
+            &[page.get(..836).unwrap_or(&[]), &[0, 0, 1, 0]],
+        )?;
+        w.write_fs(&s.fs, s.cwd)
+    });
+    let len = r.unwrap_or(0);
+    let mut p = match ImageParser::new(
+        SliceSource::new(b.image.get(..len).unwrap_or(&[]), 64),
+        b.read,
+        b.strings,
+        ArrayVmaStore::<STORE>::new(),
+    ) {
+        Ok(p) => p,
+        Err(_) => return,
+    };
+    check!(t, p.next_item().is_ok()); // header
+    check!(t, p.next_item().is_ok()); // task
+    check!(t, p.next_item().is_ok()); // cpu
+    check!(t, p.next_item().is_ok()); // fpu
+    let out = b.work.get_mut(..836).unwrap_or(&mut []);
+    check_eq!(t, p.read_xstate(out), Err(Errno::EINVAL));
+}
+
+/// Every prefix of a full image is rejected (`EINVAL`), as is an image
+/// whose tail is missing or wrong; a flipped bit is `EBADMSG`.
+pub fn truncation_and_corruption_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let len = build_sample(&mut b, &s).unwrap_or(0);
+    check_eq!(t, parse(&mut b, len, 4096).map(|_| ()), Ok(()));
+    // Every 8-byte boundary and a few odd lengths.
+    let mut cut = 0;
+    while cut < len {
+        check_eq!(t, parse(&mut b, cut, 4096), Err(Errno::EINVAL));
+        cut += if cut % 8 == 0 { 3 } else { 5 };
+    }
+    // A bit flipped in page data, which no field check looks at.
+    // The image ends: last page, three empty chunks (16 bytes each), tail.
+    let in_page = len - 32 - 3 * 16 - PAGE / 2;
+    if let Some(byte) = b.image.get_mut(in_page) {
+        *byte ^= 0x10;
+    }
+    check_eq!(t, parse(&mut b, len, 4096), Err(Errno::EBADMSG));
+}
