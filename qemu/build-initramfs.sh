@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs: busybox-static, qemu/init, the guest test
 # programs (tests/guest/*.c, statically linked) and scripts
-# (tests/guest/*.sh), and the sample programs (samples/*.c, samples/*.sh).
+# (tests/guest/*.sh), the sample programs (samples/*.c, samples/*.sh), and
+# ckpt-decode (rust-checkpoint/host), statically linked.
 #
 # Output: build/initramfs.cpio.gz.  Needs the kernel's exported uapi
 # headers, which it generates into build/kernel/usr/include.
@@ -52,6 +53,13 @@ for src in "$top"/samples/*.sh; do
 	[ -e "$src" ] || continue
 	install -m 0755 "$src" "$stage/samples/$(basename "$src")"
 done
+
+# ckpt-decode: the host-side image parser, linked statically for the guest.
+log "building ckpt-decode for the guest"
+(cd "$top/rust-checkpoint/host" &&
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --release \
+		--bin ckpt-decode --target x86_64-unknown-linux-gnu --target-dir "$out/guest-rust")
+install -m 0755 "$out/guest-rust/x86_64-unknown-linux-gnu/release/ckpt-decode" "$stage/bin/ckpt-decode"
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9n >"$out/initramfs.cpio.gz.tmp"

@@ -2,8 +2,8 @@
 # Install what building and testing needs; idempotent and quiet when
 # everything is already there.
 #
-#   Debian packages (--no-install-recommends), the Rust rust-src component
-#   and bindgen-cli from crates.io.
+#   Debian packages (--no-install-recommends), the Rust rust-src component,
+#   and bindgen-cli and cargo-fuzz from crates.io.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +35,10 @@ command -v rustup >/dev/null || die "rustup is required (https://rustup.rs)"
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
 	log "installing the rust-src component"
 	rustup component add rust-src
+fi
+if ! command -v cargo-fuzz >/dev/null; then
+	log "installing cargo-fuzz from crates.io"
+	cargo install --locked cargo-fuzz
 fi
 if ! command -v bindgen >/dev/null; then
 	log "installing bindgen-cli from crates.io"

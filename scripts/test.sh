@@ -58,6 +58,17 @@ if [ "$host_status" -ne 0 ]; then
 	problems+=("cargo test exited with status $host_status")
 fi
 
+# The parser under libFuzzer for a bounded time; a crash fails the run.
+log "fuzzing the image parser for ${CKPT_FUZZ_SECONDS:-60} s (output in build/logs/fuzz.log)"
+if "$top/scripts/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}" >"$top/build/logs/fuzz.log" 2>&1; then
+	passed=$((passed + 1))
+	grep -E '^(Done|stat::number_of_executed_units)' "$top/build/logs/fuzz.log" || true
+else
+	tail -n 30 "$top/build/logs/fuzz.log" >&2
+	failed=$((failed + 1))
+	problems+=("the fuzzer found a crash (see build/logs/fuzz.log, build/fuzz/artifacts)")
+fi
+
 step "kernel setup" "$top/scripts/setup-kernel.sh"
 step "kernel build" "$top/scripts/build-kernel.sh"
 step "initramfs build" "$top/qemu/build-initramfs.sh"

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `ckpt-decode [IMAGE]`: validate a checkpoint image with the kernel's own
+//! parser and print its records.
+//!
+//! Reads IMAGE, or standard input without one.  Exit status: 0 for a valid
+//! image, 1 for an invalid one (the errno restart would give and the byte
+//! offset where the parser stopped), 2 for an image that records a failed
+//! checkpoint, 3 for a usage or I/O error.
+
+use ckpt_format::format::{
+    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN,
+};
+use std::io::Read;
+use std::process::ExitCode;
+
+/// Prints a line; a closed standard output (say, a pipe into `head`) is
+/// not an error worth a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Reads from any `std::io::Read`.
+struct ReadSource<R: Read>(R);
+
+impl<R: Read> Source for ReadSource<R> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Errno(e.raw_os_error().unwrap_or(5))),
+            }
+        }
+    }
+}
+
+fn errno_name(e: Errno) -> &'static str {
+    match e {
+        Errno::EINVAL => "EINVAL (malformed image)",
+        Errno::EBADMSG => "EBADMSG (checksum mismatch: corrupted image)",
+        Errno::ENOMEM => "ENOMEM",
+        Errno::EIO => "EIO",
+        _ => "error",
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(cstr_field(bytes).unwrap_or(bytes)).into_owned()
+}
+
+fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u64, bool)> {
+    let mut read_buf = vec![0u8; 64 * 1024];
+    let mut strings = vec![0u8; MAX_STRING_LEN as usize];
+    let mut page = Vec::new();
+    let mut p = ImageParser::new(
+        ReadSource(src),
+        &mut read_buf,
+        &mut strings,
+        Vec::<VmaRecord>::new(),
+    )
+    .map_err(|e| (e, 0, false))?;
+    let say = |s: String| {
+        if !quiet {
+            out!("{s}");
+        }
+    };
+    let mut pages_total = 0u64;
+    loop {
+        let at = p.position();
+        let item = p.next_item().map_err(|e| (e, at, false))?;
+        match item {
+            Item::Header(h) => say(format!(
+                "header: format {} arch {} page size {} kernel {} {} ({}), time {}.{:09}",
+                h.format_rev,
+                h.arch,
+                h.constants.page_size,
+                text(&h.release),
+                text(&h.machine),
+                text(&h.version),
+                h.time_sec,
+                h.time_nsec
+            )),
+            Item::Task(t) => say(format!(
+                "task: comm {:?} pid {} tgid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
+                text(&t.comm),
+                t.pid,
+                t.tgid,
+                t.exit_signal,
+                t.set_child_tid,
+                t.clear_child_tid
+            )),
+            Item::Cpu(c) => say(format!(
+                "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
+                c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
+            )),
+            Item::Fpu(f) => {
+                say(format!(
+                    "  fpu: {} bytes of XSAVE state, features {:#x}",
+                    f.xstate_size, f.xfeatures
+                ));
+                let mut buf = vec![0u8; f.xstate_size as usize];
+                let at = p.position();
+                p.read_xstate(&mut buf).map_err(|e| (e, at, false))?;
+            }
+            Item::Fs(fs, cwd) => say(format!(
+                "  fs: umask {:03o} cwd {}",
+                fs.umask,
+                String::from_utf8_lossy(cwd)
+            )),
+            Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
+            Item::FileObject(f, path) => say(format!(
+                "    file #{}: kind {} flags {:#o} pos {} path {}",
+                f.objref,
+                f.kind,
+                f.flags,
+                f.pos,
+                String::from_utf8_lossy(path)
+            )),
+            Item::Fd(fd) => say(format!(
+                "    fd {} -> file #{}{}",
+                fd.fd,
+                fd.file_ref,
+                if fd.flags != 0 { " (cloexec)" } else { "" }
+            )),
+            Item::Mm(m) => say(format!(
+                "  mm: {} areas, brk {:#x}-{:#x}, stack {:#x}, vdso {:#x}",
+                m.vma_count, m.start_brk, m.brk, m.start_stack, m.vdso_base
+            )),
+            Item::Vma(v) => say(format!(
+                "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
+                v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff
+            )),
+            Item::PageChunk { vma, count } => {
+                page.resize(p.page_size(), 0);
+                for _ in 0..count {
+                    let at = p.position();
+                    p.read_page(&mut page).map_err(|e| (e, at, false))?;
+                }
+                pages_total += count as u64;
+                if count == 0 && !quiet {
+                    out!("    (end of the pages of area {vma})");
+                }
+            }
+            Item::Error { errno, message } => {
+                out!(
+                    "error record: the checkpoint failed with errno {errno}: {}",
+                    String::from_utf8_lossy(message)
+                );
+                return Err((Errno(errno), p.position(), true));
+            }
+            Item::Tail => {
+                say(format!(
+                    "tail: {} bytes, {} pages, checksum ok",
+                    p.position(),
+                    pages_total
+                ));
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let quiet = args.first().map(|a| a == "-q").unwrap_or(false);
+    if quiet {
+        args.remove(0);
+    }
+    let src: Box<dyn Read> = match args.as_slice() {
+        [] => Box::new(std::io::stdin()),
+        [path] if !path.starts_with('-') => match std::fs::File::open(path) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                eprintln!("ckpt-decode: {path}: {e}");
+                return ExitCode::from(3);
+            }
+        },
+        _ => {
+            eprintln!("usage: ckpt-decode [-q] [IMAGE]");
+            return ExitCode::from(3);
+        }
+    };
+    match decode(src, quiet) {
+        Ok(()) => {
+            if quiet {
+                out!("valid image");
+            }
+            ExitCode::SUCCESS
+        }
+        Err((_, _, true)) => ExitCode::from(2),
+        Err((e, at, false)) => {
+            out!(
+                "invalid image: {} (errno {}) at byte {}",
+                errno_name(e),
+                e.0,
+                at
+            );
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Images written by checkpoint(2) in the booted kernel are accepted by the
+# host-side parser (ckpt-decode, built from the same format sources), and
+# its verdicts on damaged images match restart's errnos.
+n=0
+fails=0
+result() { # status name [diagnostic]
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "    ok $n $2"
+	else
+		fails=$((fails + 1))
+		[ -n "${3:-}" ] && echo "    # $2: $3"
+		echo "    not ok $n $2"
+	fi
+}
+
+echo "    KTAP version 1"
+echo "    # Subtest: decode_image"
+echo "    1..4"
+
+self -n 3 -c 1 -i 10 -o /tmp/decode.out >/tmp/self.img
+out=$(ckpt-decode /tmp/self.img)
+st=$?
+echo "$out" | grep -q "checksum ok"
+result $((st + $?)) self_image_accepted_by_host_parser "exit $st: $out"
+
+rstr </tmp/self.img >/dev/null
+result $? self_image_accepted_by_restart
+
+cp /tmp/self.img /tmp/bad.img
+# The low byte of the header's time stamp: only the checksum covers it.
+printf '\125' | dd of=/tmp/bad.img bs=1 seek=32 conv=notrunc 2>/dev/null
+out=$(ckpt-decode /tmp/bad.img)
+st=$?
+echo "$out" | grep -q EBADMSG
+result $((st != 1 || $? != 0)) corrupted_image_ebadmsg "exit $st: $out"
+
+head -c 300 /tmp/self.img >/tmp/short.img
+out=$(ckpt-decode /tmp/short.img)
+st=$?
+echo "$out" | grep -q EINVAL
+result $((st != 1 || $? != 0)) truncated_image_einval "exit $st: $out"
+
+[ "$fails" -eq 0 ]
