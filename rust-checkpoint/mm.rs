@@ -16,6 +16,12 @@ impl VmaList {
     }
 }
 
+impl Default for VmaList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl VmaStore for VmaList {
     fn reset(&mut self, count: usize) -> format::Result {
         // The parser bounds `count`; check again before sizing memory by it.

@@ -341,7 +341,8 @@ fn mutated_images_never_panic() {
                 1 => bad.truncate(rng.below(bad.len() as u64) as usize),
                 2 => {
                     let at = rng.below(bad.len() as u64 / 4) as usize * 4;
-                    let v = [0u32, 1, 7, u32::MAX, MAX_RECORD_LEN, 0x8000_0000][rng.below(6) as usize];
+                    let v =
+                        [0u32, 1, 7, u32::MAX, MAX_RECORD_LEN, 0x8000_0000][rng.below(6) as usize];
                     if at + 4 <= bad.len() {
                         bad[at..at + 4].copy_from_slice(&v.to_le_bytes());
                     }
