@@ -1,13 +1,187 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! x86-64 specifics of checkpoint/restart.
+//! x86-64 specifics of checkpoint/restart: general registers, segment
+//! state and TLS bases (fs/gs), and the FPU state as an XSAVE buffer.
 //!
 //! This module is compiled into the checkpoint crate (see
-//! `rust-checkpoint/checkpoint.rs`).  Today it only names the architecture
-//! written into image headers; register, FPU/xstate and TLS state come
-//! with task checkpoint.
+//! `rust-checkpoint/checkpoint.rs`).  Register state is that of the task's
+//! user-space context (`task_pt_regs`); the FPU state travels in the
+//! standard (uncompacted) XSAVE format that `ptrace` uses, converted by
+//! the FPU core (`arch/x86/kernel/checkpoint.c`).
 
-use crate::format::ARCH_X86_64;
+pub mod tests;
+pub mod xstate;
+
+use crate::format::{CpuRecord, ARCH_X86_64};
+use crate::task::TaskRef;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::bindings;
+use kernel::error::{code::*, Error, Result};
+use xstate::XstateLimits;
 
 /// The architecture identifier of images made by this kernel.
 pub const IMAGE_ARCH: u32 = ARCH_X86_64;
+
+/// The user code segment selector of 64-bit tasks (`__USER_CS`).
+const USER_CS: u64 = 0x33;
+/// The user stack segment selector (`__USER_DS`).
+const USER_DS: u64 = 0x2b;
+
+fn errno_result(ret: i32) -> Result {
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
+/// The user registers of `task` as they will be when it returns to user
+/// space.  For the calling task that is the return from the current
+/// system call; the caller sets the return value (`ax`).
+pub fn save_cpu(task: &TaskRef) -> CpuRecord {
+    let t = task.as_ptr();
+    // SAFETY: `t` is alive (we hold a reference); its pt_regs are at the
+    // top of its kernel stack, which lives as long as the task.
+    let r = unsafe { &*bindings::ckpt_task_pt_regs(t) };
+    let mut seg = bindings::ckpt_segments::default();
+    // SAFETY: `t` is alive; `seg` is writable.
+    unsafe { bindings::ckpt_read_segments(t, &mut seg) };
+    // SAFETY: `t` is alive; reading a task's bases has no other
+    // requirement (for the current task it reads the live registers).
+    let (fs_base, gs_base) = unsafe {
+        (
+            bindings::x86_fsbase_read_task(t) as u64,
+            bindings::x86_gsbase_read_task(t) as u64,
+        )
+    };
+    CpuRecord {
+        r15: r.r15 as u64,
+        r14: r.r14 as u64,
+        r13: r.r13 as u64,
+        r12: r.r12 as u64,
+        bp: r.bp as u64,
+        bx: r.bx as u64,
+        r11: r.r11 as u64,
+        r10: r.r10 as u64,
+        r9: r.r9 as u64,
+        r8: r.r8 as u64,
+        ax: r.ax as u64,
+        cx: r.cx as u64,
+        dx: r.dx as u64,
+        si: r.si as u64,
+        di: r.di as u64,
+        orig_ax: r.orig_ax as u64,
+        ip: r.ip as u64,
+        // SAFETY: `csx` covers the whole 64-bit slot of the union, and
+        // every bit pattern is a valid `u64`.
+        cs: unsafe { r.__bindgen_anon_1.csx },
+        flags: r.flags as u64,
+        sp: r.sp as u64,
+        // SAFETY: as for `cs`.
+        ss: unsafe { r.__bindgen_anon_2.ssx },
+        fs_base,
+        gs_base,
+        ds: seg.ds.into(),
+        es: seg.es.into(),
+        fs: seg.fs.into(),
+        gs: seg.gs.into(),
+    }
+}
+
+/// Checks saved registers against this machine before the point of no
+/// return (the parser has checked the selectors and the bases' range).
+pub fn check_cpu(cpu: &CpuRecord) -> Result {
+    // SAFETY: no preconditions.
+    let limit = unsafe { bindings::task_size_max() };
+    if cpu.fs_base >= limit as u64 || cpu.gs_base >= limit as u64 {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// Loads saved registers into the calling task's user context and returns
+/// the value the current system call must return (the saved `ax`), since
+/// the system-call exit path stores the return value into `ax`.
+///
+/// Segment selectors are those of 64-bit tasks; data selectors are not
+/// restored (64-bit code does not use them).
+pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
+    // SAFETY: `get_current` has no preconditions.
+    let current = unsafe { bindings::get_current() };
+    let arch_prctl = |code: u32, base: u64| {
+        // SAFETY: `current` is the calling task; `do_arch_prctl_64`
+        // validates the base itself.
+        errno_result(unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32)
+    };
+    arch_prctl(bindings::ARCH_SET_FS, cpu.fs_base)?;
+    arch_prctl(bindings::ARCH_SET_GS, cpu.gs_base)?;
+    // SAFETY: the calling task's pt_regs are valid and only this task
+    // (which is running this code) modifies them during a system call.
+    let r = unsafe { &mut *bindings::ckpt_task_pt_regs(current) };
+    r.r15 = cpu.r15 as usize;
+    r.r14 = cpu.r14 as usize;
+    r.r13 = cpu.r13 as usize;
+    r.r12 = cpu.r12 as usize;
+    r.bp = cpu.bp as usize;
+    r.bx = cpu.bx as usize;
+    r.r11 = cpu.r11 as usize;
+    r.r10 = cpu.r10 as usize;
+    r.r9 = cpu.r9 as usize;
+    r.r8 = cpu.r8 as usize;
+    r.ax = cpu.ax as usize;
+    r.cx = cpu.cx as usize;
+    r.dx = cpu.dx as usize;
+    r.si = cpu.si as usize;
+    r.di = cpu.di as usize;
+    r.orig_ax = cpu.orig_ax as usize;
+    r.ip = cpu.ip as usize;
+    r.__bindgen_anon_1.csx = USER_CS;
+    r.flags = xstate::sanitize_flags(cpu.flags) as usize;
+    r.sp = cpu.sp as usize;
+    r.__bindgen_anon_2.ssx = USER_DS;
+    Ok(cpu.ax as i64)
+}
+
+/// What this kernel accepts as an XSAVE buffer for `task`.
+pub fn fpu_limits(task: *mut bindings::task_struct) -> Result<XstateLimits> {
+    let mut l = bindings::ckpt_fpu_limits::default();
+    // SAFETY: the caller passes a live task; `l` is writable.
+    unsafe { bindings::ckpt_fpu_limits(task, &mut l) };
+    if !l.xsave {
+        // Only XSAVE-capable CPUs are supported.
+        return Err(crate::file::to_kernel_error(crate::format::Errno::EOPNOTSUPP));
+    }
+    Ok(XstateLimits {
+        size: l.size,
+        features: l.features,
+        mxcsr_mask: l.mxcsr_mask,
+    })
+}
+
+/// The FPU state of `task` as a standard-format XSAVE buffer, and the
+/// features it was saved with.
+pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
+    let limits = fpu_limits(task.as_ptr())?;
+    let mut buf = KVec::from_elem(0u8, limits.size as usize, GFP_KERNEL)?;
+    // SAFETY: the task is alive; `buf` is writable for `limits.size`
+    // bytes, the size the FPU core expects.
+    errno_result(unsafe {
+        bindings::ckpt_fpu_save(task.as_ptr(), buf.as_mut_ptr().cast(), limits.size)
+    })?;
+    Ok((limits.features, buf))
+}
+
+/// Checks a saved XSAVE buffer before the point of no return.
+pub fn check_fpu(buf: &[u8]) -> Result {
+    // SAFETY: `get_current` has no preconditions.
+    let limits = fpu_limits(unsafe { bindings::get_current() })?;
+    xstate::check_xsave(buf, &limits).map_err(crate::file::to_kernel_error)
+}
+
+/// Loads a saved XSAVE buffer (checked with [`check_fpu`]) into the calling
+/// task; it takes effect on the return to user space.
+pub fn restore_fpu(buf: &[u8]) -> Result {
+    let size = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
+    // SAFETY: `buf` is readable for `size` bytes.
+    errno_result(unsafe { bindings::ckpt_fpu_restore_current(buf.as_ptr().cast(), size) })
+}

@@ -25,6 +25,7 @@ pub mod arch;
 pub mod driver;
 pub mod file;
 pub mod mm;
+pub mod objhash;
 pub mod sys;
 pub mod task;
 
@@ -36,4 +37,5 @@ mod kunit_suites {
     use crate::kunit::kunit_suite;
 
     crate::format_cases!(kunit_suite);
+    crate::x86_cases!(kunit_suite);
 }

@@ -1,30 +1,111 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The checkpoint and restart drivers: argument checks, the order in which
-//! state is written and read, and the image header of the running kernel.
+//! state is saved and restored, and the point of no return of a restart.
 //!
-//! An image is today a header and a tail; the task, memory, register and
-//! file records are written between the two as those families arrive.
+//! # Checkpoint
+//!
+//! The records of a task follow the order of the format's grammar: task,
+//! registers, FPU, working directory, fd table, address space (layout,
+//! areas, then the pages of each area).  State this version cannot save
+//! stops the checkpoint with `EOPNOTSUPP` after an error record that says
+//! what it was, so a reader of the image learns why.
+//!
+//! # Restart
+//!
+//! Everything up to the first page of memory is read, validated and
+//! prepared (mapped files opened) while the caller is still intact: an
+//! image rejected there returns its errno and the caller runs on.  Then
+//! comes the point of no return, where the caller's address space is
+//! unmapped.  From there on an error (a short image, a checksum mismatch
+//! at the tail) cannot be undone, and the caller is killed with `SIGKILL`
+//! rather than resumed half restored.
 
 use crate::arch;
 use crate::file::{to_kernel_error, FileRef, FileSink, FileSource};
 use crate::format::{
-    fill_cstr_field, Errno, ImageHeader, ImageParser, ImageWriter, Item, KernelConstants,
-    FORMAT_REVISION, IMAGE_MAGIC, MAX_STRING_LEN, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, Errno, FileKind, FileObjectRecord, FilesTableRecord,
+    ImageHeader, ImageParser, ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord,
+    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_STRING_LEN, MAX_XSTATE_SIZE, UTS_FIELD_SIZE,
 };
-use crate::mm::VmaList;
-use crate::task::TaskRef;
+use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
+use crate::objhash::{CheckpointObjects, Object, RestartObjects};
+use crate::task::{self, TaskRef};
+use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
-use kernel::error::{code::*, Result};
+use kernel::error::{code::*, Error, Result};
 use kernel::prelude::*;
 use kernel::str::BStr;
 
 /// Size of the buffer that gathers small records before a write.
 const WRITE_BUFFER_SIZE: usize = 16 * 1024;
 /// Size of the read-ahead buffer of restart.
-const READ_BUFFER_SIZE: usize = 16 * 1024;
+const READ_BUFFER_SIZE: usize = 64 * 1024;
+/// Size of a path buffer (`PATH_MAX`).
+const PATH_BUFFER_SIZE: usize = 4096;
+
+/// The `EOPNOTSUPP` error (not among the kernel crate's named codes).
+pub fn eopnotsupp() -> Error {
+    to_kernel_error(Errno::EOPNOTSUPP)
+}
+
+/// Converts a format-layer result.
+fn fmt_result<T>(r: format::Result<T>) -> Result<T> {
+    r.map_err(to_kernel_error)
+}
+
+/// Why a checkpoint failed: the message of its error record.
+pub struct Failure {
+    buf: [u8; 200],
+    len: usize,
+}
+
+impl Failure {
+    /// No failure yet.
+    pub fn new() -> Self {
+        Failure {
+            buf: [0; 200],
+            len: 0,
+        }
+    }
+
+    /// Records the reason (cut to the buffer).
+    pub fn set(&mut self, args: core::fmt::Arguments<'_>) {
+        self.len = 0;
+        let _ = self.write_fmt(args);
+    }
+
+    /// The reason, if one was recorded.
+    pub fn message(&self) -> Option<&[u8]> {
+        match self.len {
+            0 => None,
+            n => self.buf.get(..n),
+        }
+    }
+}
+
+impl Default for Failure {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Write for Failure {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = self.buf.len() - self.len;
+        let n = s.len().min(room);
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len + n),
+            s.as_bytes().get(..n),
+        ) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+        Ok(())
+    }
+}
 
 /// Source of checkpoint ids: positive, increasing, wrapping to 1.
 static LAST_CRID: AtomicI32 = AtomicI32::new(0);
@@ -86,29 +167,176 @@ fn image_header(flags: u64) -> ImageHeader {
 }
 
 /// Checkpoints task `pid` (0: the caller) to `fd`; returns the checkpoint id.
+///
+/// Today only the calling task can be saved (`pid` 0 or its own pid).
 pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     if flags != 0 {
         return Err(EINVAL);
     }
     let file = FileRef::from_fd(fd)?;
     file.require_writable()?;
-    let _target = TaskRef::lookup_for_checkpoint(pid)?;
+    let target = TaskRef::lookup_for_checkpoint(pid)?;
 
     let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
     let mut w = ImageWriter::new(FileSink(&file), &mut buf);
-    w.write_record(&image_header(flags))
-        .map_err(to_kernel_error)?;
-    w.finish().map_err(to_kernel_error)?;
-    Ok(next_crid())
+    fmt_result(w.write_record(&image_header(flags)))?;
+    let mut failure = Failure::new();
+    match save_task(&mut w, &target, &mut failure) {
+        Ok(()) => {
+            fmt_result(w.finish())?;
+            Ok(next_crid())
+        }
+        Err(e) => {
+            if let Some(msg) = failure.message() {
+                // Best effort: the checkpoint fails with `e` either way.
+                let _ = w.write_error(-e.to_errno(), msg).and_then(|()| w.abort());
+            }
+            Err(e)
+        }
+    }
 }
 
-/// Restarts from the image at `fd`.
+/// Saves the records of one task.
+fn save_task<S: Sink>(w: &mut ImageWriter<'_, S>, target: &TaskRef, failure: &mut Failure) -> Result {
+    if !target.is_current() {
+        failure.set(format_args!(
+            "checkpoint of another task is not supported yet"
+        ));
+        return Err(eopnotsupp());
+    }
+    let threads = target.nr_threads();
+    if threads != 1 {
+        failure.set(format_args!(
+            "the task has {threads} threads; only single-threaded tasks are supported"
+        ));
+        return Err(eopnotsupp());
+    }
+    let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
+    fmt_result(w.write_record(&task::save_task(target)))?;
+    let mut cpu = arch::save_cpu(target);
+    // The caller is in checkpoint(2): the restarted task sees it return 0.
+    cpu.ax = 0;
+    fmt_result(w.write_record(&cpu))?;
+    let (xfeatures, xsave) = arch::save_fpu(target)?;
+    fmt_result(w.write_fpu(xfeatures, &xsave))?;
+    let (fs, cwd) = task::save_fs(target, &mut path)?;
+    fmt_result(w.write_fs(&fs, cwd))?;
+    // Open files are not saved yet: the fd table is empty.
+    fmt_result(w.write_record(&FilesTableRecord { count: 0, _pad: 0 }))?;
+    save_mm(w, target, &mut path, failure)
+}
+
+/// Saves the address space of `target`: layout, areas, pages.
+fn save_mm<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    target: &TaskRef,
+    path: &mut [u8],
+    failure: &mut Failure,
+) -> Result {
+    let mm = MmRef::of_task(target)?;
+    let mut objects = CheckpointObjects::new();
+    let mut layout = mm::layout(&mm);
+    let mut areas = mm::collect_areas(&mm, &layout, failure)?;
+    if let Some(exe) = mm::exe_file(&mm) {
+        layout.exe_file_ref = save_file(w, &mut objects, &exe, path, failure)?;
+    }
+    layout.vma_count = u32::try_from(areas.len()).map_err(|_| EINVAL)?;
+    fmt_result(w.write_record(&layout))?;
+    for area in areas.iter_mut() {
+        if let Some(file) = &area.file {
+            area.rec.file_ref = save_file(w, &mut objects, file, path, failure)?;
+        }
+        fmt_result(w.write_record(&area.rec))?;
+    }
+    let mut chunk = PageChunk::new()?;
+    for area in areas.iter() {
+        let kind = area.rec.kind;
+        if kind == VmaKind::Anonymous as u32 || kind == VmaKind::File as u32 {
+            let mut addr = area.rec.start;
+            while addr < area.rec.end {
+                mm::gather_pages(&mm, area, &mut addr, &mut chunk)?;
+                let (addrs, pages) = chunk.contents();
+                if !addrs.is_empty() {
+                    fmt_result(w.write_page_chunk(addrs, pages))?;
+                }
+            }
+        }
+        fmt_result(w.write_page_chunk(&[], &[]))?;
+    }
+    Ok(())
+}
+
+/// Open flags that describe an open file rather than how it was opened.
+const PERSISTENT_OPEN_FLAGS: u32 = bindings::O_ACCMODE
+    | bindings::O_APPEND
+    | bindings::O_NONBLOCK
+    | bindings::O_DSYNC
+    | bindings::O_DIRECT
+    | bindings::O_LARGEFILE
+    | bindings::O_DIRECTORY
+    | bindings::O_NOATIME
+    | bindings::__O_SYNC;
+
+/// Returns the object reference of `file`, saving the file object first
+/// if this is its first sight.
+fn save_file<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    objects: &mut CheckpointObjects,
+    file: &FileRef,
+    path: &mut [u8],
+    failure: &mut Failure,
+) -> Result<u32> {
+    let (objref, first) = objects.file(file)?;
+    if !first {
+        return Ok(objref);
+    }
+    let kind = match file.inode_mode() & bindings::S_IFMT {
+        bindings::S_IFREG => FileKind::Regular,
+        bindings::S_IFDIR => FileKind::Directory,
+        mode => {
+            failure.set(format_args!("a file of type {mode:#o} is not supported"));
+            return Err(eopnotsupp());
+        }
+    };
+    let name = match file.path(path) {
+        Ok(name) => name,
+        Err(e) => {
+            failure.set(format_args!(
+                "a file without a path (deleted?) cannot be saved"
+            ));
+            return Err(e);
+        }
+    };
+    let rec = FileObjectRecord {
+        objref,
+        kind: kind as u32,
+        flags: file.flags() & PERSISTENT_OPEN_FLAGS,
+        _pad: 0,
+        pos: file.pos(),
+    };
+    fmt_result(w.write_file_object(&rec, name))?;
+    Ok(objref)
+}
+
+/// What restart reads before its point of no return.
+struct Prepared {
+    task: TaskRecord,
+    cpu: CpuRecord,
+    xsave: KVec<u8>,
+    mm: MmRecord,
+    objects: RestartObjects,
+    /// Pages of the first page chunk, announced but not read yet.
+    first_chunk: Option<usize>,
+    /// The image ended (tail read) before any page.
+    ended: bool,
+}
+
+/// Restarts from the image at `fd`: the calling task becomes the saved
+/// one, and this returns what the saved task's system call returns.
 ///
-/// The whole image is parsed and validated first.  Restoring task state
-/// comes with the memory and register families: until then an image that
-/// holds a task is valid but gives `EOPNOTSUPP`, and an image without one
-/// returns 0 with the caller unchanged.  An image that records a failed
-/// checkpoint gives `EIO` after its message is logged.
+/// An image without a task returns 0 with the caller unchanged.  An image
+/// that records a failed checkpoint gives `EIO` after its message is
+/// logged.
 pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     if flags != 0 || crid != 0 {
         return Err(EINVAL);
@@ -118,20 +346,48 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
 
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
-    let mut parser = ImageParser::new(
+    let mut parser = fmt_result(ImageParser::new(
         FileSource(&file),
         &mut read_buf,
         &mut strings,
         VmaList::new(),
-    )
-    .map_err(to_kernel_error)?;
-    let mut tasks = 0usize;
+    ))?;
+    let Some(prepared) = prepare(&mut parser)? else {
+        return Ok(0);
+    };
+    let task = TaskRef::current()?;
+    if task.nr_threads() != 1 {
+        return Err(eopnotsupp());
+    }
+    arch::check_cpu(&prepared.cpu)?;
+    arch::check_fpu(&prepared.xsave)?;
+    mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
+
+    // The point of no return.
+    match restore(&mut parser, &prepared) {
+        Ok(ret) => Ok(ret),
+        Err(e) => {
+            // SAFETY: sends SIGKILL to the calling task, which dies before
+            // it returns to user space.
+            unsafe { bindings::force_sig(bindings::SIGKILL as i32) };
+            Err(e)
+        }
+    }
+}
+
+/// Reads and checks the image up to its first page; `None` for an image
+/// without a task.
+fn prepare<V: format::VmaStore>(
+    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+) -> Result<Option<Prepared>> {
+    let mut task = None;
+    let mut cpu = None;
+    let mut xsave = KVec::new();
+    let mut mm = None;
+    let mut objects = RestartObjects::new();
     loop {
-        match parser.next_item().map_err(to_kernel_error)? {
-            Item::Header(h) => h
-                .validate(arch::IMAGE_ARCH, &running_constants())
-                .map_err(to_kernel_error)?,
-            Item::Task(_) => tasks += 1,
+        match fmt_result(parser.next_item())? {
+            Item::Header(h) => fmt_result(h.validate(arch::IMAGE_ARCH, &running_constants()))?,
             Item::Error { errno, message } => {
                 pr_err!(
                     "restart: the image records a failed checkpoint (errno {}): {}\n",
@@ -140,13 +396,76 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
                 );
                 return Err(EIO);
             }
-            Item::Tail => break,
-            // Validated by the parser; restored by later state families.
-            _ => {}
+            Item::Tail if task.is_none() => return Ok(None),
+            Item::Task(_) if task.is_some() => {
+                // Images of several tasks are not supported yet.
+                return Err(eopnotsupp());
+            }
+            Item::Task(t) => task = Some(t),
+            Item::Cpu(c) => cpu = Some(c),
+            Item::Fpu(f) => {
+                let size = f.xstate_size.min(MAX_XSTATE_SIZE) as usize;
+                xsave = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+                fmt_result(parser.read_xstate(&mut xsave))?;
+            }
+            Item::FileObject(f, path) => {
+                let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
+                name.extend_from_slice(path, GFP_KERNEL)?;
+                name.push(0, GFP_KERNEL)?;
+                let opened = FileRef::open(&name, f.flags)?;
+                objects.insert(f.objref, Object::File(opened))?;
+            }
+            Item::Mm(m) => mm = Some(m),
+            // Not restored yet: the restarted task keeps the caller's
+            // working directory, umask and fd table.
+            Item::Fs(..) | Item::FilesTable(_) | Item::Fd(_) | Item::Vma(_) => {}
+            item @ (Item::PageChunk { .. } | Item::Tail) => {
+                let (Some(task), Some(cpu), Some(mm)) = (task, cpu, mm) else {
+                    return Err(EINVAL);
+                };
+                let (first_chunk, ended) = match item {
+                    Item::PageChunk { count, .. } => (Some(count), false),
+                    _ => (None, true),
+                };
+                return Ok(Some(Prepared {
+                    task,
+                    cpu,
+                    xsave,
+                    mm,
+                    objects,
+                    first_chunk,
+                    ended,
+                }));
+            }
         }
     }
-    if tasks > 0 {
-        return Err(to_kernel_error(Errno::EOPNOTSUPP));
+}
+
+/// Restores the prepared task into the caller and reads the rest of the
+/// image; past the point of no return.
+fn restore<V: format::VmaStore>(
+    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+    p: &Prepared,
+) -> Result<i64> {
+    let mm = MmRef::current()?;
+    mm::replace_mm(&mm, &p.mm, parser.vmas(), &p.objects)?;
+    let mut page = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
+    if !p.ended {
+        let mut pages = p.first_chunk.unwrap_or(0);
+        loop {
+            for _ in 0..pages {
+                let addr = fmt_result(parser.read_page(&mut page))?;
+                mm::restore_page(&mm, addr, &page)?;
+            }
+            match fmt_result(parser.next_item())? {
+                Item::PageChunk { count, .. } => pages = count,
+                Item::Tail => break,
+                // A second task: not supported, and found too late.
+                _ => return Err(eopnotsupp()),
+            }
+        }
     }
-    Ok(0)
+    task::restore_task(&p.task);
+    arch::restore_fpu(&p.xsave)?;
+    arch::restore_cpu(&p.cpu)
 }

@@ -55,6 +55,117 @@ impl FileRef {
         NonNull::new(ptr).map(|ptr| FileRef { ptr }).ok_or(EBADF)
     }
 
+    /// Takes a new reference to `file`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must point to a live `struct file` (the caller holds a
+    /// reference or a lock that keeps it alive for this call).
+    pub unsafe fn from_raw_get(file: NonNull<bindings::file>) -> Self {
+        // SAFETY: the file is alive (function safety requirement).
+        unsafe { bindings::get_file(file.as_ptr()) };
+        // INVARIANT: `get_file` took the reference we now own.
+        FileRef { ptr: file }
+    }
+
+    /// Takes ownership of a reference the caller already holds, e.g. one
+    /// returned by `get_mm_exe_file`.  Null gives `None`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be null or point to a `struct file` on which the caller
+    /// owns a reference that it hands over.
+    pub unsafe fn from_owned(file: *mut bindings::file) -> Option<Self> {
+        // INVARIANT: the caller hands over its reference.
+        NonNull::new(file).map(|ptr| FileRef { ptr })
+    }
+
+    /// Opens `path` (NUL-terminated) with the open flags `flags`; never
+    /// creates a file (`O_CREAT`, `O_TRUNC` and `O_EXCL` are cleared).
+    pub fn open(path: &[u8], flags: u32) -> Result<Self> {
+        if path.last() != Some(&0) {
+            return Err(EINVAL);
+        }
+        let never = bindings::O_CREAT | bindings::O_TRUNC | bindings::O_EXCL | bindings::O_PATH;
+        let flags = (flags & !never) | bindings::O_LARGEFILE;
+        // SAFETY: `path` is a NUL-terminated string valid for the call;
+        // `filp_open` returns a counted reference or an error pointer.
+        let ptr = unsafe { bindings::filp_open(path.as_ptr().cast(), flags as i32, 0) };
+        let value = ptr as isize;
+        if (-4095..0).contains(&value) {
+            return Err(Error::from_errno(value as i32));
+        }
+        // INVARIANT: a non-error result is a reference we now own.
+        NonNull::new(ptr).map(|ptr| FileRef { ptr }).ok_or(ENOENT)
+    }
+
+    /// The raw pointer, valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::file {
+        self.ptr.as_ptr()
+    }
+
+    /// The pointer, valid while `self` lives.
+    pub fn as_non_null(&self) -> NonNull<bindings::file> {
+        self.ptr
+    }
+
+    /// The open flags (`f_flags`).
+    pub fn flags(&self) -> u32 {
+        // SAFETY: the file is alive (type invariant).
+        unsafe { (*self.ptr.as_ptr()).f_flags }
+    }
+
+    /// The file type and mode bits of the file's inode (`i_mode`).
+    pub fn inode_mode(&self) -> u32 {
+        // SAFETY: the file is alive (type invariant) and so is its inode;
+        // the type bits of `i_mode` never change.
+        unsafe { (*(*self.ptr.as_ptr()).f_inode).i_mode as u32 }
+    }
+
+    /// The file position.
+    pub fn pos(&self) -> i64 {
+        // SAFETY: the file is alive (type invariant); a racy read of the
+        // position is what `lseek(fd, 0, SEEK_CUR)` does too.
+        unsafe { (*self.ptr.as_ptr()).f_pos }
+    }
+
+    /// Writes the absolute path of the file into `buf` and returns it
+    /// (without a NUL).  `EOPNOTSUPP` for a file that was unlinked: it
+    /// cannot be opened again by its path.
+    pub fn path<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        // SAFETY: the file is alive (type invariant), so is its path.
+        let path = unsafe { core::ptr::addr_of!((*self.ptr.as_ptr()).f_path) };
+        // SAFETY: `path` is valid, and so is its dentry while the file is.
+        if unsafe { bindings::d_unlinked((*path).dentry) } {
+            return Err(to_kernel_error(Errno::EOPNOTSUPP));
+        }
+        path_to_bytes(path, buf)
+    }
+}
+
+/// Writes the absolute path of `path` into `buf` (`d_path`) and returns it
+/// without a NUL.
+pub fn path_to_bytes<'b>(path: *const bindings::path, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+    let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
+    let start = buf.as_mut_ptr();
+    // SAFETY: the caller passes a valid path; `buf` is writable for `len`
+    // bytes; `d_path` writes at the end of it and returns a pointer into
+    // it, or an error pointer.
+    let p = unsafe { bindings::d_path(path, start.cast(), len) };
+    let value = p as isize;
+    if (-4095..0).contains(&value) {
+        return Err(Error::from_errno(value as i32));
+    }
+    // The result lies inside `buf`, NUL-terminated at its end.
+    let offset = (p as usize).checked_sub(start as usize).ok_or(EINVAL)?;
+    let tail = buf.get(offset..).ok_or(EINVAL)?;
+    let end = tail.iter().position(|&b| b == 0).ok_or(EINVAL)?;
+    let name = tail.get(..end).ok_or(EINVAL)?;
+    // Re-borrow from the start of `buf` for the caller.
+    Ok(name)
+}
+
+impl FileRef {
     fn mode(&self) -> bindings::fmode_t {
         // SAFETY: by the type invariant the file is alive; `f_mode` is set
         // at open and not changed afterwards for the bits we test.

@@ -1,10 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Address spaces: the storage of memory-area records while an image is
-//! parsed.  Saving and restoring memory builds on it.
+//! Address spaces: the memory areas and the present pages of a task at
+//! checkpoint, and their re-creation in the calling task at restart.
+//!
+//! # Checkpoint
+//!
+//! The areas are listed under the mmap read lock.  Private anonymous and
+//! private file-backed areas are saved, and the vDSO is noted; anything
+//! else (shared mappings, device and huge-page mappings, other special
+//! mappings) makes the checkpoint fail with `EOPNOTSUPP`.  Pages are found
+//! with `get_user_pages_remote(FOLL_DUMP)`, which skips holes and the zero
+//! page without allocating, so only touched memory is written; in a
+//! file-backed area only the pages the task modified (anonymous copies)
+//! are saved, the rest comes back from the file.
+//!
+//! # Restart
+//!
+//! [`check_areas`] validates the areas against this kernel before the
+//! point of no return; [`replace_mm`] then unmaps the whole user address
+//! space of the caller, maps the vDSO at its saved address, maps every
+//! saved area at its address with its protection, and sets the layout
+//! fields (brk, stack, arguments, environment, executable).  The pages are
+//! written back with [`restore_page`] through `access_remote_vm(FOLL_FORCE)`,
+//! which, like a debugger's write, also reaches read-only private areas.
 
-use crate::format::{self, Errno, VmaRecord, VmaStore, MAX_VMAS};
+use crate::driver::Failure;
+use crate::file::FileRef;
+use crate::format::{
+    self, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_CHUNK_PAGES, MAX_VMAS,
+    VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE,
+    VMA_SHARED, VMA_STACK, VMA_DONTFORK,
+};
+use crate::objhash::RestartObjects;
+use crate::task::TaskRef;
+use core::ptr::NonNull;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec};
+use kernel::bindings;
+use kernel::error::{code::*, Error, Result};
+
+/// The page size of this kernel.
+pub const PAGE_SIZE: usize = bindings::PAGE_SIZE;
 
 /// The memory areas of one address space, in image order.
 pub struct VmaList(KVVec<VmaRecord>);
@@ -39,4 +74,487 @@ impl VmaStore for VmaList {
     fn as_slice(&self) -> &[VmaRecord] {
         &self.0
     }
+}
+
+/// A counted reference to an address space (`get_task_mm`, `mmput`).
+///
+/// # Invariants
+///
+/// `ptr` points to an `mm_struct` on which this object owns one `mm_users`
+/// reference.
+pub struct MmRef {
+    ptr: NonNull<bindings::mm_struct>,
+}
+
+impl MmRef {
+    /// The address space of `task`; `EINVAL` for a task without one
+    /// (a kernel thread, or one that is exiting).
+    pub fn of_task(task: &TaskRef) -> Result<Self> {
+        // SAFETY: the task is alive; `get_task_mm` returns a counted
+        // reference or null.
+        let mm = unsafe { bindings::get_task_mm(task.as_ptr()) };
+        // INVARIANT: we own the reference `get_task_mm` took.
+        NonNull::new(mm).map(|ptr| MmRef { ptr }).ok_or(EINVAL)
+    }
+
+    /// The address space of the calling task.
+    pub fn current() -> Result<Self> {
+        Self::of_task(&TaskRef::current()?)
+    }
+
+    /// The address space, valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::mm_struct {
+        self.ptr.as_ptr()
+    }
+
+    fn read_lock(&self) -> MmapReadGuard<'_> {
+        // SAFETY: the mm is alive (type invariant).
+        unsafe { bindings::mmap_read_lock(self.as_ptr()) };
+        MmapReadGuard(self)
+    }
+
+    fn write_lock(&self) -> MmapWriteGuard<'_> {
+        // SAFETY: the mm is alive (type invariant).
+        unsafe { bindings::mmap_write_lock(self.as_ptr()) };
+        MmapWriteGuard(self)
+    }
+}
+
+impl Drop for MmRef {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference (type invariant), dropped here.
+        unsafe { bindings::mmput(self.as_ptr()) };
+    }
+}
+
+/// Holds the mmap lock for reading.
+struct MmapReadGuard<'a>(&'a MmRef);
+
+impl Drop for MmapReadGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the guard was created by taking the read lock.
+        unsafe { bindings::mmap_read_unlock(self.0.as_ptr()) };
+    }
+}
+
+/// Holds the mmap lock for writing.
+struct MmapWriteGuard<'a>(&'a MmRef);
+
+impl Drop for MmapWriteGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the guard was created by taking the write lock.
+        unsafe { bindings::mmap_write_unlock(self.0.as_ptr()) };
+    }
+}
+
+/// One memory area found at checkpoint.
+pub struct Area {
+    /// Its record (`file_ref` is filled in when the file is saved).
+    pub rec: VmaRecord,
+    /// The mapped file of a file-backed area.
+    pub file: Option<FileRef>,
+}
+
+const VM_UNSUPPORTED: u64 = (bindings::VM_IO
+    | bindings::VM_PFNMAP
+    | bindings::VM_MIXEDMAP
+    | bindings::VM_HUGETLB) as u64;
+
+/// The layout record of `mm` (without the executable's reference and the
+/// area count, which the caller fills in).
+pub fn layout(mm: &MmRef) -> MmRecord {
+    let _lock = mm.read_lock();
+    // SAFETY: the mm is alive and its layout fields are stable under the
+    // mmap lock.
+    let m = unsafe { &*mm.as_ptr() };
+    MmRecord {
+        start_code: m.__bindgen_anon_1.start_code as u64,
+        end_code: m.__bindgen_anon_1.end_code as u64,
+        start_data: m.__bindgen_anon_1.start_data as u64,
+        end_data: m.__bindgen_anon_1.end_data as u64,
+        start_brk: m.__bindgen_anon_1.start_brk as u64,
+        brk: m.__bindgen_anon_1.brk as u64,
+        start_stack: m.__bindgen_anon_1.start_stack as u64,
+        arg_start: m.__bindgen_anon_1.arg_start as u64,
+        arg_end: m.__bindgen_anon_1.arg_end as u64,
+        env_start: m.__bindgen_anon_1.env_start as u64,
+        env_end: m.__bindgen_anon_1.env_end as u64,
+        vdso_base: m.__bindgen_anon_1.context.vdso as u64,
+        exe_file_ref: 0,
+        vma_count: 0,
+    }
+}
+
+/// The executable file of `mm`, if any.
+pub fn exe_file(mm: &MmRef) -> Option<FileRef> {
+    // SAFETY: the mm is alive; `get_mm_exe_file` returns a counted
+    // reference or null, which we hand to `from_owned`.
+    unsafe { FileRef::from_owned(bindings::get_mm_exe_file(mm.as_ptr())) }
+}
+
+fn prot_of(vm_flags: u64) -> u32 {
+    let mut prot = 0;
+    if vm_flags & bindings::VM_READ as u64 != 0 {
+        prot |= VMA_PROT_READ;
+    }
+    if vm_flags & bindings::VM_WRITE as u64 != 0 {
+        prot |= VMA_PROT_WRITE;
+    }
+    if vm_flags & bindings::VM_EXEC as u64 != 0 {
+        prot |= VMA_PROT_EXEC;
+    }
+    prot
+}
+
+/// Lists the areas of `mm`.  An area this version cannot save fails with
+/// `EOPNOTSUPP` and a message in `failure`.
+pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Result<KVVec<Area>> {
+    let mut areas = KVVec::new();
+    let _lock = mm.read_lock();
+    let mut addr = 0u64;
+    loop {
+        // SAFETY: the mm is alive and read-locked.
+        let vma = unsafe { bindings::find_vma(mm.as_ptr(), addr as usize) };
+        let Some(vma) = NonNull::new(vma) else { break };
+        let vma = vma.as_ptr();
+        // SAFETY: `vma` belongs to the read-locked mm; the range is the
+        // live member of its union while the area is in the tree.
+        let (start, end, pgoff, file) = unsafe {
+            let range = (*vma).__bindgen_anon_1.__bindgen_anon_1;
+            (
+                range.vm_start as u64,
+                range.vm_end as u64,
+                (*vma).vm_pgoff as u64,
+                (*vma).vm_file,
+            )
+        };
+        // SAFETY: as above.
+        let vm_flags = unsafe { bindings::vma_flags(vma) } as u64;
+        // SAFETY: as above; the name, if any, is a static string.
+        let special = unsafe { bindings::vma_special_name(vma) };
+        addr = end;
+        if areas.len() >= MAX_VMAS as usize {
+            failure.set(format_args!("more than {MAX_VMAS} memory areas"));
+            return Err(crate::driver::eopnotsupp());
+        }
+        let mut rec = VmaRecord {
+            start,
+            end,
+            pgoff: 0,
+            prot: prot_of(vm_flags),
+            flags: 0,
+            kind: VmaKind::Anonymous as u32,
+            file_ref: 0,
+        };
+        if !special.is_null() {
+            // SAFETY: a special mapping's name is a NUL-terminated static
+            // string.
+            let name = unsafe { kernel::str::CStr::from_char_ptr(special) };
+            rec.kind = match name.as_bytes() {
+                b"[vdso]" => VmaKind::Vdso as u32,
+                b"[vvar]" => VmaKind::Vvar as u32,
+                other => {
+                    failure.set(format_args!(
+                        "special mapping {} at {start:#x}-{end:#x}",
+                        kernel::str::BStr::from_bytes(other)
+                    ));
+                    return Err(crate::driver::eopnotsupp());
+                }
+            };
+            areas.push(Area { rec, file: None }, GFP_KERNEL)?;
+            continue;
+        }
+        if vm_flags & (bindings::VM_SHARED | bindings::VM_MAYSHARE) as u64 != 0 {
+            failure.set(format_args!("shared mapping at {start:#x}-{end:#x}"));
+            return Err(crate::driver::eopnotsupp());
+        }
+        if vm_flags & VM_UNSUPPORTED != 0 {
+            failure.set(format_args!(
+                "device or huge-page mapping at {start:#x}-{end:#x}"
+            ));
+            return Err(crate::driver::eopnotsupp());
+        }
+        if vm_flags & bindings::VM_GROWSDOWN as u64 != 0 {
+            rec.flags |= VMA_GROWSDOWN;
+        }
+        if vm_flags & bindings::VM_LOCKED as u64 != 0 {
+            rec.flags |= VMA_LOCKED;
+        }
+        if vm_flags & bindings::VM_DONTCOPY as u64 != 0 {
+            rec.flags |= VMA_DONTFORK;
+        }
+        if start <= layout.start_stack && layout.start_stack < end {
+            rec.flags |= VMA_STACK;
+        }
+        if start < layout.brk.max(layout.start_brk + 1) && layout.start_brk < end {
+            rec.flags |= VMA_HEAP;
+        }
+        let file = match NonNull::new(file) {
+            Some(f) => {
+                rec.kind = VmaKind::File as u32;
+                rec.pgoff = pgoff;
+                // SAFETY: the area holds a reference on its file while the
+                // mm is locked.
+                Some(unsafe { FileRef::from_raw_get(f) })
+            }
+            None => None,
+        };
+        areas.push(Area { rec, file }, GFP_KERNEL)?;
+    }
+    Ok(areas)
+}
+
+/// Buffers for gathering the pages of one chunk.
+pub struct PageChunk {
+    addrs: [u64; MAX_CHUNK_PAGES as usize],
+    data: KVVec<u8>,
+    count: usize,
+}
+
+impl PageChunk {
+    /// Allocates room for a full chunk.
+    pub fn new() -> Result<Self> {
+        Ok(PageChunk {
+            addrs: [0; MAX_CHUNK_PAGES as usize],
+            data: KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?,
+            count: 0,
+        })
+    }
+
+    /// The gathered addresses and their contents.
+    pub fn contents(&self) -> (&[u64], &[u8]) {
+        (
+            self.addrs.get(..self.count).unwrap_or(&[]),
+            self.data.get(..self.count * PAGE_SIZE).unwrap_or(&[]),
+        )
+    }
+}
+
+/// Gathers into `chunk` the next present pages of `area` from `*addr` on,
+/// up to a full chunk, and advances `*addr` past the pages looked at.
+/// Holes and never-written pages are skipped; in a file-backed area so are
+/// pages that still are the file's.
+pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
+    chunk.count = 0;
+    let file_backed = area.rec.kind == VmaKind::File as u32;
+    let _lock = mm.read_lock();
+    while *addr < area.rec.end && chunk.count < MAX_CHUNK_PAGES as usize {
+        let at = *addr;
+        *addr += PAGE_SIZE as u64;
+        let mut page: *mut bindings::page = core::ptr::null_mut();
+        // SAFETY: the mm is alive and read-locked; `page` receives one
+        // counted page reference when the call returns 1.
+        let got = unsafe {
+            bindings::get_user_pages_remote(
+                mm.as_ptr(),
+                at as usize,
+                1,
+                bindings::FOLL_FORCE | bindings::FOLL_DUMP,
+                &mut page,
+                core::ptr::null_mut(),
+            )
+        };
+        if got == -(bindings::EFAULT as isize) || got == 0 {
+            // A hole, the zero page, or an area not readable even by force.
+            continue;
+        }
+        if got < 0 {
+            return Err(Error::from_errno(got as i32));
+        }
+        // SAFETY: `page` holds the reference taken above.
+        let keep = !file_backed || unsafe { bindings::PageAnon(page) };
+        if keep {
+            let dst = chunk
+                .data
+                .get_mut(chunk.count * PAGE_SIZE..(chunk.count + 1) * PAGE_SIZE)
+                .ok_or(EINVAL)?;
+            // SAFETY: `page` is a referenced page; `kmap_local_page` maps it
+            // for this CPU until `kunmap_local`, and it is PAGE_SIZE long.
+            unsafe {
+                let src = bindings::kmap_local_page(page);
+                core::ptr::copy_nonoverlapping(src.cast::<u8>(), dst.as_mut_ptr(), PAGE_SIZE);
+                bindings::kunmap_local(src);
+            }
+            if let Some(slot) = chunk.addrs.get_mut(chunk.count) {
+                *slot = at;
+            }
+            chunk.count += 1;
+        }
+        // SAFETY: drops the reference `get_user_pages_remote` took.
+        unsafe { bindings::put_page(page) };
+    }
+    Ok(())
+}
+
+/// Checks saved areas against this kernel before the point of no return:
+/// every area inside the user address space this kernel allows, mapped
+/// files opened, and the vDSO where this kernel's vDSO fits.
+pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects) -> Result {
+    // SAFETY: no preconditions.
+    let limit = unsafe { bindings::task_size_max() } as u64;
+    // SAFETY: a variable set by sysctl; a racy read is what mmap does.
+    let min_addr = unsafe { bindings::mmap_min_addr } as u64;
+    // SAFETY: `vdso_image_64` is a constant image description.
+    let (vdso_size, vvar_start) =
+        unsafe { (bindings::vdso_image_64.size as u64, bindings::vdso_image_64.sym_vvar_start) };
+    let mut vdso_seen = false;
+    for a in areas {
+        if a.start < min_addr || a.end > limit {
+            return Err(EINVAL);
+        }
+        match VmaKind::from_u32(a.kind) {
+            Some(VmaKind::File) => {
+                objects.file(a.file_ref)?;
+            }
+            Some(VmaKind::Vdso) => {
+                if a.start != mm.vdso_base || a.end - a.start != vdso_size {
+                    return Err(EINVAL);
+                }
+                vdso_seen = true;
+            }
+            Some(VmaKind::Vvar) => {
+                let vvar = mm.vdso_base.wrapping_add(vvar_start as u64);
+                if a.start != vvar || a.end != mm.vdso_base {
+                    return Err(EINVAL);
+                }
+            }
+            Some(VmaKind::Anonymous) => {}
+            None => return Err(EINVAL),
+        }
+        if a.flags & VMA_SHARED != 0 {
+            return Err(crate::driver::eopnotsupp());
+        }
+    }
+    if vdso_seen != (mm.vdso_base != 0) {
+        return Err(EINVAL);
+    }
+    if mm.exe_file_ref != 0 {
+        objects.file(mm.exe_file_ref)?;
+    }
+    Ok(())
+}
+
+/// Replaces the calling task's address space by the saved one (without
+/// page contents).  This is past the point of no return: on error the
+/// caller is half replaced and must be killed.
+pub fn replace_mm(
+    mm: &MmRef,
+    rec: &MmRecord,
+    areas: &[VmaRecord],
+    objects: &RestartObjects,
+) -> Result {
+    // SAFETY: no preconditions.
+    let limit = unsafe { bindings::task_size_max() };
+    // SAFETY: unmaps the caller's own user address space; the kernel does
+    // not use user mappings of the task it runs for.
+    let ret = unsafe { bindings::vm_munmap(0, limit as usize) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    if rec.vdso_base != 0 {
+        // SAFETY: `vdso_image_64` is a constant image description.
+        let vvar_start = unsafe { bindings::vdso_image_64.sym_vvar_start };
+        let addr = rec.vdso_base.wrapping_add(vvar_start as u64);
+        // SAFETY: maps this kernel's vDSO into the (now empty) caller's
+        // mm at `addr`, as `arch_prctl(ARCH_MAP_VDSO_64)` does.
+        let ret = unsafe { bindings::map_vdso_once(&bindings::vdso_image_64, addr as usize) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // SAFETY: the mm is alive; `context.vdso` was just set.
+        if unsafe { (*mm.as_ptr()).__bindgen_anon_1.context.vdso } as u64 != rec.vdso_base {
+            return Err(EINVAL);
+        }
+    }
+    for a in areas {
+        let kind = VmaKind::from_u32(a.kind).ok_or(EINVAL)?;
+        let mut flags = bindings::MAP_PRIVATE | bindings::MAP_FIXED;
+        if a.flags & VMA_GROWSDOWN != 0 {
+            flags |= bindings::MAP_GROWSDOWN;
+        }
+        let (file, offset) = match kind {
+            VmaKind::Vdso | VmaKind::Vvar => continue,
+            VmaKind::Anonymous => {
+                flags |= bindings::MAP_ANONYMOUS;
+                (core::ptr::null_mut(), 0)
+            }
+            VmaKind::File => {
+                let offset = a.pgoff.checked_mul(PAGE_SIZE as u64).ok_or(EINVAL)?;
+                (objects.file(a.file_ref)?.as_ptr(), offset)
+            }
+        };
+        // The prot bits of the format are PROT_READ/WRITE/EXEC.
+        // SAFETY: maps into the caller's own mm; `file` is null or a file
+        // the objhash holds a reference on.
+        let got = unsafe {
+            bindings::vm_mmap(
+                file,
+                a.start as usize,
+                (a.end - a.start) as usize,
+                a.prot as usize,
+                flags as usize,
+                offset as usize,
+            )
+        };
+        if got as u64 != a.start {
+            let err = got as i64;
+            return Err(if (-4095..0).contains(&err) {
+                Error::from_errno(err as i32)
+            } else {
+                EINVAL
+            });
+        }
+    }
+    {
+        let _lock = mm.write_lock();
+        // SAFETY: the mm is alive and write-locked; the layout fields are
+        // plain values (the parser checked their ranges).
+        let m = unsafe { &mut *mm.as_ptr() };
+        m.__bindgen_anon_1.start_code = rec.start_code as usize;
+        m.__bindgen_anon_1.end_code = rec.end_code as usize;
+        m.__bindgen_anon_1.start_data = rec.start_data as usize;
+        m.__bindgen_anon_1.end_data = rec.end_data as usize;
+        m.__bindgen_anon_1.start_brk = rec.start_brk as usize;
+        m.__bindgen_anon_1.brk = rec.brk as usize;
+        m.__bindgen_anon_1.start_stack = rec.start_stack as usize;
+        m.__bindgen_anon_1.arg_start = rec.arg_start as usize;
+        m.__bindgen_anon_1.arg_end = rec.arg_end as usize;
+        m.__bindgen_anon_1.env_start = rec.env_start as usize;
+        m.__bindgen_anon_1.env_end = rec.env_end as usize;
+        if rec.vdso_base == 0 {
+            m.__bindgen_anon_1.context.vdso = core::ptr::null_mut();
+        }
+    }
+    if rec.exe_file_ref != 0 {
+        let exe = objects.file(rec.exe_file_ref)?;
+        // SAFETY: the mm is alive; `exe` is a live file; the old
+        // executable is no longer mapped (everything was unmapped).
+        let ret = unsafe { bindings::replace_mm_exe_file(mm.as_ptr(), exe.as_ptr()) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the saved contents of the page at `addr` of `mm`.
+pub fn restore_page(mm: &MmRef, addr: u64, data: &[u8]) -> Result {
+    let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
+    // SAFETY: the mm is alive; `data` is readable for `len` bytes (the
+    // write flag makes GUP copy from it); `access_remote_vm` takes the mmap
+    // lock itself, and FOLL_FORCE lets it write read-only private pages
+    // by copy-on-write, as ptrace does.
+    let done = unsafe {
+        bindings::access_remote_vm(
+            mm.as_ptr(),
+            addr as usize,
+            data.as_ptr() as *mut core::ffi::c_void,
+            len,
+            bindings::FOLL_FORCE | bindings::FOLL_WRITE,
+        )
+    };
+    if done != len {
+        return Err(EFAULT);
+    }
+    Ok(())
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Tasks: finding the target of a checkpoint and holding it.
+//! Tasks: finding the target of a checkpoint, and the task state that is
+//! neither memory, registers nor files ([`TaskRecord`], [`FsRecord`]).
 
+use crate::file::path_to_bytes;
+use crate::format::{FsRecord, TaskRecord, RESTART_NONE, TASK_COMM_LEN};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::{code::*, Result};
@@ -49,6 +52,114 @@ impl TaskRef {
         }
         Ok(task)
     }
+}
+
+impl TaskRef {
+    /// The calling task.
+    pub fn current() -> Result<Self> {
+        // SAFETY: `get_current` has no preconditions.
+        let ptr = NonNull::new(unsafe { bindings::get_current() }).ok_or(ESRCH)?;
+        // SAFETY: the calling task is valid for the whole syscall.
+        unsafe { bindings::get_task_struct(ptr.as_ptr()) };
+        // INVARIANT: we own the reference just taken.
+        Ok(TaskRef { ptr })
+    }
+
+    /// The task, valid while `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.ptr.as_ptr()
+    }
+
+    /// Whether this is the calling task.
+    pub fn is_current(&self) -> bool {
+        // SAFETY: `get_current` has no preconditions.
+        self.ptr.as_ptr() == unsafe { bindings::get_current() }
+    }
+
+    /// Number of threads in the task's thread group.
+    pub fn nr_threads(&self) -> i32 {
+        // SAFETY: the task is alive (type invariant).
+        unsafe { bindings::get_nr_threads(self.ptr.as_ptr()) }
+    }
+}
+
+/// The state of `task` for its [`TaskRecord`].
+pub fn save_task(task: &TaskRef) -> TaskRecord {
+    let t = task.as_ptr();
+    let mut comm = [0u8; TASK_COMM_LEN];
+    // SAFETY: `t` is alive; `comm` is writable for its length, which is
+    // the kernel's TASK_COMM_LEN (checked by the header constants).
+    unsafe { bindings::__get_task_comm(comm.as_mut_ptr().cast(), comm.len(), t) };
+    // The kernel always NUL-terminates; make sure the record does too.
+    if let Some(last) = comm.last_mut() {
+        *last = 0;
+    }
+    let mut f = bindings::ckpt_task_fields::default();
+    // SAFETY: `t` is alive; `f` is writable.
+    unsafe { bindings::ckpt_task_read(t, &mut f) };
+    TaskRecord {
+        comm,
+        exit_signal: f.exit_signal,
+        pdeath_signal: f.pdeath_signal,
+        personality: f.personality,
+        restart_kind: RESTART_NONE,
+        restart_args: [0; 4],
+        set_child_tid: f.set_child_tid,
+        clear_child_tid: f.clear_child_tid,
+        sigblocked: f.blocked,
+        // SAFETY: `t` is alive; a null namespace means the caller's.
+        pid: unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PID, core::ptr::null_mut())
+        },
+        // SAFETY: as above.
+        tgid: unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_TGID, core::ptr::null_mut())
+        },
+    }
+}
+
+/// Loads a task record into the calling task.  The exit signal and the
+/// process ids stay the caller's: they describe its place among the tasks
+/// of this system, not the saved program.
+pub fn restore_task(task: &TaskRecord) {
+    // SAFETY: `get_current` has no preconditions.
+    let current = unsafe { bindings::get_current() };
+    let mut comm = task.comm;
+    if let Some(last) = comm.last_mut() {
+        *last = 0;
+    }
+    // SAFETY: `current` is the calling task; `comm` is NUL-terminated.
+    unsafe { bindings::__set_task_comm(current, comm.as_ptr().cast(), false) };
+    let f = bindings::ckpt_task_fields {
+        set_child_tid: task.set_child_tid,
+        clear_child_tid: task.clear_child_tid,
+        blocked: task.sigblocked,
+        exit_signal: task.exit_signal,
+        pdeath_signal: task.pdeath_signal,
+        personality: task.personality,
+    };
+    // SAFETY: `f` is valid; the helper writes only the calling task.
+    unsafe { bindings::ckpt_task_write_current(&f) };
+    let mut blocked = bindings::sigset_t::default();
+    blocked.sig[0] = task.sigblocked as usize;
+    // SAFETY: `blocked` is a valid signal set; `set_current_blocked`
+    // itself removes SIGKILL and SIGSTOP.
+    unsafe { bindings::set_current_blocked(&mut blocked) };
+}
+
+/// The umask of `task` and the path of its working directory (in `buf`).
+pub fn save_fs<'b>(task: &TaskRef, buf: &'b mut [u8]) -> Result<(FsRecord, &'b [u8])> {
+    let mut pwd = bindings::path::default();
+    let mut umask = 0u32;
+    // SAFETY: the task is alive; on success the helper took a reference
+    // on `pwd`.
+    if !unsafe { bindings::ckpt_task_fs(task.as_ptr(), &mut pwd, &mut umask) } {
+        return Err(ESRCH);
+    }
+    let r = path_to_bytes(&pwd, buf);
+    // SAFETY: drops the reference the helper took.
+    unsafe { bindings::path_put(&pwd) };
+    Ok((FsRecord { umask, _pad: 0 }, r?))
 }
 
 impl Drop for TaskRef {

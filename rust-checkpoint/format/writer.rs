@@ -194,6 +194,13 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.write_string(cwd)
     }
 
+    /// Flushes what was written, without a tail, and gives the sink back:
+    /// the end of an image whose last record is an error record.
+    pub fn abort(mut self) -> Result<S> {
+        self.flush()?;
+        Ok(self.sink)
+    }
+
     /// Writes the tail record, flushes, and gives the sink back.
     pub fn finish(mut self) -> Result<S> {
         let tail = ImageTail {
