@@ -367,6 +367,10 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     match restore(&mut parser, &prepared) {
         Ok(ret) => Ok(ret),
         Err(e) => {
+            pr_warn!(
+                "restart: failed past the point of no return (errno {}); killing the task\n",
+                -e.to_errno()
+            );
             // SAFETY: sends SIGKILL to the calling task, which dies before
             // it returns to user space.
             unsafe { bindings::force_sig(bindings::SIGKILL as i32) };

@@ -451,6 +451,16 @@ pub fn replace_mm(
     if ret < 0 {
         return Err(Error::from_errno(ret));
     }
+    if rec.exe_file_ref != 0 {
+        let exe = objects.file(rec.exe_file_ref)?;
+        // SAFETY: the mm is alive; `exe` is a live file; nothing is
+        // mapped now, so neither is the old executable (which
+        // `replace_mm_exe_file` requires).
+        let ret = unsafe { bindings::replace_mm_exe_file(mm.as_ptr(), exe.as_ptr()) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+    }
     if rec.vdso_base != 0 {
         // SAFETY: `vdso_image_64` is a constant image description.
         let vvar_start = unsafe { bindings::vdso_image_64.sym_vvar_start };
@@ -523,15 +533,6 @@ pub fn replace_mm(
         m.__bindgen_anon_1.env_end = rec.env_end as usize;
         if rec.vdso_base == 0 {
             m.__bindgen_anon_1.context.vdso = core::ptr::null_mut();
-        }
-    }
-    if rec.exe_file_ref != 0 {
-        let exe = objects.file(rec.exe_file_ref)?;
-        // SAFETY: the mm is alive; `exe` is a live file; the old
-        // executable is no longer mapped (everything was unmapped).
-        let ret = unsafe { bindings::replace_mm_exe_file(mm.as_ptr(), exe.as_ptr()) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
         }
     }
     Ok(())
