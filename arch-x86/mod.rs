@@ -111,7 +111,9 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
     let arch_prctl = |code: u32, base: u64| {
         // SAFETY: `current` is the calling task; `do_arch_prctl_64`
         // validates the base itself.
-        errno_result(unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32)
+        errno_result(
+            unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32,
+        )
     };
     arch_prctl(bindings::ARCH_SET_FS, cpu.fs_base)?;
     arch_prctl(bindings::ARCH_SET_GS, cpu.gs_base)?;
@@ -143,13 +145,15 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
 }
 
 /// What this kernel accepts as an XSAVE buffer for `task`.
-pub fn fpu_limits(task: *mut bindings::task_struct) -> Result<XstateLimits> {
+pub fn fpu_limits(task: &TaskRef) -> Result<XstateLimits> {
     let mut l = bindings::ckpt_fpu_limits::default();
-    // SAFETY: the caller passes a live task; `l` is writable.
-    unsafe { bindings::ckpt_fpu_limits(task, &mut l) };
+    // SAFETY: the task is alive (we hold a reference); `l` is writable.
+    unsafe { bindings::ckpt_fpu_limits(task.as_ptr(), &mut l) };
     if !l.xsave {
         // Only XSAVE-capable CPUs are supported.
-        return Err(crate::file::to_kernel_error(crate::format::Errno::EOPNOTSUPP));
+        return Err(crate::file::to_kernel_error(
+            crate::format::Errno::EOPNOTSUPP,
+        ));
     }
     Ok(XstateLimits {
         size: l.size,
@@ -161,7 +165,7 @@ pub fn fpu_limits(task: *mut bindings::task_struct) -> Result<XstateLimits> {
 /// The FPU state of `task` as a standard-format XSAVE buffer, and the
 /// features it was saved with.
 pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
-    let limits = fpu_limits(task.as_ptr())?;
+    let limits = fpu_limits(task)?;
     let mut buf = KVec::from_elem(0u8, limits.size as usize, GFP_KERNEL)?;
     // SAFETY: the task is alive; `buf` is writable for `limits.size`
     // bytes, the size the FPU core expects.
@@ -173,8 +177,7 @@ pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
 
 /// Checks a saved XSAVE buffer before the point of no return.
 pub fn check_fpu(buf: &[u8]) -> Result {
-    // SAFETY: `get_current` has no preconditions.
-    let limits = fpu_limits(unsafe { bindings::get_current() })?;
+    let limits = fpu_limits(&TaskRef::current()?)?;
     xstate::check_xsave(buf, &limits).map_err(crate::file::to_kernel_error)
 }
 

@@ -27,11 +27,11 @@ pub fn xsave_checks(t: &mut dyn Check, scratch: &mut [u8]) {
     valid_xsave(buf);
     check_eq!(t, check_xsave(buf, &LIMITS), Ok(()));
     let defects: [fn(&mut [u8]); 5] = [
-        |b| b[XSAVE_HEADER_OFFSET] = 0b1000,         // a feature not enabled
-        |b| b[XSAVE_HEADER_OFFSET + 15] = 0x80,      // compacted format
-        |b| b[XSAVE_HEADER_OFFSET + 40] = 1,         // reserved header byte
-        |b| b[MXCSR_OFFSET + 2] = 1,                 // reserved MXCSR bit
-        |b| b[MXCSR_OFFSET] |= 0x40,                 // DAZ, not in the mask
+        |b| b[XSAVE_HEADER_OFFSET] = 0b1000,    // a feature not enabled
+        |b| b[XSAVE_HEADER_OFFSET + 15] = 0x80, // compacted format
+        |b| b[XSAVE_HEADER_OFFSET + 40] = 1,    // reserved header byte
+        |b| b[MXCSR_OFFSET + 2] = 1,            // reserved MXCSR bit
+        |b| b[MXCSR_OFFSET] |= 0x40,            // DAZ, not in the mask
     ];
     for defect in defects {
         valid_xsave(buf);
@@ -40,8 +40,15 @@ pub fn xsave_checks(t: &mut dyn Check, scratch: &mut [u8]) {
     }
     // Wrong sizes.
     valid_xsave(buf);
-    check_eq!(t, check_xsave(&buf[..LIMITS.size as usize - 64], &LIMITS), Err(Errno::EINVAL));
-    let small = XstateLimits { size: 512, ..LIMITS };
+    check_eq!(
+        t,
+        check_xsave(&buf[..LIMITS.size as usize - 64], &LIMITS),
+        Err(Errno::EINVAL)
+    );
+    let small = XstateLimits {
+        size: 512,
+        ..LIMITS
+    };
     check_eq!(t, check_xsave(&buf[..512], &small), Err(Errno::EINVAL));
     // Without x87/SSE/AVX state MXCSR is not looked at.
     valid_xsave(buf);
@@ -55,9 +62,20 @@ pub fn flags_sanitized(t: &mut dyn Check, _scratch: &mut [u8]) {
     check_eq!(t, sanitize_flags(0), 0x202);
     check_eq!(t, sanitize_flags(0x246), 0x246);
     // TF, IOPL, NT, RF, VM, VIF/VIP dropped; CF, DF, AC, ID kept.
-    check_eq!(t, sanitize_flags(0x100 | 0x3000 | 0x4000 | 0x1_0000 | 0x2_0000), 0x202);
-    check_eq!(t, sanitize_flags(0x1 | 0x400 | 0x4_0000 | 0x20_0000), 0x24_0603);
-    check!(t, sanitize_flags(u64::MAX) & !USER_FLAGS_MASK == FLAGS_ALWAYS_SET);
+    check_eq!(
+        t,
+        sanitize_flags(0x100 | 0x3000 | 0x4000 | 0x1_0000 | 0x2_0000),
+        0x202
+    );
+    check_eq!(
+        t,
+        sanitize_flags(0x1 | 0x400 | 0x4_0000 | 0x20_0000),
+        0x24_0603
+    );
+    check!(
+        t,
+        sanitize_flags(u64::MAX) & !USER_FLAGS_MASK == FLAGS_ALWAYS_SET
+    );
 }
 
 /// Calls `$m!(suite_name, [(case_name, case_fn), ...])` with the cases.

@@ -41,9 +41,7 @@ fn le_u64(buf: &[u8], at: usize) -> Result<u64> {
 /// restored: its size, no feature outside `limits.features`, no compacted
 /// format, zero reserved header bytes, no reserved MXCSR bit.
 pub fn check_xsave(buf: &[u8], limits: &XstateLimits) -> Result {
-    if buf.len() != limits.size as usize
-        || buf.len() < XSAVE_HEADER_OFFSET + XSAVE_HEADER_SIZE
-    {
+    if buf.len() != limits.size as usize || buf.len() < XSAVE_HEADER_OFFSET + XSAVE_HEADER_SIZE {
         return Err(Errno::EINVAL);
     }
     let xstate_bv = le_u64(buf, XSAVE_HEADER_OFFSET)?;
@@ -67,7 +65,8 @@ pub fn check_xsave(buf: &[u8], limits: &XstateLimits) -> Result {
 /// flags, DF, AC and ID (the bits `ptrace` lets a debugger set, minus the
 /// trap and resume flags, which would make the task stop or skip a
 /// breakpoint).
-pub const USER_FLAGS_MASK: u64 = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x4_0000 | 0x20_0000;
+pub const USER_FLAGS_MASK: u64 =
+    0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800 | 0x4_0000 | 0x20_0000;
 
 /// RFLAGS bits every user task has: IF and the always-one bit 1.
 pub const FLAGS_ALWAYS_SET: u64 = 0x200 | 0x2;

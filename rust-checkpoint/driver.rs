@@ -197,7 +197,11 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
 }
 
 /// Saves the records of one task.
-fn save_task<S: Sink>(w: &mut ImageWriter<'_, S>, target: &TaskRef, failure: &mut Failure) -> Result {
+fn save_task<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    target: &TaskRef,
+    failure: &mut Failure,
+) -> Result {
     if !target.is_current() {
         failure.set(format_args!(
             "checkpoint of another task is not supported yet"

@@ -139,17 +139,18 @@ impl FileRef {
         if unsafe { bindings::d_unlinked((*path).dentry) } {
             return Err(to_kernel_error(Errno::EOPNOTSUPP));
         }
-        path_to_bytes(path, buf)
+        // SAFETY: the file's path is valid while the file is alive.
+        path_to_bytes(unsafe { &*path }, buf)
     }
 }
 
 /// Writes the absolute path of `path` into `buf` (`d_path`) and returns it
 /// without a NUL.
-pub fn path_to_bytes<'b>(path: *const bindings::path, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+pub fn path_to_bytes<'b>(path: &bindings::path, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     let len = i32::try_from(buf.len()).map_err(|_| EINVAL)?;
     let start = buf.as_mut_ptr();
-    // SAFETY: the caller passes a valid path; `buf` is writable for `len`
-    // bytes; `d_path` writes at the end of it and returns a pointer into
+    // SAFETY: `path` is a valid path (a reference); `buf` is writable for
+    // `len` bytes; `d_path` writes at the end of it and returns a pointer into
     // it, or an error pointer.
     let p = unsafe { bindings::d_path(path, start.cast(), len) };
     let value = p as isize;

@@ -27,9 +27,9 @@
 use crate::driver::Failure;
 use crate::file::FileRef;
 use crate::format::{
-    self, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_CHUNK_PAGES, MAX_VMAS,
-    VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE,
-    VMA_SHARED, VMA_STACK, VMA_DONTFORK,
+    self, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTFORK,
+    VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED,
+    VMA_STACK,
 };
 use crate::objhash::RestartObjects;
 use crate::task::TaskRef;
@@ -155,10 +155,8 @@ pub struct Area {
     pub file: Option<FileRef>,
 }
 
-const VM_UNSUPPORTED: u64 = (bindings::VM_IO
-    | bindings::VM_PFNMAP
-    | bindings::VM_MIXEDMAP
-    | bindings::VM_HUGETLB) as u64;
+const VM_UNSUPPORTED: u64 =
+    (bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_MIXEDMAP | bindings::VM_HUGETLB) as u64;
 
 /// The layout record of `mm` (without the executable's reference and the
 /// area count, which the caller fills in).
@@ -395,8 +393,12 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
     // SAFETY: a variable set by sysctl; a racy read is what mmap does.
     let min_addr = unsafe { bindings::mmap_min_addr } as u64;
     // SAFETY: `vdso_image_64` is a constant image description.
-    let (vdso_size, vvar_start) =
-        unsafe { (bindings::vdso_image_64.size as u64, bindings::vdso_image_64.sym_vvar_start) };
+    let (vdso_size, vvar_start) = unsafe {
+        (
+            bindings::vdso_image_64.size as u64,
+            bindings::vdso_image_64.sym_vvar_start,
+        )
+    };
     let mut vdso_seen = false;
     for a in areas {
         if a.start < min_addr || a.end > limit {
@@ -541,10 +543,10 @@ pub fn replace_mm(
 /// Writes the saved contents of the page at `addr` of `mm`.
 pub fn restore_page(mm: &MmRef, addr: u64, data: &[u8]) -> Result {
     let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
-    // SAFETY: the mm is alive; `data` is readable for `len` bytes (the
-    // write flag makes GUP copy from it); `access_remote_vm` takes the mmap
-    // lock itself, and FOLL_FORCE lets it write read-only private pages
-    // by copy-on-write, as ptrace does.
+    // FOLL_FORCE writes read-only private pages by copy-on-write, as
+    // ptrace does; FOLL_WRITE makes the call copy from `data`.
+    // SAFETY: the mm is alive, `data` readable for `len` bytes; the call
+    // takes the mmap lock itself.
     let done = unsafe {
         bindings::access_remote_vm(
             mm.as_ptr(),

@@ -11,6 +11,10 @@
 #[path = "../format/mod.rs"]
 pub mod format;
 
+/// The pure parts of the x86-64 code (`arch-x86/`).
+#[path = "../../arch-x86/host.rs"]
+pub mod arch;
+
 extern crate alloc;
 
 use format::{Errno, VmaRecord, VmaStore, MAX_VMAS};

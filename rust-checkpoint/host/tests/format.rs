@@ -37,3 +37,4 @@ macro_rules! host_tests {
 }
 
 ckpt_format::format_cases!(host_tests);
+ckpt_format::x86_cases!(host_tests);

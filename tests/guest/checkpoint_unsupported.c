@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
+ * the image ends with an error record that names what was unsupported:
+ * a second thread, a shared mapping, another task.
+ */
+#include "ktap.h"
+#include "image.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#define IMG "/tmp/unsup.img"
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/* The message of the image's final error record, or "". */
+static const char *error_message(struct image *img, int *err)
+{
+	long last = image_last(img);
+
+	*err = 0;
+	if (last < 0 || image_u32(img, last) != REC_ERROR)
+		return "";
+	*err = (int)image_u32(img, last + 8);
+	return (const char *)img->data + last + 16;
+}
+
+/*
+ * Runs @setup in a child, then checkpoint(@pid or self); expects
+ * EOPNOTSUPP and an error record whose message contains @word.
+ */
+static void expect_unsupported(const char *name, int (*setup)(void),
+			       const char *word)
+{
+	struct image img;
+	const char *msg = "";
+	int status = -1, err = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		long target = setup();
+
+		if (target < 0)
+			_exit(2);
+		errno = 0;
+		_exit(sys_checkpoint(target, fd, 0) == -1 &&
+		      errno == EOPNOTSUPP ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	if (image_load(&img, IMG) == 0)
+		msg = error_message(&img, &err);
+	ktap_case(status == 0 && err == EOPNOTSUPP && strstr(msg, word), name,
+		  "child status %#x, error record errno %d message '%s'",
+		  status, err, msg);
+}
+
+static int two_threads(void)
+{
+	pthread_t t;
+
+	return pthread_create(&t, NULL, idle_thread, NULL) ? -1 : 0;
+}
+
+static int shared_mapping(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+static int other_task(void)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	return child;
+}
+
+int main(void)
+{
+	ktap_begin("checkpoint_unsupported", 3);
+	fflush(stdout);
+	expect_unsupported("second_thread_eopnotsupp_with_error_record",
+			   two_threads, "thread");
+	expect_unsupported("shared_mapping_eopnotsupp_with_error_record",
+			   shared_mapping, "shared mapping");
+	expect_unsupported("other_task_eopnotsupp_with_error_record",
+			   other_task, "another task");
+	return ktap_end();
+}
