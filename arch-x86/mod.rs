@@ -12,7 +12,7 @@
 pub mod tests;
 pub mod xstate;
 
-use crate::format::{CpuRecord, ARCH_X86_64};
+use crate::format::{CpuRecord, TaskRecord, ARCH_X86_64, RESTART_NONE};
 use crate::task::TaskRef;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
@@ -88,12 +88,37 @@ pub fn save_cpu(task: &TaskRef) -> CpuRecord {
     }
 }
 
+/// `-ERESTARTSYS`, `-ERESTARTNOINTR`, `-ERESTARTNOHAND`: a system call
+/// interrupted by a signal, to be run again if no handler runs.
+const ERESTART_AGAIN: [i64; 3] = [-512, -513, -514];
+/// `-ERESTART_RESTARTBLOCK`: resumed through `restart_syscall(2)` and the
+/// task's restart block.
+const ERESTART_RESTARTBLOCK: i64 = -516;
+/// `__NR_restart_syscall` of x86-64.
+const NR_RESTART_SYSCALL: i64 = 219;
+/// Length of the `syscall` instruction.
+const SYSCALL_INSN_LEN: u64 = 2;
+
+/// Whether the registers are those of a task stopped inside a system call
+/// that resumes through its restart block.
+pub fn in_restartable_syscall(cpu: &CpuRecord) -> bool {
+    (cpu.orig_ax as i64) >= 0 && cpu.ax as i64 == ERESTART_RESTARTBLOCK
+}
+
 /// Checks saved registers against this machine before the point of no
-/// return (the parser has checked the selectors and the bases' range).
-pub fn check_cpu(cpu: &CpuRecord) -> Result {
+/// return (the parser has checked the selectors and the bases' range): a
+/// system call to resume through a restart block needs one in the task
+/// record.
+pub fn check_cpu(cpu: &CpuRecord, task: &TaskRecord) -> Result {
     // SAFETY: no preconditions.
     let limit = unsafe { bindings::task_size_max() };
     if cpu.fs_base >= limit as u64 || cpu.gs_base >= limit as u64 {
+        return Err(EINVAL);
+    }
+    if in_restartable_syscall(cpu) && task.restart_kind == RESTART_NONE {
+        return Err(EINVAL);
+    }
+    if (cpu.orig_ax as i64) >= 0 && cpu.ip < SYSCALL_INSN_LEN {
         return Err(EINVAL);
     }
     Ok(())
@@ -102,6 +127,11 @@ pub fn check_cpu(cpu: &CpuRecord) -> Result {
 /// Loads saved registers into the calling task's user context and returns
 /// the value the current system call must return (the saved `ax`), since
 /// the system-call exit path stores the return value into `ax`.
+///
+/// A task saved while stopped in an interrupted system call resumes as the
+/// signal code would have resumed it: the system call runs again
+/// (`-ERESTARTSYS` and its kin), or `restart_syscall(2)` runs and continues
+/// it from the restart block (`-ERESTART_RESTARTBLOCK`).
 ///
 /// Segment selectors are those of 64-bit tasks; data selectors are not
 /// restored (64-bit code does not use them).
@@ -141,7 +171,23 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
     r.flags = xstate::sanitize_flags(cpu.flags) as usize;
     r.sp = cpu.sp as usize;
     r.__bindgen_anon_2.ssx = USER_DS;
-    Ok(cpu.ax as i64)
+    let ax = cpu.ax as i64;
+    if (cpu.orig_ax as i64) >= 0 {
+        let rerun = if ERESTART_AGAIN.contains(&ax) {
+            Some(cpu.orig_ax as i64)
+        } else if ax == ERESTART_RESTARTBLOCK {
+            Some(NR_RESTART_SYSCALL)
+        } else {
+            None
+        };
+        if let Some(nr) = rerun {
+            // Back to the `syscall` instruction, with the number in `ax`
+            // (the value this system call returns).
+            r.ip = (cpu.ip - SYSCALL_INSN_LEN) as usize;
+            return Ok(nr);
+        }
+    }
+    Ok(ax)
 }
 
 /// What this kernel accepts as an XSAVE buffer for `task`.

@@ -24,6 +24,7 @@ pub mod format;
 pub mod arch;
 pub mod driver;
 pub mod file;
+pub mod files;
 pub mod mm;
 pub mod objhash;
 pub mod sys;

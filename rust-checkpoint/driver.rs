@@ -23,10 +23,11 @@
 
 use crate::arch;
 use crate::file::{to_kernel_error, FileRef, FileSink, FileSource};
+use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, Errno, FileKind, FileObjectRecord, FilesTableRecord,
-    ImageHeader, ImageParser, ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord,
-    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_STRING_LEN, MAX_XSTATE_SIZE, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, Errno, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
+    ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION,
+    IMAGE_MAGIC, MAX_STRING_LEN, MAX_XSTATE_SIZE, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
 };
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
@@ -168,7 +169,7 @@ fn image_header(flags: u64) -> ImageHeader {
 
 /// Checkpoints task `pid` (0: the caller) to `fd`; returns the checkpoint id.
 ///
-/// Today only the calling task can be saved (`pid` 0 or its own pid).
+/// Another task must be stopped or frozen (`EBUSY` otherwise).
 pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     if flags != 0 {
         return Err(EINVAL);
@@ -176,6 +177,11 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     let file = FileRef::from_fd(fd)?;
     file.require_writable()?;
     let target = TaskRef::lookup_for_checkpoint(pid)?;
+    // Another task must hold still while it is read (see the docs on
+    // quiescence); the caller is quiescent by definition.
+    if !target.is_current() && !target.is_quiescent() {
+        return Err(EBUSY);
+    }
 
     let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
     let mut w = ImageWriter::new(FileSink(&file), &mut buf);
@@ -202,12 +208,6 @@ fn save_task<S: Sink>(
     target: &TaskRef,
     failure: &mut Failure,
 ) -> Result {
-    if !target.is_current() {
-        failure.set(format_args!(
-            "checkpoint of another task is not supported yet"
-        ));
-        return Err(eopnotsupp());
-    }
     let threads = target.nr_threads();
     if threads != 1 {
         failure.set(format_args!(
@@ -216,39 +216,89 @@ fn save_task<S: Sink>(
         return Err(eopnotsupp());
     }
     let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
-    fmt_result(w.write_record(&task::save_task(target)))?;
+    let mut task_rec = task::save_task(target);
     let mut cpu = arch::save_cpu(target);
-    // The caller is in checkpoint(2): the restarted task sees it return 0.
-    cpu.ax = 0;
+    if target.is_current() {
+        // The caller is in checkpoint(2): the restarted task sees it
+        // return 0.
+        cpu.ax = 0;
+    } else if arch::in_restartable_syscall(&cpu) {
+        // Stopped in a system call that resumes through its restart
+        // block: only an interrupted nanosleep is supported.
+        let Some(ns) = target.nanosleep() else {
+            failure.set(format_args!(
+                "stopped in system call {} which cannot be resumed yet",
+                cpu.orig_ax as i64
+            ));
+            return Err(eopnotsupp());
+        };
+        task_rec.restart_kind = RESTART_NANOSLEEP;
+        task_rec.restart_args = [
+            ns.remaining_ns as u64,
+            ns.rmtp,
+            ns.clockid as u64,
+            ns.type_.into(),
+        ];
+    }
+    fmt_result(w.write_record(&task_rec))?;
     fmt_result(w.write_record(&cpu))?;
     let (xfeatures, xsave) = arch::save_fpu(target)?;
     fmt_result(w.write_fpu(xfeatures, &xsave))?;
     let (fs, cwd) = task::save_fs(target, &mut path)?;
     fmt_result(w.write_fs(&fs, cwd))?;
-    // Open files are not saved yet: the fd table is empty.
-    fmt_result(w.write_record(&FilesTableRecord { count: 0, _pad: 0 }))?;
-    save_mm(w, target, &mut path, failure)
+
+    let mut objects = CheckpointObjects::new();
+    let fds = files::collect_fds(target, failure)?;
+    let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
+    fmt_result(w.write_record(&FilesTableRecord { count, _pad: 0 }))?;
+    for fd in fds.iter() {
+        let objref = files::save_file(
+            w,
+            &mut objects,
+            &fd.file,
+            &mut path,
+            failure,
+            format_args!("fd {}", fd.fd),
+        )?;
+        fmt_result(w.write_record(&files::fd_record(fd, objref)))?;
+    }
+    save_mm(w, target, &mut objects, &mut path, failure)
 }
 
 /// Saves the address space of `target`: layout, areas, pages.
 fn save_mm<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
+    objects: &mut CheckpointObjects,
     path: &mut [u8],
     failure: &mut Failure,
 ) -> Result {
     let mm = MmRef::of_task(target)?;
-    let mut objects = CheckpointObjects::new();
     let mut layout = mm::layout(&mm);
     let mut areas = mm::collect_areas(&mm, &layout, failure)?;
     if let Some(exe) = mm::exe_file(&mm) {
-        layout.exe_file_ref = save_file(w, &mut objects, &exe, path, failure)?;
+        layout.exe_file_ref = files::save_file(
+            w,
+            objects,
+            &exe,
+            path,
+            failure,
+            format_args!("the executable"),
+        )?;
     }
     layout.vma_count = u32::try_from(areas.len()).map_err(|_| EINVAL)?;
     fmt_result(w.write_record(&layout))?;
     for area in areas.iter_mut() {
         if let Some(file) = &area.file {
-            area.rec.file_ref = save_file(w, &mut objects, file, path, failure)?;
+            let start = area.rec.start;
+            area.rec.file_ref = files::save_file(
+                w,
+                objects,
+                file,
+                path,
+                failure,
+                format_args!("the mapping at {start:#x}"),
+            )?;
         }
         fmt_result(w.write_record(&area.rec))?;
     }
@@ -270,58 +320,6 @@ fn save_mm<S: Sink>(
     Ok(())
 }
 
-/// Open flags that describe an open file rather than how it was opened.
-const PERSISTENT_OPEN_FLAGS: u32 = bindings::O_ACCMODE
-    | bindings::O_APPEND
-    | bindings::O_NONBLOCK
-    | bindings::O_DSYNC
-    | bindings::O_DIRECT
-    | bindings::O_LARGEFILE
-    | bindings::O_DIRECTORY
-    | bindings::O_NOATIME
-    | bindings::__O_SYNC;
-
-/// Returns the object reference of `file`, saving the file object first
-/// if this is its first sight.
-fn save_file<S: Sink>(
-    w: &mut ImageWriter<'_, S>,
-    objects: &mut CheckpointObjects,
-    file: &FileRef,
-    path: &mut [u8],
-    failure: &mut Failure,
-) -> Result<u32> {
-    let (objref, first) = objects.file(file)?;
-    if !first {
-        return Ok(objref);
-    }
-    let kind = match file.inode_mode() & bindings::S_IFMT {
-        bindings::S_IFREG => FileKind::Regular,
-        bindings::S_IFDIR => FileKind::Directory,
-        mode => {
-            failure.set(format_args!("a file of type {mode:#o} is not supported"));
-            return Err(eopnotsupp());
-        }
-    };
-    let name = match file.path(path) {
-        Ok(name) => name,
-        Err(e) => {
-            failure.set(format_args!(
-                "a file without a path (deleted?) cannot be saved"
-            ));
-            return Err(e);
-        }
-    };
-    let rec = FileObjectRecord {
-        objref,
-        kind: kind as u32,
-        flags: file.flags() & PERSISTENT_OPEN_FLAGS,
-        _pad: 0,
-        pos: file.pos(),
-    };
-    fmt_result(w.write_file_object(&rec, name))?;
-    Ok(objref)
-}
-
 /// What restart reads before its point of no return.
 struct Prepared {
     task: TaskRecord,
@@ -329,6 +327,10 @@ struct Prepared {
     xsave: KVec<u8>,
     mm: MmRecord,
     objects: RestartObjects,
+    /// The working directory (looked up) and umask.
+    fs: Option<(PathRef, u32)>,
+    /// The fd table.
+    fds: KVec<FdRecord>,
     /// Pages of the first page chunk, announced but not read yet.
     first_chunk: Option<usize>,
     /// The image ended (tail read) before any page.
@@ -363,7 +365,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     if task.nr_threads() != 1 {
         return Err(eopnotsupp());
     }
-    arch::check_cpu(&prepared.cpu)?;
+    arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
 
@@ -388,11 +390,15 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
 fn prepare<V: format::VmaStore>(
     parser: &mut ImageParser<'_, FileSource<'_>, V>,
 ) -> Result<Option<Prepared>> {
+    // The parser guarantees the order of items; `task`, `cpu` and `mm` are
+    // checked to be present before they are used.
     let mut task = None;
     let mut cpu = None;
     let mut xsave = KVec::new();
     let mut mm = None;
     let mut objects = RestartObjects::new();
+    let mut fs = None;
+    let mut fds = KVec::new();
     loop {
         match fmt_result(parser.next_item())? {
             Item::Header(h) => fmt_result(h.validate(arch::IMAGE_ARCH, &running_constants()))?,
@@ -420,13 +426,18 @@ fn prepare<V: format::VmaStore>(
                 let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
                 name.extend_from_slice(path, GFP_KERNEL)?;
                 name.push(0, GFP_KERNEL)?;
-                let opened = FileRef::open(&name, f.flags)?;
+                let opened = files::reopen(&f, &name)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
+            Item::Fs(rec, cwd) => {
+                let mut name = KVec::with_capacity(cwd.len() + 1, GFP_KERNEL)?;
+                name.extend_from_slice(cwd, GFP_KERNEL)?;
+                name.push(0, GFP_KERNEL)?;
+                fs = Some((PathRef::lookup_dir(&name)?, rec.umask));
+            }
+            Item::Fd(fd) => fds.push(fd, GFP_KERNEL)?,
             Item::Mm(m) => mm = Some(m),
-            // Not restored yet: the restarted task keeps the caller's
-            // working directory, umask and fd table.
-            Item::Fs(..) | Item::FilesTable(_) | Item::Fd(_) | Item::Vma(_) => {}
+            Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
                 let (Some(task), Some(cpu), Some(mm)) = (task, cpu, mm) else {
                     return Err(EINVAL);
@@ -441,6 +452,8 @@ fn prepare<V: format::VmaStore>(
                     xsave,
                     mm,
                     objects,
+                    fs,
+                    fds,
                     first_chunk,
                     ended,
                 }));
@@ -472,6 +485,10 @@ fn restore<V: format::VmaStore>(
                 _ => return Err(eopnotsupp()),
             }
         }
+    }
+    files::install_fds(&p.fds, &p.objects)?;
+    if let Some((pwd, umask)) = &p.fs {
+        files::restore_fs(pwd, *umask);
     }
     task::restore_task(&p.task);
     arch::restore_fpu(&p.xsave)?;

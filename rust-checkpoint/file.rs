@@ -115,6 +115,17 @@ impl FileRef {
         unsafe { (*self.ptr.as_ptr()).f_flags }
     }
 
+    /// Moves the file position to `pos` (`SEEK_SET`).
+    pub fn seek(&self, pos: i64) -> Result {
+        // SAFETY: the file is alive (type invariant).
+        let ret =
+            unsafe { bindings::vfs_llseek(self.ptr.as_ptr(), pos, bindings::SEEK_SET as i32) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret as i32));
+        }
+        Ok(())
+    }
+
     /// The file type and mode bits of the file's inode (`i_mode`).
     pub fn inode_mode(&self) -> u32 {
         // SAFETY: the file is alive (type invariant) and so is its inode;

@@ -4,7 +4,7 @@
 //! neither memory, registers nor files ([`TaskRecord`], [`FsRecord`]).
 
 use crate::file::path_to_bytes;
-use crate::format::{FsRecord, TaskRecord, RESTART_NONE, TASK_COMM_LEN};
+use crate::format::{FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::{code::*, Result};
@@ -76,6 +76,23 @@ impl TaskRef {
         self.ptr.as_ptr() == unsafe { bindings::get_current() }
     }
 
+    /// Whether the task is stopped (by a stop signal or ptrace) or frozen,
+    /// and off its CPU: the quiescence a checkpoint of another task needs.
+    pub fn is_quiescent(&self) -> bool {
+        // SAFETY: the task is alive (type invariant); the helper may wait
+        // until it is off its CPU.
+        unsafe { bindings::ckpt_task_quiescent(self.ptr.as_ptr()) }
+    }
+
+    /// The interrupted nanosleep the task would resume, if that is what its
+    /// restart block holds.
+    pub fn nanosleep(&self) -> Option<bindings::ckpt_nanosleep> {
+        let mut ns = bindings::ckpt_nanosleep::default();
+        // SAFETY: the task is alive and quiescent (or the caller), so its
+        // restart block is stable; `ns` is writable.
+        unsafe { bindings::ckpt_task_nanosleep(self.ptr.as_ptr(), &mut ns) }.then_some(ns)
+    }
+
     /// Number of threads in the task's thread group.
     pub fn nr_threads(&self) -> i32 {
         // SAFETY: the task is alive (type invariant).
@@ -140,6 +157,18 @@ pub fn restore_task(task: &TaskRecord) {
     };
     // SAFETY: `f` is valid; the helper writes only the calling task.
     unsafe { bindings::ckpt_task_write_current(&f) };
+    if task.restart_kind == RESTART_NANOSLEEP {
+        let [remaining_ns, rmtp, clockid, timespec_type] = task.restart_args;
+        let ns = bindings::ckpt_nanosleep {
+            remaining_ns: remaining_ns as i64,
+            rmtp,
+            clockid: clockid as i32,
+            type_: timespec_type as u32,
+        };
+        // SAFETY: `ns` is valid (the parser checked its fields); the helper
+        // writes the calling task's restart block.
+        unsafe { bindings::ckpt_nanosleep_resume(&ns) };
+    }
     let mut blocked = bindings::sigset_t::default();
     blocked.sig[0] = task.sigblocked as usize;
     // SAFETY: `blocked` is a valid signal set; `set_current_blocked`

@@ -9,10 +9,10 @@ cat /tmp/cr-test.out
 echo "### the image: $(wc -c < /tmp/self.img) bytes"
 ckpt-decode /tmp/self.img | head -24
 echo "### put the output file back as it was at the checkpoint, then"
-echo "### rstr < /tmp/self.img 3>>/tmp/cr-test.out"
+echo "### rstr < /tmp/self.img"
 cp /tmp/cr-test.out /tmp/cr-test.orig
 head -n 5 /tmp/cr-test.orig > /tmp/cr-test.out
-rstr < /tmp/self.img 3>>/tmp/cr-test.out
+rstr < /tmp/self.img
 echo "### rstr exited with status $?; the output now:"
 cat /tmp/cr-test.out
 echo "### the counts after the checkpoint are bit-identical to the first run:"

@@ -41,8 +41,8 @@ use super::{
     FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, MmRecord,
     PageChunkRecord, RecordHeader, RecordType, Result, StringRecord, TaskRecord, VmaKind,
     VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN,
-    MAX_VMAS, MAX_XSTATE_SIZE, MIN_XSTATE_SIZE, RESTART_NONE, USER_ADDR_LIMIT, VMA_FLAGS_MASK,
-    VMA_PROT_MASK,
+    MAX_VMAS, MAX_XSTATE_SIZE, MIN_XSTATE_SIZE, RESTART_CLOCKS, RESTART_NANOSLEEP, RESTART_NONE,
+    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 
 /// Storage for the memory areas of the address space being parsed; the
@@ -555,12 +555,27 @@ const OPEN_ACCMODE: u32 = 3;
 /// Highest signal number of x86-64 (`_NSIG`).
 const MAX_SIGNAL: i32 = 64;
 
+/// Whether the task's interrupted-system-call state is one this format
+/// defines, with arguments in range.
+fn restart_ok(task: &TaskRecord) -> bool {
+    let [remaining_ns, rmtp, clockid, timespec_type] = task.restart_args;
+    match task.restart_kind {
+        RESTART_NONE => task.restart_args == [0; 4],
+        RESTART_NANOSLEEP => {
+            remaining_ns <= i64::MAX as u64
+                && rmtp < USER_ADDR_LIMIT
+                && RESTART_CLOCKS.contains(&clockid)
+                && timespec_type <= 2
+        }
+        _ => false,
+    }
+}
+
 fn check_task(task: &TaskRecord) -> Result {
     if cstr_field(&task.comm).is_none()
         || !(0..=MAX_SIGNAL).contains(&task.exit_signal)
         || !(0..=MAX_SIGNAL).contains(&task.pdeath_signal)
-        || task.restart_kind != RESTART_NONE
-        || task.restart_args != [0; 4]
+        || !restart_ok(task)
         || task.set_child_tid >= USER_ADDR_LIMIT
         || task.clear_child_tid >= USER_ADDR_LIMIT
     {

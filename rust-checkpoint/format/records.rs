@@ -330,6 +330,12 @@ impl VarRecord for StringRecord {
 
 /// No system call to restart.
 pub const RESTART_NONE: u32 = 0;
+/// An interrupted `nanosleep`/`clock_nanosleep` to resume: the arguments
+/// are the nanoseconds that remained to sleep, the user address of the
+/// remaining-time buffer, the clock id and the kernel's timespec type.
+pub const RESTART_NANOSLEEP: u32 = 1;
+/// Clocks a resumed sleep may use: realtime, monotonic, boottime, TAI.
+pub const RESTART_CLOCKS: [u64; 4] = [0, 1, 7, 11];
 
 /// Task state that is not memory, registers or files.
 #[repr(C)]

@@ -323,7 +323,10 @@ fn expect_rejected(t: &mut dyn Check, scratch: &mut [u8], s: &Sample, want: Errn
 
 /// Every record type written comes back equal, whatever the read size.
 pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
-    let s = sample();
+    let mut s = sample();
+    // An interrupted nanosleep with 250 ms to go.
+    s.task.restart_kind = RESTART_NANOSLEEP;
+    s.task.restart_args = [250_000_000, 0x7ffc_0000_2000, 1, 1];
     for chunk in [7usize, 4096, 100_000] {
         let mut b = bufs(scratch);
         let len = match build_sample(&mut b, &s) {
@@ -724,7 +727,16 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 16] = [
+    let cases: [fn(&mut Sample); 19] = [
+        |s| s.task.restart_args[0] = 1, // arguments without a kind
+        |s| {
+            s.task.restart_kind = RESTART_NANOSLEEP;
+            s.task.restart_args = [1000, 0, 5, 1]; // clock 5: not resumable
+        },
+        |s| {
+            s.task.restart_kind = RESTART_NANOSLEEP;
+            s.task.restart_args = [1000, 0, 1, 3]; // no such timespec type
+        },
         |s| s.fds[1].fd = 0, // not increasing
         |s| s.fds[2].fd = FD_LIMIT,
         |s| s.fds[0].flags = 2,

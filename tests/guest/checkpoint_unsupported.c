@@ -2,14 +2,12 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, another task.
+ * a second thread, a shared mapping, a pipe, a terminal.
  */
 #include "ktap.h"
 #include "image.h"
 
 #include <pthread.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -79,27 +77,29 @@ static int shared_mapping(void)
 	return p == MAP_FAILED ? -1 : 0;
 }
 
-static int other_task(void)
+static int pipe_fd(void)
 {
-	pid_t child = fork();
+	int p[2];
 
-	if (child == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pause();
-		_exit(0);
-	}
-	return child;
+	return pipe(p);
+}
+
+static int tty_fd(void)
+{
+	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 3);
+	ktap_begin("checkpoint_unsupported", 4);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
 	expect_unsupported("shared_mapping_eopnotsupp_with_error_record",
 			   shared_mapping, "shared mapping");
-	expect_unsupported("other_task_eopnotsupp_with_error_record",
-			   other_task, "another task");
+	expect_unsupported("pipe_fd_eopnotsupp_with_error_record", pipe_fd,
+			   "pipe");
+	expect_unsupported("tty_fd_eopnotsupp_with_error_record", tty_fd,
+			   "character device");
 	return ktap_end();
 }

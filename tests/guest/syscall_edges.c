@@ -229,7 +229,10 @@ static void test_self_image(void)
 
 /*
  * An image written to a pipe (a stream without a position) is the same
- * image, and restart can read one from a pipe.
+ * kind of image, and restart can read one from a pipe.  The checkpointed
+ * task is another, stopped, process: a task checkpointing itself into a
+ * pipe would have the pipe among its own descriptors, which cannot be
+ * saved yet.
  */
 static void test_pipe_stream(void)
 {
@@ -237,8 +240,16 @@ static void test_pipe_stream(void)
 	size_t got = 0;
 	ssize_t n;
 	int p[2], status = -1;
-	pid_t pid;
+	long crid = -1;
+	pid_t target, pid;
 
+	target = fork();
+	if (target == 0) {
+		raise(SIGSTOP);
+		/* Here after SIGCONT, or in a process restarted from the image. */
+		_exit(RESTARTED);
+	}
+	waitpid(target, &status, WUNTRACED);
 	if (pipe(p)) {
 		ktap_case(0, "checkpoint_to_pipe", "pipe");
 		ktap_case(0, "restart_from_pipe", "pipe");
@@ -246,19 +257,20 @@ static void test_pipe_stream(void)
 	}
 	pid = fork();
 	if (pid == 0) {
-		long crid;
-
 		close(p[0]);
-		crid = sys_checkpoint(0, p[1], 0);
-		_exit(crid == 0 ? RESTARTED : crid > 0 ? 0 : 1);
+		_exit(sys_checkpoint(target, p[1], 0) > 0 ? 0 : errno);
 	}
 	close(p[1]);
 	while ((n = read(p[0], piped + got, sizeof(piped) - got)) > 0)
 		got += n;
 	close(p[0]);
 	waitpid(pid, &status, 0);
-	ktap_case(status == 0 && got > 1000 && !memcmp(piped, img, 8),
-		  "checkpoint_to_pipe", "status %#x, %zu bytes", status, got);
+	crid = status;
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+	ktap_case(crid == 0 && got > 1000 && !memcmp(piped, img, 8),
+		  "checkpoint_to_pipe", "checkpointer status %#lx, %zu bytes",
+		  crid, got);
 
 	if (pipe(p))
 		return;

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Open files of a task: its fd table, the file objects descriptors and
+//! mappings refer to, its working directory and umask.
+//!
+//! At checkpoint a file is saved once, on first sight, as a file object
+//! (kind, open flags, position, path) numbered by the objhash; descriptors
+//! and memory areas refer to it by that number, so two descriptors that
+//! share an open file (`dup`) share it again after restart.  Regular files
+//! and directories are supported; any other kind of file makes the
+//! checkpoint fail with `EOPNOTSUPP` and an error record naming the
+//! descriptor and the kind.
+//!
+//! At restart every file object is opened again by its path, with its
+//! saved flags (never creating a file) and the caller's credentials, and
+//! moved to its saved position, before the point of no return; then the
+//! caller's descriptors are replaced by exactly the saved table.
+
+use crate::driver::{eopnotsupp, Failure};
+use crate::file::{to_kernel_error, FileRef};
+use crate::format::{
+    FdRecord, FileKind, FileObjectRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
+};
+use crate::objhash::{CheckpointObjects, RestartObjects};
+use crate::task::TaskRef;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::bindings;
+use kernel::error::{code::*, Error, Result};
+
+/// Open flags that describe an open file rather than how it was opened.
+const PERSISTENT_OPEN_FLAGS: u32 = bindings::O_ACCMODE
+    | bindings::O_APPEND
+    | bindings::O_NONBLOCK
+    | bindings::O_DSYNC
+    | bindings::O_DIRECT
+    | bindings::O_LARGEFILE
+    | bindings::O_DIRECTORY
+    | bindings::O_NOATIME
+    | bindings::__O_SYNC;
+
+/// A human name for the file type bits of an inode mode.
+fn kind_name(mode: u32) -> &'static str {
+    match mode & bindings::S_IFMT {
+        bindings::S_IFIFO => "a pipe or FIFO",
+        bindings::S_IFSOCK => "a socket",
+        bindings::S_IFCHR => "a character device (such as a tty)",
+        bindings::S_IFBLK => "a block device",
+        bindings::S_IFLNK => "a symbolic link",
+        _ => "an unknown kind of file",
+    }
+}
+
+/// The format's kind of `file`, or `None` for a kind not supported yet.
+fn kind_of(file: &FileRef) -> Option<FileKind> {
+    match file.inode_mode() & bindings::S_IFMT {
+        bindings::S_IFREG => Some(FileKind::Regular),
+        bindings::S_IFDIR => Some(FileKind::Directory),
+        _ => None,
+    }
+}
+
+/// Returns the object reference of `file`, saving the file object first
+/// if this is its first sight.  `what` names the user of the file for the
+/// error record ("fd 3", "the mapping at 0x...").
+pub fn save_file<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    objects: &mut CheckpointObjects,
+    file: &FileRef,
+    path: &mut [u8],
+    failure: &mut Failure,
+    what: core::fmt::Arguments<'_>,
+) -> Result<u32> {
+    let Some(kind) = kind_of(file) else {
+        failure.set(format_args!(
+            "{what}: {} is not supported",
+            kind_name(file.inode_mode())
+        ));
+        return Err(eopnotsupp());
+    };
+    let (objref, first) = objects.file(file)?;
+    if !first {
+        return Ok(objref);
+    }
+    let name = match file.path(path) {
+        Ok(name) => name,
+        Err(e) => {
+            failure.set(format_args!(
+                "{what}: a file without a path (deleted?) cannot be saved"
+            ));
+            return Err(e);
+        }
+    };
+    let rec = FileObjectRecord {
+        objref,
+        kind: kind as u32,
+        flags: file.flags() & PERSISTENT_OPEN_FLAGS,
+        _pad: 0,
+        pos: file.pos(),
+    };
+    w.write_file_object(&rec, name).map_err(to_kernel_error)?;
+    Ok(objref)
+}
+
+/// One open descriptor of a task.
+pub struct OpenFd {
+    /// The descriptor number.
+    pub fd: u32,
+    /// Its close-on-exec flag.
+    pub cloexec: bool,
+    /// The open file.
+    pub file: FileRef,
+}
+
+/// The open descriptors of `task`, in increasing order.
+pub fn collect_fds(task: &TaskRef, failure: &mut Failure) -> Result<KVec<OpenFd>> {
+    let mut fds = KVec::new();
+    let mut fd = 0u32;
+    loop {
+        let mut cloexec = false;
+        // SAFETY: the task is alive; the helper returns a counted reference
+        // (which `from_owned` takes over) or null.
+        let file = unsafe {
+            FileRef::from_owned(bindings::ckpt_task_next_file(
+                task.as_ptr(),
+                &mut fd,
+                &mut cloexec,
+            ))
+        };
+        let Some(file) = file else { break };
+        if fds.len() >= MAX_FDS as usize {
+            failure.set(format_args!("more than {MAX_FDS} open descriptors"));
+            return Err(eopnotsupp());
+        }
+        fds.push(OpenFd { fd, cloexec, file }, GFP_KERNEL)?;
+        fd = match fd.checked_add(1) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    Ok(fds)
+}
+
+/// Writes the fd record of `fd`, whose file has object reference `objref`.
+pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
+    FdRecord {
+        fd: fd.fd,
+        flags: if fd.cloexec { FD_CLOEXEC_FLAG } else { 0 },
+        file_ref: objref,
+        _pad: 0,
+    }
+}
+
+/// Opens a file object again: by path (NUL-terminated), with its saved
+/// flags, at its saved position.
+pub fn reopen(rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
+    let file = FileRef::open(path, rec.flags)?;
+    if rec.kind == FileKind::Directory as u32 && kind_of(&file) != Some(FileKind::Directory)
+        || rec.kind == FileKind::Regular as u32 && kind_of(&file) != Some(FileKind::Regular)
+    {
+        // The path names another kind of file than the one saved.
+        return Err(EINVAL);
+    }
+    file.seek(rec.pos)?;
+    Ok(file)
+}
+
+/// Replaces the calling task's descriptors by `fds` (past the point of no
+/// return).
+pub fn install_fds(fds: &[FdRecord], objects: &RestartObjects) -> Result {
+    // SAFETY: closes every descriptor of the calling task; files still in
+    // use elsewhere (the image, the objhash) are kept alive by their own
+    // references.
+    let ret = unsafe { bindings::__close_range(0, u32::MAX, 0) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    for fd in fds {
+        let file = objects.file(fd.file_ref)?;
+        let flags = if fd.flags & FD_CLOEXEC_FLAG != 0 {
+            bindings::O_CLOEXEC
+        } else {
+            0
+        };
+        // SAFETY: `file` is alive (the objhash holds it); `replace_fd`
+        // takes its own reference for the descriptor.
+        let ret = unsafe { bindings::replace_fd(fd.fd, file.as_ptr(), flags) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+    }
+    Ok(())
+}
+
+/// A counted reference to a path (from `kern_path`).
+///
+/// # Invariants
+///
+/// `path` holds references (`path_get`) that this object owns.
+pub struct PathRef {
+    path: bindings::path,
+}
+
+impl PathRef {
+    /// Looks up the directory `name` (NUL-terminated).
+    pub fn lookup_dir(name: &[u8]) -> Result<Self> {
+        if name.last() != Some(&0) {
+            return Err(EINVAL);
+        }
+        let mut path = bindings::path::default();
+        // SAFETY: `name` is NUL-terminated; `path` is writable and filled
+        // with counted references on success.
+        let ret = unsafe {
+            bindings::kern_path(
+                name.as_ptr().cast(),
+                bindings::LOOKUP_FOLLOW | bindings::LOOKUP_DIRECTORY,
+                &mut path,
+            )
+        };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: `kern_path` succeeded and took the references.
+        Ok(PathRef { path })
+    }
+}
+
+impl Drop for PathRef {
+    fn drop(&mut self) {
+        // SAFETY: drops the references owned by this object.
+        unsafe { bindings::path_put(&self.path) };
+    }
+}
+
+/// Sets the calling task's working directory and umask.
+pub fn restore_fs(pwd: &PathRef, umask: u32) {
+    // SAFETY: `pwd` is a counted path; the helper takes its own reference
+    // for the fs and writes only the calling task's fs.
+    unsafe { bindings::ckpt_set_fs(&pwd.path, umask) };
+}
