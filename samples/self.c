@@ -11,8 +11,8 @@
  *   self [-o OUTFILE] [-n COUNT] [-c AT] [-i MILLISECONDS] > self.img
  *
  * Defaults: /tmp/cr-test.out, 10 lines, checkpoint after line 2, 1000 ms.
- * stdin and stderr are closed first: the image may hold regular files
- * only.
+ * stdin and stderr are closed (a terminal cannot be saved yet); the
+ * output file and stdout (the image) are saved and reopened at restart.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,12 +64,12 @@ int main(int argc, char *argv[])
 		}
 	}
 
+	close(STDIN_FILENO);
 	out = fopen(outfile, "w");
 	if (!out) {
 		perror(outfile);
 		return 1;
 	}
-	close(STDIN_FILENO);
 	close(STDERR_FILENO);
 
 	a = sqrt(2.53 * (getpid() / 1.21));
