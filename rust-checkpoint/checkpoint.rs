@@ -39,4 +39,5 @@ mod kunit_suites {
 
     crate::format_cases!(kunit_suite);
     crate::x86_cases!(kunit_suite);
+    crate::objhash_cases!(kunit_suite);
 }

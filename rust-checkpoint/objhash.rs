@@ -137,3 +137,93 @@ impl Default for RestartObjects {
         Self::new()
     }
 }
+
+/// KUnit cases of the objhash, on real files of the booted kernel (the
+/// root directory, opened twice: two distinct open files).
+#[cfg(CONFIG_KUNIT)]
+pub mod tests {
+    use super::*;
+    use crate::format::testing::{check, check_eq, Check};
+    use kernel::bindings;
+
+    fn open_root() -> Option<FileRef> {
+        FileRef::open(b"/\0", bindings::O_RDONLY | bindings::O_DIRECTORY).ok()
+    }
+
+    fn count(file: &FileRef) -> i64 {
+        // SAFETY: `file` is alive while the `FileRef` is.
+        unsafe { bindings::file_count(file.as_ptr()) as i64 }
+    }
+
+    /// The same file gets one reference; another file the next one.
+    pub fn checkpoint_dedup(t: &mut dyn Check, _scratch: &mut [u8]) {
+        let (Some(a), Some(b)) = (open_root(), open_root()) else {
+            t.fail(file!(), line!(), format_args!("cannot open /"));
+            return;
+        };
+        let mut table = CheckpointObjects::new();
+        check_eq!(t, table.file(&a).ok(), Some((1, true)));
+        check_eq!(t, table.file(&a).ok(), Some((1, false)));
+        check_eq!(t, table.file(&b).ok(), Some((2, true)));
+        check_eq!(t, table.file(&a).ok(), Some((1, false)));
+        check_eq!(t, table.len(), 2);
+    }
+
+    /// The checkpoint table holds one reference per object until dropped.
+    pub fn checkpoint_references(t: &mut dyn Check, _scratch: &mut [u8]) {
+        let Some(a) = open_root() else {
+            t.fail(file!(), line!(), format_args!("cannot open /"));
+            return;
+        };
+        let before = count(&a);
+        let mut table = CheckpointObjects::new();
+        check!(t, table.file(&a).is_ok());
+        check!(t, table.file(&a).is_ok());
+        check_eq!(t, count(&a), before + 1);
+        drop(table);
+        check_eq!(t, count(&a), before);
+    }
+
+    /// References map back to their objects; unknown or out-of-order ones
+    /// are `EINVAL`; the table's references go with it.
+    pub fn restart_lookup(t: &mut dyn Check, _scratch: &mut [u8]) {
+        let (Some(a), Some(b)) = (open_root(), open_root()) else {
+            t.fail(file!(), line!(), format_args!("cannot open /"));
+            return;
+        };
+        let (a_ptr, before) = (a.as_ptr(), count(&a));
+        // SAFETY: `a` is alive.
+        let held = unsafe { FileRef::from_raw_get(a.as_non_null()) };
+        let mut table = RestartObjects::new();
+        check!(t, table.insert(1, Object::File(held)).is_ok());
+        check_eq!(t, count(&a), before + 1);
+        // SAFETY: `b` is alive.
+        let held_b = unsafe { FileRef::from_raw_get(b.as_non_null()) };
+        // Reference 3 before 2: out of order.
+        check_eq!(t, table.insert(3, Object::File(held_b)), Err(EINVAL));
+        check_eq!(t, table.file(1).map(|f| f.as_ptr()).ok(), Some(a_ptr));
+        check_eq!(t, table.file(0).err(), Some(EINVAL));
+        check_eq!(t, table.file(2).err(), Some(EINVAL));
+        check_eq!(t, table.get(1, ObjKind::File).is_ok(), true);
+        drop(table);
+        check_eq!(t, count(&a), before);
+    }
+}
+
+/// Calls `$m!(suite_name, [(case_name, case_fn), ...])` with the cases.
+#[macro_export]
+macro_rules! objhash_cases {
+    ($m:ident) => {
+        $m!(
+            checkpoint_objhash,
+            [
+                (checkpoint_dedup, $crate::objhash::tests::checkpoint_dedup),
+                (
+                    checkpoint_references,
+                    $crate::objhash::tests::checkpoint_references
+                ),
+                (restart_lookup, $crate::objhash::tests::restart_lookup),
+            ]
+        );
+    };
+}

@@ -2,12 +2,15 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a pipe, a terminal.
+ * a second thread, a shared mapping, a pipe, a terminal, in the caller or
+ * in a stopped task checkpointed from outside.
  */
 #include "ktap.h"
 #include "image.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -84,6 +87,25 @@ static int pipe_fd(void)
 	return pipe(p);
 }
 
+/* A stopped child with a pipe: an external checkpoint meets it. */
+static int stopped_child_with_pipe(void)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		int p[2];
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (pipe(p))
+			_exit(1);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, NULL, WUNTRACED) != child)
+		return -1;
+	return child;
+}
+
 static int tty_fd(void)
 {
 	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
@@ -91,7 +113,7 @@ static int tty_fd(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 4);
+	ktap_begin("checkpoint_unsupported", 5);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -101,5 +123,7 @@ int main(void)
 			   "pipe");
 	expect_unsupported("tty_fd_eopnotsupp_with_error_record", tty_fd,
 			   "character device");
+	expect_unsupported("external_target_with_pipe_eopnotsupp",
+			   stopped_child_with_pipe, "fd 3: a pipe");
 	return ktap_end();
 }
