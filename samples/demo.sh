@@ -1,6 +1,7 @@
 #!/bin/sh
 # The guest side of scripts/demo.sh: a process checkpoints itself, and
-# another process is restarted into it and continues where it was.
+# another process is restarted into it and continues where it was; then a
+# stopped process is checkpointed from outside and restarted.
 set -u
 echo "### self: counts to /tmp/cr-test.out, checkpoints itself after count 2"
 self -n 6 -i 200 -c 2 > /tmp/self.img
@@ -21,6 +22,32 @@ if [ "$(grep '^count [345]' /tmp/cr-test.out)" = "$(grep '^count [345]' /tmp/cr-
 else
 	echo "DIFFERENT"
 fi
+echo
+echo "### external: /samples/test counts to /tmp/ext.out every 300 ms"
+/samples/test -n 8 -i 300 -o /tmp/ext.out &
+pid=$!
+sleep 1
+echo "### kill -STOP $pid; ckpt $pid > /tmp/ext.img"
+kill -STOP $pid
+ckpt $pid > /tmp/ext.img
+cp /tmp/ext.out /tmp/ext.saved
+echo "### output at the checkpoint:"
+cat /tmp/ext.saved
+echo "### kill -CONT $pid: it runs to the end"
+kill -CONT $pid
+wait $pid
+cp /tmp/ext.out /tmp/ext.full
+echo "### put the output back as at the checkpoint; rstr < /tmp/ext.img"
+cp /tmp/ext.saved /tmp/ext.out
+rstr < /tmp/ext.img
+echo "### the restarted run's output:"
+cat /tmp/ext.out
+if cmp -s /tmp/ext.out /tmp/ext.full; then
+	echo "### identical to the run that was resumed with SIGCONT"
+else
+	echo "### DIFFERENT from the resumed run"
+fi
+echo
 echo "### a damaged image is refused before the point of no return:"
 head -c 512 /dev/zero > /tmp/bad.img
 rstr < /tmp/bad.img
