@@ -30,6 +30,7 @@ file -b "$stage/bin/busybox" 2>/dev/null | grep -q "statically linked" ||
 	die "/bin/busybox is not static: install busybox-static"
 install -m 0755 "$top/qemu/init" "$stage/init"
 install -m 0755 "$top/tests/guest/run-all" "$stage/tests/run-all"
+install -m 0644 "$top/tests/guest/ktap.inc" "$stage/tests/ktap.inc"
 
 CC=${CC:-gcc}
 CFLAGS=(-static -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem "$uapi" -I "$top/tests/guest")

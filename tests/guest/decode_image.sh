@@ -2,22 +2,9 @@
 # Images written by checkpoint(2) in the booted kernel are accepted by the
 # host-side parser (ckpt-decode, built from the same format sources), and
 # its verdicts on damaged images match restart's errnos.
-n=0
-fails=0
-result() { # status name [diagnostic]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "    ok $n $2"
-	else
-		fails=$((fails + 1))
-		[ -n "${3:-}" ] && echo "    # $2: $3"
-		echo "    not ok $n $2"
-	fi
-}
+. /tests/ktap.inc
 
-echo "    KTAP version 1"
-echo "    # Subtest: decode_image"
-echo "    1..4"
+ktap_begin decode_image 4
 
 self -n 3 -c 1 -i 10 -o /tmp/decode.out >/tmp/self.img
 out=$(ckpt-decode /tmp/self.img)
@@ -42,4 +29,4 @@ st=$?
 echo "$out" | grep -q EINVAL
 result $((st != 1 || $? != 0)) truncated_image_einval "exit $st: $out"
 
-[ "$fails" -eq 0 ]
+ktap_end

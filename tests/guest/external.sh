@@ -4,23 +4,10 @@
 # checkpointed from outside with ckpt, resumed (SIGCONT) or killed, and
 # restarted with rstr.  Restarted output continues the count with
 # bit-identical floating-point values and no line lost or repeated.
-n=0
-fails=0
-result() { # status name [diagnostic]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "    ok $n $2"
-	else
-		fails=$((fails + 1))
-		[ -n "${3:-}" ] && echo "    # $2: $3"
-		echo "    not ok $n $2"
-	fi
-}
+. /tests/ktap.inc
 counts() { grep '^count' "$1"; }
 
-echo "    KTAP version 1"
-echo "    # Subtest: external"
-echo "    1..7"
+ktap_begin external 8
 
 dir=/tmp/external
 mkdir -p $dir && cd $dir || exit 1
@@ -50,6 +37,9 @@ ckpt $pid >$dir/test.img 2>$dir/ckpt.err
 st=$?
 cp $dir/test.out $dir/test.ckpt # the output as at the checkpoint
 result $st external_checkpoint_of_stopped_task "ckpt: $(cat $dir/ckpt.err)"
+# It was stopped in its nanosleep, which the image resumes.
+ckpt-decode $dir/test.img | grep -q "resumes nanosleep"
+result $? stopped_in_nanosleep_saved_as_restart "$(ckpt-decode $dir/test.img | head -3)"
 kill -CONT $pid
 wait $pid
 cmp -s $dir/test.out $dir/ref.out
@@ -74,4 +64,4 @@ wait $pid
 [ $st -ne 0 ] && grep -q "busy" $dir/busy.err
 result $? running_target_ebusy "ckpt status $st: $(cat $dir/busy.err)"
 
-[ "$fails" -eq 0 ]
+ktap_end

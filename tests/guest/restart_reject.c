@@ -113,6 +113,22 @@ static void expect_killed(const char *name, const char *path)
 		  said ? "ran on" : "did not run");
 }
 
+/* Restarts the intact image in a child; returns its wait status. */
+static int restart_intact(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(IMG, O_RDONLY);
+
+		sys_restart(0, fd, 0);
+		_exit(1);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
 int main(void)
 {
 	struct image img;
@@ -132,14 +148,7 @@ int main(void)
 	}
 
 	/* The intact image restarts (sanity for the cases below). */
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(IMG, O_RDONLY);
-
-		sys_restart(0, fd, 0);
-		_exit(1);
-	}
-	waitpid(pid, &status, 0);
+	status = restart_intact();
 	ktap_case(status == RESTARTED << 8, "intact_image_restarts",
 		  "status %#x", status);
 
@@ -213,14 +222,7 @@ int main(void)
 	expect_rejected("image_with_error_record_eio_caller_intact", BAD, EIO);
 
 	/* And the intact image still restarts after all this. */
-	pid = fork();
-	if (pid == 0) {
-		int fd = open(IMG, O_RDONLY);
-
-		sys_restart(0, fd, 0);
-		_exit(1);
-	}
-	waitpid(pid, &status, 0);
+	status = restart_intact();
 	ktap_case(status == RESTARTED << 8, "intact_image_still_restarts",
 		  "status %#x", status);
 	return ktap_end();

@@ -10,6 +10,7 @@
 
 use ckpt_format::format::{
     cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN,
+    RESTART_NANOSLEEP,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -84,15 +85,23 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 h.time_sec,
                 h.time_nsec
             )),
-            Item::Task(t) => say(format!(
-                "task: comm {:?} pid {} tgid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
-                text(&t.comm),
-                t.pid,
-                t.tgid,
-                t.exit_signal,
-                t.set_child_tid,
-                t.clear_child_tid
-            )),
+            Item::Task(t) => {
+                say(format!(
+                    "task: comm {:?} pid {} tgid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
+                    text(&t.comm),
+                    t.pid,
+                    t.tgid,
+                    t.exit_signal,
+                    t.set_child_tid,
+                    t.clear_child_tid
+                ));
+                if t.restart_kind == RESTART_NANOSLEEP {
+                    say(format!(
+                        "  resumes nanosleep: {} ns left on clock {}",
+                        t.restart_args[0], t.restart_args[2]
+                    ));
+                }
+            }
             Item::Cpu(c) => say(format!(
                 "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
                 c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
