@@ -405,9 +405,7 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
             return Err(EINVAL);
         }
         match VmaKind::from_u32(a.kind) {
-            Some(VmaKind::File) => {
-                objects.file(a.file_ref)?;
-            }
+            Some(VmaKind::File) => require_regular(objects.file(a.file_ref)?)?,
             Some(VmaKind::Vdso) => {
                 if a.start != mm.vdso_base || a.end - a.start != vdso_size {
                     return Err(EINVAL);
@@ -431,7 +429,15 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
         return Err(EINVAL);
     }
     if mm.exe_file_ref != 0 {
-        objects.file(mm.exe_file_ref)?;
+        require_regular(objects.file(mm.exe_file_ref)?)?;
+    }
+    Ok(())
+}
+
+/// Only regular files can be mapped or be the executable.
+fn require_regular(file: &FileRef) -> Result {
+    if file.inode_mode() & bindings::S_IFMT != bindings::S_IFREG {
+        return Err(EINVAL);
     }
     Ok(())
 }
