@@ -27,14 +27,15 @@ use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, Errno, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
     ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION,
-    IMAGE_MAGIC, MAX_STRING_LEN, MAX_XSTATE_SIZE, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
+    IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, RESTART_NANOSLEEP,
+    UTS_FIELD_SIZE,
 };
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::task::{self, TaskRef};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 use kernel::prelude::*;
@@ -470,13 +471,39 @@ fn restore<V: format::VmaStore>(
 ) -> Result<i64> {
     let mm = MmRef::current()?;
     mm::replace_mm(&mm, &p.mm, parser.vmas(), &p.objects)?;
-    let mut page = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
+    // The pages of a chunk that lie back to back are written with one
+    // call: `run` holds `run_len` pages from `run_start` on.
+    let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
     if !p.ended {
         let mut pages = p.first_chunk.unwrap_or(0);
         loop {
+            let (mut run_start, mut run_len) = (0u64, 0usize);
             for _ in 0..pages {
-                let addr = fmt_result(parser.read_page(&mut page))?;
-                mm::restore_page(&mm, addr, &page)?;
+                let page = run
+                    .get_mut(run_len * PAGE_SIZE..(run_len + 1) * PAGE_SIZE)
+                    .ok_or(EINVAL)?;
+                let addr = fmt_result(parser.read_page(page))?;
+                if run_len > 0 && addr != run_start + (run_len * PAGE_SIZE) as u64 {
+                    // Not adjacent: write the run so far, start a new one
+                    // with this page.
+                    let (done, rest) = run.split_at_mut(run_len * PAGE_SIZE);
+                    mm::restore_pages(&mm, run_start, done)?;
+                    done.get_mut(..PAGE_SIZE)
+                        .ok_or(EINVAL)?
+                        .copy_from_slice(rest.get(..PAGE_SIZE).ok_or(EINVAL)?);
+                    run_len = 0;
+                }
+                if run_len == 0 {
+                    run_start = addr;
+                }
+                run_len += 1;
+            }
+            if run_len > 0 {
+                mm::restore_pages(
+                    &mm,
+                    run_start,
+                    run.get(..run_len * PAGE_SIZE).ok_or(EINVAL)?,
+                )?;
             }
             match fmt_result(parser.next_item())? {
                 Item::PageChunk { count, .. } => pages = count,

@@ -21,7 +21,7 @@
 //! space of the caller, maps the vDSO at its saved address, maps every
 //! saved area at its address with its protection, and sets the layout
 //! fields (brk, stack, arguments, environment, executable).  The pages are
-//! written back with [`restore_page`] through `access_remote_vm(FOLL_FORCE)`,
+//! written back with [`restore_pages`] through `access_remote_vm(FOLL_FORCE)`,
 //! which, like a debugger's write, also reaches read-only private areas.
 
 use crate::driver::Failure;
@@ -546,8 +546,9 @@ pub fn replace_mm(
     Ok(())
 }
 
-/// Writes the saved contents of the page at `addr` of `mm`.
-pub fn restore_page(mm: &MmRef, addr: u64, data: &[u8]) -> Result {
+/// Writes the saved contents of the pages from `addr` on in `mm` (`data`
+/// holds whole pages, back to back).
+pub fn restore_pages(mm: &MmRef, addr: u64, data: &[u8]) -> Result {
     let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
     // FOLL_FORCE writes read-only private pages by copy-on-write, as
     // ptrace does; FOLL_WRITE makes the call copy from `data`.
