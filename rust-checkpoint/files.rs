@@ -154,9 +154,7 @@ pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
 /// flags, at its saved position.
 pub fn reopen(rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
     let file = FileRef::open(path, rec.flags)?;
-    if rec.kind == FileKind::Directory as u32 && kind_of(&file) != Some(FileKind::Directory)
-        || rec.kind == FileKind::Regular as u32 && kind_of(&file) != Some(FileKind::Regular)
-    {
+    if kind_of(&file).map(|k| k as u32) != Some(rec.kind) {
         // The path names another kind of file than the one saved.
         return Err(EINVAL);
     }
