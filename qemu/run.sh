@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Boot the built kernel with the initramfs in QEMU and run the guest.
+# Boot a built kernel with the initramfs in QEMU and run the guest.
 #
-#   qemu/run.sh [test|demo|shell]
+#   qemu/run.sh [--debug] [test|demo|shell]
 #
+# --debug boots the sanitizer kernel (build/kernel-debug) instead of the
+# main one (build/kernel); both get 2 vCPUs.
 # Serial console on stdio, no display, no network.  TCG by default (a KVM
 # guest hangs at boot on our machines); QEMU_KVM=1 asks for KVM and is
 # honoured only when /dev/kvm is usable.  QEMU_TIMEOUT (seconds, default
@@ -13,15 +15,24 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../scripts/lib.sh
 . "$top/scripts/lib.sh"
 
+flavour=main
+if [ "${1:-}" = --debug ]; then
+	flavour=debug
+	shift
+fi
 mode=${1:-test}
 case "$mode" in test | demo | shell) ;; *) die "unknown mode: $mode" ;; esac
-kernel="$top/$KBUILD_OUT_REL/arch/x86/boot/bzImage"
+kernel="$top/$(kbuild_out_rel "$flavour")/arch/x86/boot/bzImage"
 initrd="$top/build/initramfs.cpio.gz"
-[ -f "$kernel" ] || die "no kernel: run scripts/build-kernel.sh"
+if [ ! -f "$kernel" ]; then
+	[ "$flavour" = main ] && die "no kernel: run scripts/build-kernel.sh"
+	die "no debug kernel: run scripts/build-kernel.sh --debug"
+fi
 [ -f "$initrd" ] || die "no initramfs: run qemu/build-initramfs.sh"
 logdir="$top/build/logs"
 mkdir -p "$logdir"
 log_file="$logdir/$mode.log"
+[ "$flavour" = main ] || log_file="$logdir/$mode-$flavour.log"
 
 accel=(-accel tcg)
 if [ "${QEMU_KVM:-0}" = 1 ]; then
@@ -34,15 +45,20 @@ fi
 
 # panic=-1 with -no-reboot turns a panic into a QEMU exit; oops=panic and
 # panic_on_warn=1 make any oops or WARN end the run, so it cannot pass.
-append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 ckpt.mode=$mode"
-qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 1 -m 1G
+# The guest reads the kernel log back at its end (console messages are
+# kept quiet while tests print): a large buffer keeps all of it.
+# ckpt.kernel= tells the guest which kernel runs (the debug kernel gets
+# the long restart fuzz run).
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 log_buf_len=16M"
+append+=" ckpt.mode=$mode ckpt.kernel=$flavour"
+qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2 -m 2G
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
 	-nodefaults -no-reboot -display none -serial stdio -nic none)
 
 if [ "$mode" = shell ]; then
 	exec "${qemu[@]}"
 fi
-log "booting ($mode, ${accel[1]}); console log: ${log_file#"$top"/}"
+log "booting the $flavour kernel ($mode, ${accel[1]}, 2 vCPUs); console log: ${log_file#"$top"/}"
 set +e
 timeout --foreground -k 10 "${QEMU_TIMEOUT:-600}" "${qemu[@]}" </dev/null | tee "$log_file"
 status=${PIPESTATUS[0]}

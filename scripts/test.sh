@@ -1,17 +1,47 @@
 #!/usr/bin/env bash
-# Run every test: host tests (cargo), then the patched kernel in QEMU with
-# the project's KUnit suites at boot and the guest tests from user space.
+# Run every test: host tests (cargo) and the fuzzer, then two kernels in
+# QEMU with 2 vCPUs: the main test kernel (a distribution-like
+# configuration) and the debug kernel (the same with KASAN, lockdep,
+# UBSAN, kmemleak...).  Each boot runs the project's KUnit suites and then
+# the guest tests from user space.
 #
-# Installs what it needs (scripts/deps.sh), sets up and builds the kernel
+#   scripts/test.sh                  everything
+#   scripts/test.sh --kernel main    host tests, then the main kernel only
+#   scripts/test.sh --kernel debug   host tests, then the debug kernel only
+#   scripts/test.sh --quick          the main kernel only, no host tests
+#
+# Installs what it needs (scripts/deps.sh), sets up and builds the kernels
 # incrementally, and ends with one line "N passed, N failed".  Fails if any
-# test fails, a KUnit suite or guest test is missing, or the guest did not
-# finish.
+# test fails, a KUnit suite or guest test is missing, a guest did not
+# finish, or a kernel reported a problem (BUG, WARNING, Oops, KASAN, UBSAN,
+# lockdep, kmemleak).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$top/scripts/lib.sh"
 export PATH="$HOME/.cargo/bin:$PATH"
+
+kernels=(main debug)
+host=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel)
+		case "${2:-}" in
+		main | debug) kernels=("$2") ;;
+		both) kernels=(main debug) ;;
+		*) die "--kernel takes main, debug or both" ;;
+		esac
+		shift
+		;;
+	--quick)
+		kernels=(main)
+		host=0
+		;;
+	*) die "unknown argument: $1 (see the comment at the top of $0)" ;;
+	esac
+	shift
+done
 
 passed=0
 failed=0
@@ -44,50 +74,37 @@ step() { # description command...
 
 step "installing dependencies" "$top/scripts/deps.sh"
 
-# Host tests of the pure format code.
-log "host tests (cargo test)"
-host_log="$top/build/logs/host-tests.log"
-mkdir -p "$top/build/logs"
-(cd "$top/rust-checkpoint/host" && cargo test --quiet 2>&1) | tee "$host_log"
-host_status=${PIPESTATUS[0]}
-while read -r p f; do
-	passed=$((passed + p))
-	failed=$((failed + f))
-done < <(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$host_log")
-if [ "$host_status" -ne 0 ]; then
-	problems+=("cargo test exited with status $host_status")
-fi
+if [ "$host" = 1 ]; then
+	# Host tests of the pure format code.
+	log "host tests (cargo test)"
+	host_log="$top/build/logs/host-tests.log"
+	mkdir -p "$top/build/logs"
+	(cd "$top/rust-checkpoint/host" && cargo test --quiet 2>&1) | tee "$host_log"
+	host_status=${PIPESTATUS[0]}
+	while read -r p f; do
+		passed=$((passed + p))
+		failed=$((failed + f))
+	done < <(sed -n 's/^test result: [A-Za-z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$host_log")
+	if [ "$host_status" -ne 0 ]; then
+		problems+=("cargo test exited with status $host_status")
+	fi
 
-# The parser under libFuzzer for a bounded time; a crash fails the run.
-log "fuzzing the image parser for ${CKPT_FUZZ_SECONDS:-60} s (output in build/logs/fuzz.log)"
-if "$top/scripts/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}" >"$top/build/logs/fuzz.log" 2>&1; then
-	passed=$((passed + 1))
-	grep -E '^(Done|stat::number_of_executed_units)' "$top/build/logs/fuzz.log" || true
-else
-	tail -n 30 "$top/build/logs/fuzz.log" >&2
-	failed=$((failed + 1))
-	problems+=("the fuzzer found a crash (see build/logs/fuzz.log, build/fuzz/artifacts)")
+	# The parser under libFuzzer for a bounded time; a crash fails the run.
+	log "fuzzing the image parser for ${CKPT_FUZZ_SECONDS:-60} s (output in build/logs/fuzz.log)"
+	if "$top/scripts/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}" >"$top/build/logs/fuzz.log" 2>&1; then
+		passed=$((passed + 1))
+		grep -E '^(Done|stat::number_of_executed_units)' "$top/build/logs/fuzz.log" || true
+	else
+		tail -n 30 "$top/build/logs/fuzz.log" >&2
+		failed=$((failed + 1))
+		problems+=("the fuzzer found a crash (see build/logs/fuzz.log, build/fuzz/artifacts)")
+	fi
 fi
 
 step "kernel setup" "$top/scripts/setup-kernel.sh"
-step "kernel build" "$top/scripts/build-kernel.sh"
+# The main kernel's build also provides the uapi headers of the initramfs.
+step "main kernel build" "$top/scripts/build-kernel.sh"
 step "initramfs build" "$top/qemu/build-initramfs.sh"
-
-"$top/qemu/run.sh" test >/dev/null
-qemu_status=$?
-console="$top/build/logs/test.log"
-[ "$qemu_status" -eq 0 ] || problems+=("QEMU exited with status $qemu_status")
-
-# Split the console log: the kernel's KTAP (KUnit at boot) comes before
-# the guest's marker, the guest tests' KTAP between the two markers.
-kunit_log="$top/build/logs/kunit.log"
-guest_log="$top/build/logs/guest.log"
-sed -n '/^CKPT-GUEST-BEGIN/q;p' "$console" >"$kunit_log"
-sed -n '/^CKPT-GUEST-BEGIN/,/^CKPT-GUEST-END/{/^CKPT-GUEST-/d;p}' "$console" >"$guest_log"
-grep -q '^CKPT-GUEST-END' "$console" || problems+=("the guest did not finish (see $console)")
-if grep -qE 'Kernel panic|BUG:|Oops|WARNING:|general protection|KASAN' "$console"; then
-	problems+=("the kernel reported an error (see $console)")
-fi
 
 kunit_py="$top/linux/tools/testing/kunit/kunit.py"
 parse() { # name log json expected-suites...
@@ -112,7 +129,56 @@ parse() { # name log json expected-suites...
 mapfile -t kunit_suites < <(grep -v '^#' "$top/tests/kunit-suites" | grep .)
 mapfile -t guest_suites < <(cd "$top/tests/guest" && ls ./*.c ./*.sh 2>/dev/null |
 	sed 's|^\./||; s/\.[a-z]*$//' | sort)
-rm -f "$top/build/logs/"{kunit,guest}.json
-parse KUnit "$kunit_log" "$top/build/logs/kunit.json" "${kunit_suites[@]}"
-parse "guest test" "$guest_log" "$top/build/logs/guest.json" "${guest_suites[@]}"
+
+# What a kernel says when something went wrong: crashes and warnings, and
+# the reports of the debug kernel's checkers.
+kernel_report='Kernel panic|BUG:|Oops|WARNING:|general protection|KASAN|UBSAN|'
+kernel_report+='possible circular locking|possible recursive locking|inconsistent lock state|'
+kernel_report+='suspicious RCU|sleeping function called from invalid context|'
+kernel_report+='list_add corruption|list_del corruption|memory leak|kmemleak: .*leak'
+
+# Boots one kernel flavour and counts its KUnit and guest results.
+boot_and_check() { # flavour
+	local flavour=$1 console logs="$top/build/logs" tag=""
+	[ "$flavour" = main ] || tag="-$flavour"
+	console="$logs/test$tag.log"
+	local qemu_args=()
+	[ "$flavour" = main ] || qemu_args=(--debug)
+	"$top/qemu/run.sh" "${qemu_args[@]}" test >/dev/null
+	local qemu_status=$?
+	[ "$qemu_status" -eq 0 ] || problems+=("QEMU ($flavour kernel) exited with status $qemu_status")
+
+	# Split the console log: the kernel's KTAP (KUnit at boot) comes
+	# before the guest's marker, the guest tests' KTAP between the two
+	# markers, then kmemleak's findings and the kernel log.
+	local kunit_log="$logs/kunit$tag.log" guest_log="$logs/guest$tag.log"
+	local dmesg_log="$logs/dmesg$tag.log" leak_log="$logs/kmemleak$tag.log"
+	sed -n '/^CKPT-GUEST-BEGIN/q;p' "$console" >"$kunit_log"
+	sed -n '/^CKPT-GUEST-BEGIN/,/^CKPT-GUEST-END/{/^CKPT-GUEST-/d;p}' "$console" >"$guest_log"
+	sed -n '/^CKPT-DMESG-BEGIN/,/^CKPT-DMESG-END/{/^CKPT-DMESG-/d;p}' "$console" >"$dmesg_log"
+	sed -n '/^CKPT-KMEMLEAK-BEGIN/,/^CKPT-KMEMLEAK-END/{/^CKPT-KMEMLEAK-/d;p}' "$console" >"$leak_log"
+	grep -q '^CKPT-GUEST-END' "$console" || problems+=("the guest did not finish on the $flavour kernel (see $console)")
+	grep -q '^CKPT-DMESG-END' "$console" || problems+=("no kernel log from the $flavour kernel (see $console)")
+	if [ "$flavour" = debug ] && ! grep -q '^CKPT-KMEMLEAK-END' "$console"; then
+		problems+=("no kmemleak scan on the debug kernel (see $console)")
+	fi
+	if grep -qE "$kernel_report" "$console"; then
+		grep -E "$kernel_report" "$console" | head -n 5 >&2
+		problems+=("the $flavour kernel reported an error (see $console)")
+	fi
+	if [ -s "$leak_log" ]; then
+		head -n 20 "$leak_log" >&2
+		problems+=("kmemleak found leaks on the $flavour kernel (see $leak_log)")
+	fi
+	rm -f "$logs/"{kunit,guest}"$tag.json"
+	parse "KUnit ($flavour kernel)" "$kunit_log" "$logs/kunit$tag.json" "${kunit_suites[@]}"
+	parse "guest test ($flavour kernel)" "$guest_log" "$logs/guest$tag.json" "${guest_suites[@]}"
+}
+
+for flavour in "${kernels[@]}"; do
+	if [ "$flavour" = debug ]; then
+		step "debug kernel build" "$top/scripts/build-kernel.sh" --debug
+	fi
+	boot_and_check "$flavour"
+done
 finish
