@@ -216,8 +216,10 @@ fn save_task<S: Sink>(
         ));
         return Err(eopnotsupp());
     }
+    let census = task::census(target);
+    task::refuse_unsaved(&census, failure)?;
     let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
-    let mut task_rec = task::save_task(target);
+    let mut task_rec = task::save_task(target, &census);
     let mut cpu = arch::save_cpu(target);
     if target.is_current() {
         // The caller is in checkpoint(2): the restarted task sees it
@@ -366,6 +368,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     if task.nr_threads() != 1 {
         return Err(eopnotsupp());
     }
+    task::check_restart_caller(&prepared.task)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
@@ -469,6 +472,7 @@ fn restore<V: format::VmaStore>(
     parser: &mut ImageParser<'_, FileSource<'_>, V>,
     p: &Prepared,
 ) -> Result<i64> {
+    task::reset_for_restart()?;
     let mm = MmRef::current()?;
     mm::replace_mm(&mm, &p.mm, parser.vmas(), &p.objects)?;
     // The pages of a chunk that lie back to back are written with one
@@ -517,7 +521,7 @@ fn restore<V: format::VmaStore>(
     if let Some((pwd, umask)) = &p.fs {
         files::restore_fs(pwd, *umask);
     }
-    task::restore_task(&p.task);
+    task::restore_task(&p.task)?;
     arch::restore_fpu(&p.xsave)?;
     arch::restore_cpu(&p.cpu)
 }

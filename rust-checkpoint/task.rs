@@ -3,11 +3,14 @@
 //! Tasks: finding the target of a checkpoint, and the task state that is
 //! neither memory, registers nor files ([`TaskRecord`], [`FsRecord`]).
 
+use crate::driver::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
-use crate::format::{FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN};
+use crate::format::{
+    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
+};
 use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::error::{code::*, Result};
+use kernel::error::{code::*, Error, Result};
 
 /// A counted reference to a `struct task_struct`.
 ///
@@ -100,8 +103,109 @@ impl TaskRef {
     }
 }
 
-/// The state of `task` for its [`TaskRecord`].
-pub fn save_task(task: &TaskRef) -> TaskRecord {
+/// State that no record saves yet: each `CKPT_STATE_*` bit of the census
+/// that makes checkpoint fail, with what the error record calls it.  The
+/// table of `Documentation/checkpoint/state.rst` lists the same.
+const UNSAVED_STATE: [(u32, &str); 23] = [
+    (bindings::ckpt_state_bits_CKPT_STATE_ALTSTACK, "an alternate signal stack"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SAVED_SIGMASK,
+        "a signal mask saved by sigsuspend or pselect",
+    ),
+    (bindings::ckpt_state_bits_CKPT_STATE_ITIMERS, "an armed interval timer"),
+    (bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS, "POSIX timers"),
+    (bindings::ckpt_state_bits_CKPT_STATE_SECCOMP, "seccomp filtering"),
+    (bindings::ckpt_state_bits_CKPT_STATE_AFFINITY, "a CPU affinity set by the program"),
+    (bindings::ckpt_state_bits_CKPT_STATE_SUBREAPER, "the child subreaper attribute"),
+    (bindings::ckpt_state_bits_CKPT_STATE_TIMER_SLACK, "a timer slack set by the program"),
+    (bindings::ckpt_state_bits_CKPT_STATE_SPECULATION, "speculation control settings"),
+    (bindings::ckpt_state_bits_CKPT_STATE_IO_FLUSHER, "the IO flusher attribute"),
+    (bindings::ckpt_state_bits_CKPT_STATE_IO_URING, "an io_uring context"),
+    (bindings::ckpt_state_bits_CKPT_STATE_SEM_UNDO, "System V semaphore undo records"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_NAMESPACES,
+        "namespaces other than the checkpointer's",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_ROOT,
+        "a root directory other than the checkpointer's",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SHARED_FILES,
+        "a descriptor table shared with another process",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SHARED_FS,
+        "a working directory shared with another process (CLONE_FS)",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SHARED_SIGHAND,
+        "signal handlers shared with another process",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SHARED_MM,
+        "an address space shared with another process",
+    ),
+    (bindings::ckpt_state_bits_CKPT_STATE_NOT_DUMPABLE, "the non-dumpable attribute"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_MM_FLAGS,
+        "THP disabling or memory-deny-write-execute",
+    ),
+    (bindings::ckpt_state_bits_CKPT_STATE_MLOCK_FUTURE, "mlockall(MCL_FUTURE)"),
+    (bindings::ckpt_state_bits_CKPT_STATE_AIO, "AIO contexts"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_ARCH,
+        "x86 TLS descriptors, I/O permissions or TSC/CPUID faulting",
+    ),
+];
+
+/// `SCHED_NORMAL`, the only scheduling policy restored tasks get.
+const SCHED_NORMAL: i32 = 0;
+
+/// The census of `task` (see `kernel/checkpoint_task.c`).
+pub fn census(task: &TaskRef) -> bindings::ckpt_task_census {
+    let mut c = bindings::ckpt_task_census::default();
+    // SAFETY: the task is alive (we hold a reference) and stopped or the
+    // caller; `c` is writable.
+    unsafe { bindings::ckpt_task_census(task.as_ptr(), &mut c) };
+    c
+}
+
+/// Fails with `EOPNOTSUPP`, the reason in `failure`, if the census shows
+/// state that no record saves (so that it is never silently dropped).
+pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> Result {
+    let lowest_signal = |set: u64| set.trailing_zeros() + 1;
+    if let Some((_, what)) = UNSAVED_STATE.iter().find(|(bit, _)| c.state & bit != 0) {
+        failure.set(format_args!("the task has {what}, which cannot be saved yet"));
+    } else if c.handled_signals != 0 {
+        failure.set(format_args!(
+            "signal {} has a handler; signal handlers cannot be saved yet",
+            lowest_signal(c.handled_signals)
+        ));
+    } else if c.pending_signals != 0 {
+        failure.set(format_args!(
+            "signal {} is pending; pending signals cannot be saved yet",
+            lowest_signal(c.pending_signals)
+        ));
+    } else if c.sched_policy != SCHED_NORMAL || c.nice != 0 {
+        failure.set(format_args!(
+            "the task has scheduling policy {} and nice {}; only the default can be restored",
+            c.sched_policy, c.nice
+        ));
+    } else if c.oom_score_adj != 0 {
+        failure.set(format_args!(
+            "the task has oom_score_adj {}, which cannot be saved yet",
+            c.oom_score_adj
+        ));
+    } else {
+        return Ok(());
+    }
+    Err(eopnotsupp())
+}
+
+/// The state of `task` for its [`TaskRecord`], with the registrations of
+/// its census.
+pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
     let t = task.as_ptr();
     let mut comm = [0u8; TASK_COMM_LEN];
     // SAFETY: `t` is alive; `comm` is writable for its length, which is
@@ -132,13 +236,57 @@ pub fn save_task(task: &TaskRef) -> TaskRecord {
         tgid: unsafe {
             bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_TGID, core::ptr::null_mut())
         },
+        rseq_area: c.rseq,
+        rseq_len: c.rseq_len,
+        rseq_sig: c.rseq_sig,
+        robust_list: c.robust_list,
+        flags: if c.state & bindings::ckpt_state_bits_CKPT_STATE_NO_NEW_PRIVS != 0 {
+            TASK_FLAG_NO_NEW_PRIVS
+        } else {
+            0
+        },
+        _pad: 0,
+        sigignored: c.ignored_signals,
     }
+}
+
+fn errno_result(ret: i32) -> Result {
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks, before the point of no return, that the calling task can become
+/// the saved one: `EINTR` with a signal to handle; `EBUSY` if it shares
+/// its address space or signal handlers with another process, has blocked
+/// signals pending, or x86 state restart would have to drop; `EOPNOTSUPP`
+/// if the image registers an rseq area and this kernel has no rseq.
+pub fn check_restart_caller(task: &TaskRecord) -> Result {
+    // SAFETY: no preconditions; reads the calling task.
+    errno_result(unsafe { bindings::ckpt_restart_check_current() })?;
+    // SAFETY: no preconditions.
+    if task.rseq_area != 0 && !unsafe { bindings::ckpt_rseq_supported() } {
+        return Err(eopnotsupp());
+    }
+    Ok(())
+}
+
+/// Drops the calling task's own registrations as `execve` does (rseq,
+/// robust futexes, timers, signal handlers, signal stack, AIO, io_uring,
+/// shared descriptor table and fs), at the point of no return.
+pub fn reset_for_restart() -> Result {
+    // SAFETY: no preconditions; changes only the calling task, which is
+    // single-threaded and does not share its mm or signal handlers
+    // (checked by `check_restart_caller`).
+    errno_result(unsafe { bindings::ckpt_restart_reset_current() })
 }
 
 /// Loads a task record into the calling task.  The exit signal and the
 /// process ids stay the caller's: they describe its place among the tasks
 /// of this system, not the saved program.
-pub fn restore_task(task: &TaskRecord) {
+pub fn restore_task(task: &TaskRecord) -> Result {
     // SAFETY: `get_current` has no preconditions.
     let current = unsafe { bindings::get_current() };
     let mut comm = task.comm;
@@ -174,6 +322,18 @@ pub fn restore_task(task: &TaskRecord) {
     // SAFETY: `blocked` is a valid signal set; `set_current_blocked`
     // itself removes SIGKILL and SIGSTOP.
     unsafe { bindings::set_current_blocked(&mut blocked) };
+    // SAFETY: plain values (checked by the parser and again by the
+    // helper); the helper writes only the calling task.
+    errno_result(unsafe {
+        bindings::ckpt_restore_registrations(
+            task.rseq_area,
+            task.rseq_len,
+            task.rseq_sig,
+            task.robust_list,
+            task.flags & TASK_FLAG_NO_NEW_PRIVS != 0,
+            task.sigignored,
+        )
+    })
 }
 
 /// The umask of `task` and the path of its working directory (in `buf`).

@@ -42,7 +42,7 @@ use super::{
     PageChunkRecord, RecordHeader, RecordType, Result, StringRecord, TaskRecord, VmaKind,
     VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN,
     MAX_VMAS, MAX_XSTATE_SIZE, MIN_XSTATE_SIZE, RESTART_CLOCKS, RESTART_NANOSLEEP, RESTART_NONE,
-    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
+    RSEQ_MAX_LEN, RSEQ_MIN_LEN, TASK_FLAGS_KNOWN, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 
 /// Storage for the memory areas of the address space being parsed; the
@@ -555,6 +555,9 @@ const OPEN_ACCMODE: u32 = 3;
 /// Highest signal number of x86-64 (`_NSIG`).
 const MAX_SIGNAL: i32 = 64;
 
+/// `SIGKILL` (9) and `SIGSTOP` (19), whose action cannot be changed.
+const UNCATCHABLE_SIGNALS: u64 = 1 << (9 - 1) | 1 << (19 - 1);
+
 /// Whether the task's interrupted-system-call state is one this format
 /// defines, with arguments in range.
 fn restart_ok(task: &TaskRecord) -> bool {
@@ -571,6 +574,20 @@ fn restart_ok(task: &TaskRecord) -> bool {
     }
 }
 
+/// Whether the rseq registration is none (all zero) or one `rseq(2)`
+/// could have made: an aligned area of a sane length in user space.
+fn rseq_ok(task: &TaskRecord) -> bool {
+    if task.rseq_area == 0 {
+        return task.rseq_len == 0 && task.rseq_sig == 0;
+    }
+    (RSEQ_MIN_LEN..=RSEQ_MAX_LEN).contains(&task.rseq_len)
+        && task.rseq_area % u64::from(RSEQ_MIN_LEN) == 0
+        && task
+            .rseq_area
+            .checked_add(u64::from(task.rseq_len))
+            .is_some_and(|end| end <= USER_ADDR_LIMIT)
+}
+
 fn check_task(task: &TaskRecord) -> Result {
     if cstr_field(&task.comm).is_none()
         || !(0..=MAX_SIGNAL).contains(&task.exit_signal)
@@ -578,6 +595,11 @@ fn check_task(task: &TaskRecord) -> Result {
         || !restart_ok(task)
         || task.set_child_tid >= USER_ADDR_LIMIT
         || task.clear_child_tid >= USER_ADDR_LIMIT
+        || !rseq_ok(task)
+        || task.robust_list >= USER_ADDR_LIMIT
+        || task.flags & !TASK_FLAGS_KNOWN != 0
+        || task.sigignored & UNCATCHABLE_SIGNALS != 0
+        || task._pad != 0
     {
         return Err(Errno::EINVAL);
     }

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 1;
+pub const FORMAT_REVISION: u32 = 2;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -365,11 +365,39 @@ pub struct TaskRecord {
     pub pid: i32,
     /// Thread-group id, likewise. Offset 92.
     pub tgid: i32,
+    /// Address of the registered rseq area, 0 for none. Offset 96.
+    pub rseq_area: u64,
+    /// Length of the rseq area as registered (0 with no area). Offset 104.
+    pub rseq_len: u32,
+    /// Signature of the rseq abort handlers (0 with no area). Offset 108.
+    pub rseq_sig: u32,
+    /// Head of the robust futex list (`set_robust_list`), 0 for none.
+    /// Offset 112.
+    pub robust_list: u64,
+    /// `TASK_FLAG_*` bits. Offset 120.
+    pub flags: u32,
+    /// Zero. Offset 124.
+    pub _pad: u32,
+    /// Signals whose action is `SIG_IGN`, bit `n - 1` for signal `n`
+    /// (never `SIGKILL` or `SIGSTOP`). Offset 128.
+    pub sigignored: u64,
 }
-plain_record!(TaskRecord, 96);
+plain_record!(TaskRecord, 136);
 impl Record for TaskRecord {
     const TYPE: RecordType = RecordType::Task;
 }
+
+/// [`TaskRecord::flags`]: the task may not gain privileges
+/// (`PR_SET_NO_NEW_PRIVS`).
+pub const TASK_FLAG_NO_NEW_PRIVS: u32 = 1;
+/// Every [`TaskRecord::flags`] bit this revision defines.
+pub const TASK_FLAGS_KNOWN: u32 = TASK_FLAG_NO_NEW_PRIVS;
+/// Smallest rseq area `rseq(2)` accepts (the original `struct rseq`), and
+/// the alignment it requires.
+pub const RSEQ_MIN_LEN: u32 = 32;
+/// Largest rseq area an image may register: one page, far above any
+/// `struct rseq` defined so far.
+pub const RSEQ_MAX_LEN: u32 = 4096;
 
 /// File-system context of a task; a string record with the working
 /// directory's path follows.

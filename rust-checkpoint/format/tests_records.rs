@@ -62,6 +62,12 @@ pub fn sample() -> Sample {
     task.sigblocked = 1 << 9;
     task.pid = 42;
     task.tgid = 42;
+    task.rseq_area = 0x7f00_0000_3020;
+    task.rseq_len = 32;
+    task.rseq_sig = 0x5305_3053;
+    task.robust_list = 0x7f00_0000_3040;
+    task.flags = TASK_FLAG_NO_NEW_PRIVS;
+    task.sigignored = 1 << (2 - 1) | 1 << (3 - 1);
     let mut cpu = CpuRecord::zeroed();
     cpu.r8 = 8;
     cpu.r15 = 15;
@@ -727,8 +733,20 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 19] = [
+    let cases: [fn(&mut Sample); 29] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
+        |s| s.task.rseq_area += 8,      // misaligned rseq area
+        |s| s.task.rseq_len = 16,       // shorter than struct rseq
+        |s| s.task.rseq_len = RSEQ_MAX_LEN + 32,
+        |s| s.task.rseq_area = USER_ADDR_LIMIT - 16, // ends in kernel space
+        |s| {
+            s.task.rseq_area = 0; // no area, but a length
+        },
+        |s| s.task.robust_list = USER_ADDR_LIMIT,
+        |s| s.task.flags = 2, // undefined flag
+        |s| s.task._pad = 1,
+        |s| s.task.sigignored |= 1 << (9 - 1), // SIGKILL cannot be ignored
+        |s| s.task.sigignored |= 1 << (19 - 1), // nor SIGSTOP
         |s| {
             s.task.restart_kind = RESTART_NANOSLEEP;
             s.task.restart_args = [1000, 0, 5, 1]; // clock 5: not resumable

@@ -2,14 +2,23 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a pipe, a terminal, in the caller or
- * in a stopped task checkpointed from outside.
+ * a second thread, a shared mapping, a pipe, a terminal, and the task
+ * state of Documentation/checkpoint/state.rst that is refused (a signal
+ * handler, a signal stack, timers, seccomp, affinity, nice, a pending
+ * signal), in the caller or in a stopped task checkpointed from outside.
  */
+#define _GNU_SOURCE
 #include "ktap.h"
 #include "image.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <time.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -111,9 +120,72 @@ static int tty_fd(void)
 	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+static int signal_handler(void)
+{
+	return signal(SIGUSR1, on_signal) == SIG_ERR ? -1 : 0;
+}
+
+static int signal_stack(void)
+{
+	static char stack[65536];
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) };
+
+	return sigaltstack(&ss, NULL);
+}
+
+static int interval_timer(void)
+{
+	alarm(100);
+	return 0;
+}
+
+static int posix_timer(void)
+{
+	timer_t t;
+
+	return timer_create(CLOCK_MONOTONIC, NULL, &t);
+}
+
+static int seccomp_filter(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+
+	return syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) ? -1 : 0;
+}
+
+static int cpu_affinity(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int nice_value(void)
+{
+	return setpriority(PRIO_PROCESS, 0, 5);
+}
+
+static int pending_signal(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return raise(SIGUSR2);
+}
+
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 5);
+	ktap_begin("checkpoint_unsupported", 13);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -125,5 +197,20 @@ int main(void)
 			   "character device");
 	expect_unsupported("external_target_with_pipe_eopnotsupp",
 			   stopped_child_with_pipe, "fd 3: a pipe");
+	expect_unsupported("signal_handler_eopnotsupp", signal_handler,
+			   "signal 10 has a handler");
+	expect_unsupported("signal_stack_eopnotsupp", signal_stack,
+			   "alternate signal stack");
+	expect_unsupported("interval_timer_eopnotsupp", interval_timer,
+			   "interval timer");
+	expect_unsupported("posix_timer_eopnotsupp", posix_timer,
+			   "POSIX timers");
+	expect_unsupported("seccomp_filter_eopnotsupp", seccomp_filter,
+			   "seccomp");
+	expect_unsupported("cpu_affinity_eopnotsupp", cpu_affinity,
+			   "affinity");
+	expect_unsupported("nice_value_eopnotsupp", nice_value, "nice 5");
+	expect_unsupported("pending_signal_eopnotsupp", pending_signal,
+			   "signal 12 is pending");
 	return ktap_end();
 }

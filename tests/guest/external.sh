@@ -32,7 +32,16 @@ result $? reference_run_completes
 /samples/test -n 10 -i 200 -o $dir/test.out &
 pid=$!
 sleep 1
-kill -STOP $pid
+# Stop it inside its nanosleep: on several CPUs under load a stop can land
+# while it computes, so stop it again until /proc shows it stopped in
+# clock_nanosleep (230).
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	kill -STOP $pid
+	while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+	[ "$(cut -d' ' -f1 /proc/$pid/syscall)" = 230 ] && break
+	kill -CONT $pid
+	sleep 0.07
+done
 ckpt $pid >$dir/test.img 2>$dir/ckpt.err
 st=$?
 cp $dir/test.out $dir/test.ckpt # the output as at the checkpoint

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nothing of the caller of restart(2) leaks into the restored task, and
+ * the per-task registrations an image saves come back exactly: the rseq
+ * area (or none), the robust futex list, ignored signals, no_new_privs.
+ * The caller's handlers, timers and signal stack are reset; a caller that
+ * cannot become another program (a blocked signal pending, signal
+ * handlers shared with another process) gets EBUSY.
+ *
+ * Each case forks a "saver" that sets up its state and checkpoints
+ * itself, then a "caller" that sets up different state and restarts the
+ * image; the restored task checks what it has and exits with the number
+ * of the first check that failed (0 when all hold).
+ */
+#define _GNU_SOURCE
+#include "ktap.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/prctl.h>
+#include <sys/rseq.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#define IMG "/tmp/task_state.img"
+
+/* glibc's rseq area of the calling thread, and the length it registered. */
+static struct rseq *glibc_rseq(void)
+{
+	return (struct rseq *)((char *)__builtin_thread_pointer() +
+			       __rseq_offset);
+}
+
+static unsigned int glibc_rseq_len(void)
+{
+	return __rseq_size < 32 ? 32 : __rseq_size;
+}
+
+static long sys_rseq(void *area, unsigned int len, int flags)
+{
+	return syscall(__NR_rseq, area, len, flags, RSEQ_SIG);
+}
+
+/* A second rseq area and robust list for the caller, unlike the saver's. */
+static struct rseq caller_rseq __attribute__((aligned(32)));
+static struct robust_list_head caller_robust;
+/* The saver's robust list head, as it was at checkpoint. */
+static void *saved_robust;
+
+struct state_case {
+	const char *name;
+	void (*saver)(void);
+	void (*caller)(void);
+	int (*restored)(void);
+	/* errno restart must fail with, 0 if it must succeed */
+	int restart_errno;
+};
+
+/* The caller moves its rseq registration and robust list elsewhere. */
+static void caller_registrations(void)
+{
+	sys_rseq(glibc_rseq(), glibc_rseq_len(), RSEQ_FLAG_UNREGISTER);
+	sys_rseq(&caller_rseq, sizeof(caller_rseq), 0);
+	syscall(__NR_set_robust_list, &caller_robust, sizeof(caller_robust));
+}
+
+static void saver_keeps_rseq(void)
+{
+	size_t len;
+
+	syscall(__NR_get_robust_list, 0, &saved_robust, &len);
+}
+
+static int restored_has_saved_rseq(void)
+{
+	void *head = NULL;
+	size_t len = 0;
+
+	/* Registering the same area again: EBUSY iff it is the one in use. */
+	errno = 0;
+	if (sys_rseq(glibc_rseq(), glibc_rseq_len(), 0) != -1 ||
+	    errno != EBUSY)
+		return 1;
+	/* The kernel keeps the area's cpu id current again. */
+	if ((int)glibc_rseq()->cpu_id < 0)
+		return 2;
+	if (syscall(__NR_get_robust_list, 0, &head, &len) || head != saved_robust)
+		return 3;
+	return 0;
+}
+
+static void saver_without_rseq(void)
+{
+	sys_rseq(glibc_rseq(), glibc_rseq_len(), RSEQ_FLAG_UNREGISTER);
+}
+
+static int restored_has_no_rseq(void)
+{
+	/* No area registered: registering glibc's succeeds. */
+	return sys_rseq(glibc_rseq(), glibc_rseq_len(), 0) == 0 ? 0 : 1;
+}
+
+static void ignore_usr2(void)
+{
+	signal(SIGUSR2, SIG_IGN);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* The caller's handlers, ignored signals, timers and signal stack. */
+static void caller_state(void)
+{
+	static char stack[65536];
+	stack_t ss = { .ss_sp = stack, .ss_size = sizeof(stack) };
+	struct itimerval it = { .it_value = { .tv_sec = 100 } };
+	timer_t timer;
+
+	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, SIG_IGN);
+	sigaltstack(&ss, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	setitimer(ITIMER_VIRTUAL, &it, NULL);
+	timer_create(CLOCK_MONOTONIC, NULL, &timer);
+	caller_registrations();
+}
+
+static int restored_has_own_signals_and_no_timers(void)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	struct itimerspec ts;
+	stack_t ss;
+
+	if (sigaction(SIGUSR2, NULL, &sa) || sa.sa_handler != SIG_IGN)
+		return 1;
+	if (sigaction(SIGUSR1, NULL, &sa) || sa.sa_handler != SIG_DFL)
+		return 2;
+	if (sigaction(SIGHUP, NULL, &sa) || sa.sa_handler != SIG_DFL)
+		return 3;
+	if (sigaltstack(NULL, &ss) || !(ss.ss_flags & SS_DISABLE))
+		return 4;
+	if (getitimer(ITIMER_REAL, &it) || it.it_value.tv_sec || it.it_value.tv_usec)
+		return 5;
+	if (getitimer(ITIMER_VIRTUAL, &it) || it.it_value.tv_sec || it.it_value.tv_usec)
+		return 6;
+	/* The caller's POSIX timer (id 0) is gone. */
+	if (syscall(__NR_timer_gettime, 0, &ts) != -1 || errno != EINVAL)
+		return 7;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return 8;
+	return 0;
+}
+
+static void nothing(void)
+{
+}
+
+static int restored_ok(void)
+{
+	return 0;
+}
+
+/* A blocked signal waits for the caller: it cannot become another task. */
+static void caller_blocked_pending(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR1);
+}
+
+static pid_t sibling_pid;
+
+static int sibling(void *arg)
+{
+	(void)arg;
+	pause();
+	return 0;
+}
+
+/* The caller shares its signal handlers with another process. */
+static void caller_shares_sighand(void)
+{
+	static char stack[65536];
+
+	sibling_pid = clone(sibling, stack + sizeof(stack),
+			    CLONE_VM | CLONE_SIGHAND, NULL);
+}
+
+static const struct state_case cases[] = {
+	{ "rseq_and_robust_list_are_the_saved_ones", saver_keeps_rseq,
+	  caller_registrations, restored_has_saved_rseq, 0 },
+	{ "no_saved_rseq_means_none_not_the_callers", saver_without_rseq,
+	  caller_registrations, restored_has_no_rseq, 0 },
+	{ "caller_handlers_timers_altstack_do_not_survive", ignore_usr2,
+	  caller_state, restored_has_own_signals_and_no_timers, 0 },
+	{ "caller_with_blocked_pending_signal_ebusy", nothing,
+	  caller_blocked_pending, restored_ok, EBUSY },
+	{ "caller_sharing_signal_handlers_ebusy", nothing,
+	  caller_shares_sighand, restored_ok, EBUSY },
+};
+
+static void run_case(const struct state_case *c)
+{
+	int status = -1, saver_status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		long r;
+
+		c->saver();
+		r = sys_checkpoint(0, fd, 0);
+		if (r > 0)
+			_exit(0);
+		_exit(r == 0 ? c->restored() : 100);
+	}
+	waitpid(pid, &saver_status, 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(IMG, O_RDONLY);
+
+		int err;
+
+		c->caller();
+		sys_restart(0, fd, 0);
+		/* Still the caller: report the errno. */
+		err = errno;
+		if (sibling_pid > 0)
+			kill(sibling_pid, SIGKILL);
+		_exit(c->restart_errno && err == c->restart_errno ? 0 : 150);
+	}
+	waitpid(pid, &status, 0);
+	ktap_case(saver_status == 0 && WIFEXITED(status) && !WEXITSTATUS(status),
+		  c->name,
+		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
+		  saver_status, status);
+}
+
+int main(void)
+{
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+
+	ktap_begin("task_state", n);
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		run_case(&cases[i]);
+	return ktap_end();
+}
