@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `ckpt-restart-fuzz COUNT [SEED]`: fuzzes `restart(2)` in the booted
+//! kernel (a guest test; it needs the checkpoint syscalls).
+//!
+//! It makes valid images in this boot (a self checkpoint, an external
+//! checkpoint of a stopped child, and a self checkpoint with open files),
+//! then sends COUNT mutated copies to `restart` in forked children:
+//! bit flips, byte overwrites, truncation at and inside records, lengths
+//! off by small and huge amounts, records duplicated, dropped and swapped,
+//! counts and addresses inflated.  Half of them get a recomputed tail
+//! (byte count and checksum), so that mutations reach the deep parsing.
+//!
+//! The allowed outcomes of each child are: an errno with the child still
+//! intact (its memory, pid and descriptors as before); `SIGKILL` after the
+//! point of no return; or a restored task, which checks its own memory
+//! and exits 42 (as saved) or 43 (its memory was mutated), or fails as a
+//! program with mutated registers or memory would.  A child that returned
+//! from `restart` damaged fails the run; so does an unmutated image that
+//! does not restore correctly.  The histogram of outcomes is printed.
+
+use ckpt_format::format::{checksum::xxh64, RecordType, RECORD_ALIGN, USER_ADDR_LIMIT};
+use std::collections::BTreeMap;
+use std::ffi::c_int;
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+const NR_CHECKPOINT: i64 = 463;
+const NR_RESTART: i64 = 464;
+const SIGKILL: c_int = 9;
+const SIGSTOP: c_int = 19;
+const WNOHANG: c_int = 1;
+const WUNTRACED: c_int = 2;
+/// Exit code of a restored task whose memory is as saved.
+const RESTORED_OK: i32 = 42;
+/// Exit code of a restored task whose memory differs (mutated pages).
+const RESTORED_MUTATED: i32 = 43;
+/// How long a child may run before the harness kills it.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(5);
+
+extern "C" {
+    fn fork() -> c_int;
+    fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
+    fn syscall(nr: i64, ...) -> i64;
+    fn pipe(fds: *mut c_int) -> c_int;
+    fn read(fd: c_int, buf: *mut u8, len: usize) -> isize;
+    fn write(fd: c_int, buf: *const u8, len: usize) -> isize;
+    fn close(fd: c_int) -> c_int;
+    fn kill(pid: c_int, sig: c_int) -> c_int;
+    fn raise(sig: c_int) -> c_int;
+    fn getpid() -> c_int;
+    fn setpgid(pid: c_int, pgid: c_int) -> c_int;
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    fn _exit(code: c_int) -> !;
+    fn __errno_location() -> *mut c_int;
+    fn signal(sig: c_int, handler: usize) -> usize;
+    fn sigaltstack(ss: *const StackT, old: *mut StackT) -> c_int;
+}
+
+/// `stack_t` of x86-64.
+#[repr(C)]
+struct StackT {
+    sp: usize,
+    flags: c_int,
+    size: usize,
+}
+
+const SIGBUS: c_int = 7;
+const SIGSEGV: c_int = 11;
+const SIG_DFL: usize = 0;
+const SS_DISABLE: c_int = 2;
+
+/// Drops what Rust's runtime sets up at start that checkpoint cannot save
+/// yet: a SIGSEGV/SIGBUS handler on an alternate stack (to report stack
+/// overflows), and `/dev/null` on closed standard descriptors.  A seed
+/// child prints nothing, so it closes its standard descriptors.
+fn plain_process_state() {
+    let off = StackT {
+        sp: 0,
+        flags: SS_DISABLE,
+        size: 0,
+    };
+    // SAFETY: restores default actions and disables the signal stack of
+    // this single-threaded process; nothing relies on them afterwards.
+    unsafe {
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        sigaltstack(&off, core::ptr::null_mut());
+        for fd in 0..3 {
+            close(fd);
+        }
+    }
+}
+
+fn errno() -> i32 {
+    // SAFETY: `__errno_location` returns the calling thread's errno slot.
+    unsafe { *__errno_location() }
+}
+
+/// `fork()`; the child gets `Ok(0)`.
+fn fork_process() -> i32 {
+    // SAFETY: the process is single-threaded, so the child may run any
+    // code; both sides continue with valid state.
+    unsafe { fork() }
+}
+
+fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` ends the process without running Rust or C
+    // destructors, which is what a forked child must do.
+    unsafe { _exit(code) }
+}
+
+/// Memory the restored task checks: a pattern in static memory.
+static mut CANARY: [u64; 2048] = [0; 2048];
+
+fn canary_value(i: usize) -> u64 {
+    (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5EED
+}
+
+fn fill_canary() {
+    for i in 0..2048 {
+        // SAFETY: single-threaded; nothing else refers to CANARY.
+        unsafe { (*core::ptr::addr_of_mut!(CANARY))[i] = canary_value(i) };
+    }
+}
+
+fn canary_intact() -> bool {
+    // SAFETY: single-threaded; a shared read of the array.
+    let c = unsafe { &*core::ptr::addr_of!(CANARY) };
+    c.iter().enumerate().all(|(i, &v)| v == canary_value(i))
+}
+
+/// What a restored task does: report whether its memory is as saved.
+fn restored_exit() -> ! {
+    exit_now(if canary_intact() { RESTORED_OK } else { RESTORED_MUTATED })
+}
+
+fn checkpoint(pid: i32, fd: i32) -> i64 {
+    // SAFETY: the checkpoint syscall takes plain integers.
+    unsafe { syscall(NR_CHECKPOINT, pid as i64, fd as i64, 0i64) }
+}
+
+fn restart(fd: i32) -> i64 {
+    // SAFETY: the restart syscall takes plain integers; on success this
+    // process becomes the saved one and never returns here.
+    unsafe { syscall(NR_RESTART, 0i64, fd as i64, 0i64) }
+}
+
+fn wait_status(pid: i32, options: c_int) -> Option<c_int> {
+    let mut status = 0;
+    // SAFETY: `status` is writable.
+    let r = unsafe { waitpid(pid, &mut status, options) };
+    (r == pid).then_some(status)
+}
+
+/// Makes the seed images: self, external (stopped child), with files.
+fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for kind in ["self", "external", "files"] {
+        let path = format!("{dir}/seed-{kind}.img");
+        let out = File::create(&path).expect("create seed image");
+        let fd = out.as_raw_fd();
+        let pid = fork_process();
+        if pid == 0 {
+            plain_process_state();
+            match kind {
+                "external" => {
+                    // SAFETY: stops this child until it is killed, or
+                    // restored.
+                    unsafe { raise(SIGSTOP) };
+                    restored_exit();
+                }
+                _ => {
+                    // Open files for the image to hold: a regular file
+                    // and a directory.
+                    let _open = (kind == "files").then(|| {
+                        std::fs::write(format!("{dir}/data"), b"fuzz data\n").ok();
+                        (File::open(format!("{dir}/data")).ok(), File::open(dir).ok())
+                    });
+                    match checkpoint(0, fd) {
+                        0 => restored_exit(),
+                        r if r > 0 => exit_now(0),
+                        _ => exit_now(1),
+                    }
+                }
+            }
+        }
+        if kind == "external" {
+            let stopped = wait_status(pid, WUNTRACED).is_some();
+            let r = if stopped { checkpoint(pid, fd) } else { -1 };
+            // SAFETY: kills our own child.
+            unsafe { kill(pid, SIGKILL) };
+            wait_status(pid, 0);
+            if r <= 0 {
+                eprintln!("external checkpoint failed: errno {}", errno());
+                exit(1);
+            }
+        } else if wait_status(pid, 0) != Some(0) {
+            eprintln!("{kind} checkpoint failed");
+            exit(1);
+        }
+        drop(out);
+        let image = std::fs::read(&path).expect("read seed image");
+        seeds.push((kind.to_string(), image));
+    }
+    seeds
+}
+
+/// xorshift64*: reproducible from the printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+/// The records of an image as (offset, length), as far as they are sane.
+fn records(img: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while let Some(h) = img.get(off..off + 8) {
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        if len < 8 || off + len > img.len() {
+            break;
+        }
+        out.push((off, len));
+        off += len;
+    }
+    out
+}
+
+fn put_u32(img: &mut [u8], off: usize, v: u32) {
+    if let Some(d) = img.get_mut(off..off + 4) {
+        d.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+fn put_u64(img: &mut [u8], off: usize, v: u64) {
+    if let Some(d) = img.get_mut(off..off + 8) {
+        d.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Values that probe bounds: counts and addresses "inflated".
+const BIG_VALUES: [u64; 10] = [
+    0xffff_ffff,
+    0x8000_0000,
+    0x1_0000_0000,
+    0xffff_ffff_ffff_ffff,
+    1 << 40,
+    USER_ADDR_LIMIT,
+    USER_ADDR_LIMIT - 4096,
+    0xffff_8000_0000_0000,
+    4097,
+    0x7fff_ffff,
+];
+
+/// Applies one mutation; returns its name.
+fn mutate(img: &mut Vec<u8>, rng: &mut Rng) -> &'static str {
+    let recs = records(img);
+    let pick = |rng: &mut Rng| recs.get(rng.below(recs.len())).copied().unwrap_or((0, 8));
+    match rng.below(10) {
+        0 => {
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(img.len());
+                img[i] ^= 1 << rng.below(8);
+            }
+            "bit flips"
+        }
+        1 => {
+            let i = rng.below(img.len());
+            let n = 1 + rng.below(8);
+            let v = [0u8, 0xff, 0x7f, 0x80][rng.below(4)];
+            for b in img.iter_mut().skip(i).take(n) {
+                *b = v;
+            }
+            "byte overwrite"
+        }
+        2 => {
+            let (off, _) = pick(rng);
+            img.truncate(off);
+            "truncated at a record boundary"
+        }
+        3 => {
+            let (off, len) = pick(rng);
+            img.truncate(off + 1 + rng.below(len - 1));
+            "truncated inside a record"
+        }
+        4 => {
+            let (off, len) = pick(rng);
+            let delta = [1i64, -1, 8, -8, 16, 4096][rng.below(6)];
+            put_u32(img, off + 4, (len as i64 + delta) as u32);
+            "length off by a little"
+        }
+        5 => {
+            let (off, _) = pick(rng);
+            put_u32(img, off + 4, BIG_VALUES[rng.below(BIG_VALUES.len())] as u32);
+            "length off by a lot"
+        }
+        6 => {
+            let (off, len) = pick(rng);
+            let copy = img[off..off + len].to_vec();
+            img.splice(off..off, copy);
+            "record duplicated"
+        }
+        7 => {
+            let (off, len) = pick(rng);
+            img.drain(off..off + len);
+            "record dropped"
+        }
+        8 => {
+            let i = rng.below(recs.len().saturating_sub(1));
+            if let (Some(&(a, alen)), Some(&(_, blen))) = (recs.get(i), recs.get(i + 1)) {
+                let mut both = img[a + alen..a + alen + blen].to_vec();
+                both.extend_from_slice(&img[a..a + alen]);
+                img.splice(a..a + alen + blen, both);
+            }
+            "records swapped"
+        }
+        _ => {
+            let (off, len) = pick(rng);
+            let slots = (len.saturating_sub(8)) / RECORD_ALIGN;
+            let at = off + 8 + RECORD_ALIGN * rng.below(slots.max(1));
+            let v = BIG_VALUES[rng.below(BIG_VALUES.len())];
+            if rng.below(2) == 0 {
+                put_u64(img, at, v);
+            } else {
+                put_u32(img, at + 4 * rng.below(2), v as u32);
+            }
+            "count or address inflated"
+        }
+    }
+}
+
+/// Rewrites the tail (if the image still ends with one) so that its byte
+/// count and checksum match the mutated bytes.
+fn fix_tail(img: &mut [u8]) -> bool {
+    let Some(&(off, len)) = records(img).last() else {
+        return false;
+    };
+    let rtype = u32::from_le_bytes([img[off], img[off + 1], img[off + 2], img[off + 3]]);
+    if rtype != RecordType::Tail as u32 || len != 32 || off + len != img.len() {
+        return false;
+    }
+    let sum = xxh64(&img[..off]);
+    put_u64(img, off + 16, off as u64);
+    put_u64(img, off + 24, sum);
+    true
+}
+
+#[derive(Default)]
+struct Report {
+    errno: i32,
+    intact: i32,
+}
+
+/// Restarts `img` in a child; returns the outcome's name, and whether it
+/// is allowed.
+fn try_restart(img: &[u8], path: &str) -> (String, bool) {
+    std::fs::write(path, img).expect("write image");
+    let file = File::open(path).expect("open image");
+    let fd = file.as_raw_fd();
+    let mut p = [0 as c_int; 2];
+    // SAFETY: `p` has room for two descriptors.
+    if unsafe { pipe(p.as_mut_ptr()) } != 0 {
+        return ("pipe failed".into(), false);
+    }
+    let pid = fork_process();
+    if pid == 0 {
+        // SAFETY: plain calls on our own descriptors and process group.
+        unsafe {
+            close(p[0]);
+            setpgid(0, 0);
+        }
+        let my_pid = std::process::id();
+        let r = restart(fd);
+        let err = errno();
+        // Still here: restart failed (or the image had no task).  Check
+        // that nothing of this process changed.
+        // SAFETY: `fcntl(F_GETFD)` on descriptors we own.
+        let fds_ok = unsafe { fcntl(fd, 1) >= 0 && fcntl(p[1], 1) >= 0 };
+        // SAFETY: no preconditions.
+        let same_pid = unsafe { getpid() } as u32 == my_pid;
+        let intact = canary_intact() && fds_ok && same_pid;
+        let rep = [if r == 0 { 0 } else { err }, intact as i32];
+        // SAFETY: writes 8 bytes from `rep` to our pipe.
+        unsafe { write(p[1], rep.as_ptr().cast(), 8) };
+        exit_now(0);
+    }
+    // SAFETY: closes our copy of the write end.
+    unsafe { close(p[1]) };
+    let start = Instant::now();
+    let mut status = None;
+    while status.is_none() {
+        status = wait_status(pid, WNOHANG);
+        if status.is_none() {
+            if start.elapsed() > CHILD_TIMEOUT {
+                // SAFETY: kills our child's process group.
+                unsafe { kill(-pid, SIGKILL) };
+                wait_status(pid, 0);
+                // SAFETY: closes our read end.
+                unsafe { close(p[0]) };
+                return ("restored, ran past the time limit (killed)".into(), true);
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    // SAFETY: anything the restored task left in its group goes too.
+    unsafe { kill(-pid, SIGKILL) };
+    let mut rep = [0i32; 2];
+    // SAFETY: reads at most 8 bytes into `rep`.
+    let n = unsafe { read(p[0], rep.as_mut_ptr().cast(), 8) };
+    // SAFETY: closes our read end.
+    unsafe { close(p[0]) };
+    let status = status.unwrap_or(-1);
+    let report = (n == 8).then_some(Report {
+        errno: rep[0],
+        intact: rep[1],
+    });
+    let signal = status & 0x7f;
+    let code = (status >> 8) & 0xff;
+    match (report, signal, code) {
+        (Some(r), 0, 0) if r.intact == 1 && r.errno == 0 => {
+            ("returned 0: no task in the image".into(), true)
+        }
+        (Some(r), 0, 0) if r.intact == 1 => (format!("errno {}", errno_name(r.errno)), true),
+        (Some(r), _, _) => (format!("errno {} and the caller damaged", r.errno), false),
+        (None, s, _) if s == SIGKILL => ("SIGKILL past the point of no return".into(), true),
+        (None, 0, c) if c == RESTORED_OK => ("restored, memory as saved".into(), true),
+        (None, 0, c) if c == RESTORED_MUTATED => ("restored, saw its mutated memory".into(), true),
+        (None, 0, c) => (format!("restored, exited {c} (mutated registers)"), true),
+        (None, s, _) => (format!("restored, killed by signal {s} (mutated state)"), true),
+    }
+}
+
+fn errno_name(e: i32) -> String {
+    let names = [
+        (1, "EPERM"),
+        (2, "ENOENT"),
+        (4, "EINTR"),
+        (5, "EIO"),
+        (7, "E2BIG"),
+        (9, "EBADF"),
+        (12, "ENOMEM"),
+        (13, "EACCES"),
+        (14, "EFAULT"),
+        (16, "EBUSY"),
+        (20, "ENOTDIR"),
+        (21, "EISDIR"),
+        (22, "EINVAL"),
+        (24, "EMFILE"),
+        (27, "EFBIG"),
+        (34, "ERANGE"),
+        (36, "ENAMETOOLONG"),
+        (61, "ENODATA"),
+        (74, "EBADMSG"),
+        (75, "EOVERFLOW"),
+        (95, "EOPNOTSUPP"),
+    ];
+    names
+        .iter()
+        .find(|(n, _)| *n == e)
+        .map_or_else(|| format!("{e}"), |(_, s)| s.to_string())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let seed: u64 = args
+        .get(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    let dir = "/tmp/restart-fuzz";
+    std::fs::create_dir_all(dir).expect("scratch directory");
+    fill_canary();
+    let seeds = make_seeds(dir);
+    let img_path = format!("{dir}/mutant.img");
+    let mut failed = 0usize;
+
+    // Controls: each unmutated seed restores correctly.
+    for (kind, image) in &seeds {
+        let (outcome, _) = try_restart(image, &img_path);
+        let ok = outcome == "restored, memory as saved";
+        println!("control {kind} ({} bytes): {outcome}", image.len());
+        failed += usize::from(!ok);
+    }
+
+    let mut rng = Rng(seed | 1);
+    let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
+    let mut mutations: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut checksummed = 0;
+    let started = Instant::now();
+    for i in 0..count {
+        let (_, base) = &seeds[i % seeds.len()];
+        let mut img = base.clone();
+        let what = mutate(&mut img, &mut rng);
+        if rng.below(2) == 0 && fix_tail(&mut img) {
+            checksummed += 1;
+        }
+        *mutations.entry(what).or_default() += 1;
+        let (outcome, allowed) = try_restart(&img, &img_path);
+        if !allowed {
+            failed += 1;
+            let keep = format!("{dir}/bad-{i}.img");
+            std::fs::write(&keep, &img).ok();
+            println!("image {i} ({what}): {outcome}; kept as {keep}");
+        }
+        *histogram.entry(outcome).or_default() += 1;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{count} mutated images (seed {seed}, {checksummed} with a recomputed checksum) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (what, n) in &mutations {
+        let _ = writeln!(out, "  mutation {what}: {n}");
+    }
+    for (outcome, n) in &histogram {
+        let _ = writeln!(out, "  outcome {outcome}: {n}");
+    }
+    let _ = writeln!(out, "{failed} not allowed");
+    exit(if failed == 0 { 0 } else { 1 });
+}
