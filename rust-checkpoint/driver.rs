@@ -184,11 +184,22 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
         return Err(EBUSY);
     }
 
+    let switches = target.switches();
+
     let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
     let mut w = ImageWriter::new(FileSink(&file), &mut buf);
     fmt_result(w.write_record(&image_header(flags)))?;
     let mut failure = Failure::new();
-    match save_task(&mut w, &target, &mut failure) {
+    let saved = save_task(&mut w, &target, &mut failure).and_then(|()| {
+        // A stopped target can be continued (or killed) while it is read:
+        // then the image may mix two moments, and is refused.
+        if !target.is_current() && (target.switches() != switches || !target.is_quiescent()) {
+            failure.set(format_args!("the task ran during the checkpoint"));
+            return Err(EBUSY);
+        }
+        Ok(())
+    });
+    match saved {
         Ok(()) => {
             fmt_result(w.finish())?;
             Ok(next_crid())

@@ -96,6 +96,13 @@ impl TaskRef {
         unsafe { bindings::ckpt_task_nanosleep(self.ptr.as_ptr(), &mut ns) }.then_some(ns)
     }
 
+    /// How often the task was switched out: it changes if a stopped task
+    /// runs.
+    pub fn switches(&self) -> usize {
+        // SAFETY: the task is alive (type invariant).
+        unsafe { bindings::ckpt_task_switches(self.ptr.as_ptr()) }
+    }
+
     /// Number of threads in the task's thread group.
     pub fn nr_threads(&self) -> i32 {
         // SAFETY: the task is alive (type invariant).

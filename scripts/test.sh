@@ -135,7 +135,7 @@ mapfile -t guest_suites < <(cd "$top/tests/guest" && ls ./*.c ./*.sh 2>/dev/null
 kernel_report='Kernel panic|BUG:|Oops|WARNING:|general protection|KASAN|UBSAN|'
 kernel_report+='possible circular locking|possible recursive locking|inconsistent lock state|'
 kernel_report+='suspicious RCU|sleeping function called from invalid context|'
-kernel_report+='list_add corruption|list_del corruption|memory leak|kmemleak: .*leak'
+kernel_report+='list_add corruption|list_del corruption|suspected memory leak|unreferenced object'
 
 # Boots one kernel flavour and counts its KUnit and guest results.
 boot_and_check() { # flavour
