@@ -9,7 +9,7 @@
 # caught by kmemleak on the debug kernel, at the end of the run.)
 . /tests/ktap.inc
 
-ktap_begin checkpoint_faults 9
+ktap_begin checkpoint_faults 8
 
 dir=/tmp/faults
 mkdir -p $dir && cd $dir || exit 1
