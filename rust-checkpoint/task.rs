@@ -114,21 +114,54 @@ impl TaskRef {
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
 const UNSAVED_STATE: [(u32, &str); 23] = [
-    (bindings::ckpt_state_bits_CKPT_STATE_ALTSTACK, "an alternate signal stack"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_ALTSTACK,
+        "an alternate signal stack",
+    ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_SAVED_SIGMASK,
         "a signal mask saved by sigsuspend or pselect",
     ),
-    (bindings::ckpt_state_bits_CKPT_STATE_ITIMERS, "an armed interval timer"),
-    (bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS, "POSIX timers"),
-    (bindings::ckpt_state_bits_CKPT_STATE_SECCOMP, "seccomp filtering"),
-    (bindings::ckpt_state_bits_CKPT_STATE_AFFINITY, "a CPU affinity set by the program"),
-    (bindings::ckpt_state_bits_CKPT_STATE_SUBREAPER, "the child subreaper attribute"),
-    (bindings::ckpt_state_bits_CKPT_STATE_TIMER_SLACK, "a timer slack set by the program"),
-    (bindings::ckpt_state_bits_CKPT_STATE_SPECULATION, "speculation control settings"),
-    (bindings::ckpt_state_bits_CKPT_STATE_IO_FLUSHER, "the IO flusher attribute"),
-    (bindings::ckpt_state_bits_CKPT_STATE_IO_URING, "an io_uring context"),
-    (bindings::ckpt_state_bits_CKPT_STATE_SEM_UNDO, "System V semaphore undo records"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_ITIMERS,
+        "an armed interval timer",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS,
+        "POSIX timers",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SECCOMP,
+        "seccomp filtering",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_AFFINITY,
+        "a CPU affinity set by the program",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SUBREAPER,
+        "the child subreaper attribute",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_TIMER_SLACK,
+        "a timer slack set by the program",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SPECULATION,
+        "speculation control settings",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_IO_FLUSHER,
+        "the IO flusher attribute",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_IO_URING,
+        "an io_uring context",
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SEM_UNDO,
+        "System V semaphore undo records",
+    ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_NAMESPACES,
         "namespaces other than the checkpointer's",
@@ -153,12 +186,18 @@ const UNSAVED_STATE: [(u32, &str); 23] = [
         bindings::ckpt_state_bits_CKPT_STATE_SHARED_MM,
         "an address space shared with another process",
     ),
-    (bindings::ckpt_state_bits_CKPT_STATE_NOT_DUMPABLE, "the non-dumpable attribute"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_NOT_DUMPABLE,
+        "the non-dumpable attribute",
+    ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_MM_FLAGS,
         "THP disabling or memory-deny-write-execute",
     ),
-    (bindings::ckpt_state_bits_CKPT_STATE_MLOCK_FUTURE, "mlockall(MCL_FUTURE)"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_MLOCK_FUTURE,
+        "mlockall(MCL_FUTURE)",
+    ),
     (bindings::ckpt_state_bits_CKPT_STATE_AIO, "AIO contexts"),
     (
         bindings::ckpt_state_bits_CKPT_STATE_ARCH,
@@ -183,7 +222,9 @@ pub fn census(task: &TaskRef) -> bindings::ckpt_task_census {
 pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> Result {
     let lowest_signal = |set: u64| set.trailing_zeros() + 1;
     if let Some((_, what)) = UNSAVED_STATE.iter().find(|(bit, _)| c.state & bit != 0) {
-        failure.set(format_args!("the task has {what}, which cannot be saved yet"));
+        failure.set(format_args!(
+            "the task has {what}, which cannot be saved yet"
+        ));
     } else if c.handled_signals != 0 {
         failure.set(format_args!(
             "signal {} has a handler; signal handlers cannot be saved yet",

@@ -163,9 +163,10 @@ static void nothing(void)
 {
 }
 
-static int restored_ok(void)
+/* For a case where restart must fail: a restored task is a failure. */
+static int never_restored(void)
 {
-	return 0;
+	return 99;
 }
 
 /* A blocked signal waits for the caller: it cannot become another task. */
@@ -205,9 +206,9 @@ static const struct state_case cases[] = {
 	{ "caller_handlers_timers_altstack_do_not_survive", ignore_usr2,
 	  caller_state, restored_has_own_signals_and_no_timers, 0 },
 	{ "caller_with_blocked_pending_signal_ebusy", nothing,
-	  caller_blocked_pending, restored_ok, EBUSY },
+	  caller_blocked_pending, never_restored, EBUSY },
 	{ "caller_sharing_signal_handlers_ebusy", nothing,
-	  caller_shares_sighand, restored_ok, EBUSY },
+	  caller_shares_sighand, never_restored, EBUSY },
 };
 
 static void run_case(const struct state_case *c)

@@ -135,7 +135,11 @@ fn canary_intact() -> bool {
 
 /// What a restored task does: report whether its memory is as saved.
 fn restored_exit() -> ! {
-    exit_now(if canary_intact() { RESTORED_OK } else { RESTORED_MUTATED })
+    exit_now(if canary_intact() {
+        RESTORED_OK
+    } else {
+        RESTORED_MUTATED
+    })
 }
 
 fn checkpoint(pid: i32, fd: i32) -> i64 {
@@ -444,7 +448,10 @@ fn try_restart(img: &[u8], path: &str) -> (String, bool) {
         (None, 0, c) if c == RESTORED_OK => ("restored, memory as saved".into(), true),
         (None, 0, c) if c == RESTORED_MUTATED => ("restored, saw its mutated memory".into(), true),
         (None, 0, c) => (format!("restored, exited {c} (mutated registers)"), true),
-        (None, s, _) => (format!("restored, killed by signal {s} (mutated state)"), true),
+        (None, s, _) => (
+            format!("restored, killed by signal {s} (mutated state)"),
+            true,
+        ),
     }
 }
 
@@ -481,14 +488,11 @@ fn errno_name(e: i32) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let seed: u64 = args
-        .get(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        });
+    let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
     let dir = "/tmp/restart-fuzz";
     std::fs::create_dir_all(dir).expect("scratch directory");
     fill_canary();
