@@ -197,9 +197,7 @@ pub fn fpu_limits(task: &TaskRef) -> Result<XstateLimits> {
     unsafe { bindings::ckpt_fpu_limits(task.as_ptr(), &mut l) };
     if !l.xsave {
         // Only XSAVE-capable CPUs are supported.
-        return Err(crate::file::to_kernel_error(
-            crate::format::Errno::EOPNOTSUPP,
-        ));
+        return Err(crate::error::eopnotsupp());
     }
     Ok(XstateLimits {
         size: l.size,
@@ -224,7 +222,7 @@ pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
 /// Checks a saved XSAVE buffer before the point of no return.
 pub fn check_fpu(buf: &[u8]) -> Result {
     let limits = fpu_limits(&TaskRef::current()?)?;
-    xstate::check_xsave(buf, &limits).map_err(crate::file::to_kernel_error)
+    xstate::check_xsave(buf, &limits).map_err(crate::error::to_kernel_error)
 }
 
 /// Loads a saved XSAVE buffer (checked with [`check_fpu`]) into the calling

@@ -9,6 +9,7 @@
 //! - [`format`]: the image format, writer and validating reader; pure Rust,
 //!   shared with the host build in `rust-checkpoint/host`.
 //! - [`driver`]: the order in which state is saved and restored.
+//! - [`error`]: errno conversions and the failure record.
 //! - [`file`], [`task`], [`mm`]: safe wrappers over the kernel objects
 //!   involved.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
@@ -23,6 +24,7 @@ pub mod format;
 #[path = "../arch-x86/mod.rs"]
 pub mod arch;
 pub mod driver;
+pub mod error;
 pub mod file;
 pub mod files;
 pub mod mm;

@@ -22,10 +22,11 @@
 //! rather than resumed half restored.
 
 use crate::arch;
-use crate::file::{to_kernel_error, FileRef, FileSink, FileSource};
+use crate::error::{eopnotsupp, fmt_result, Failure};
+use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, Errno, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
+    self, fill_cstr_field, CpuRecord, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
     ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION,
     IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, RESTART_NANOSLEEP,
     UTS_FIELD_SIZE,
@@ -33,11 +34,10 @@ use crate::format::{
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::task::{self, TaskRef};
-use core::fmt::Write;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
-use kernel::error::{code::*, Error, Result};
+use kernel::error::{code::*, Result};
 use kernel::prelude::*;
 use kernel::str::BStr;
 
@@ -47,67 +47,6 @@ const WRITE_BUFFER_SIZE: usize = 16 * 1024;
 const READ_BUFFER_SIZE: usize = 64 * 1024;
 /// Size of a path buffer (`PATH_MAX`).
 const PATH_BUFFER_SIZE: usize = 4096;
-
-/// The `EOPNOTSUPP` error (not among the kernel crate's named codes).
-pub fn eopnotsupp() -> Error {
-    to_kernel_error(Errno::EOPNOTSUPP)
-}
-
-/// Converts a format-layer result.
-fn fmt_result<T>(r: format::Result<T>) -> Result<T> {
-    r.map_err(to_kernel_error)
-}
-
-/// Why a checkpoint failed: the message of its error record.
-pub struct Failure {
-    buf: [u8; 200],
-    len: usize,
-}
-
-impl Failure {
-    /// No failure yet.
-    pub fn new() -> Self {
-        Failure {
-            buf: [0; 200],
-            len: 0,
-        }
-    }
-
-    /// Records the reason (cut to the buffer).
-    pub fn set(&mut self, args: core::fmt::Arguments<'_>) {
-        self.len = 0;
-        let _ = self.write_fmt(args);
-    }
-
-    /// The reason, if one was recorded.
-    pub fn message(&self) -> Option<&[u8]> {
-        match self.len {
-            0 => None,
-            n => self.buf.get(..n),
-        }
-    }
-}
-
-impl Default for Failure {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Write for Failure {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let room = self.buf.len() - self.len;
-        let n = s.len().min(room);
-        if let (Some(dst), Some(src)) = (
-            self.buf.get_mut(self.len..self.len + n),
-            s.as_bytes().get(..n),
-        ) {
-            dst.copy_from_slice(src);
-            self.len += n;
-        }
-        Ok(())
-    }
-}
 
 /// Source of checkpoint ids: positive, increasing, wrapping to 1.
 static LAST_CRID: AtomicI32 = AtomicI32::new(0);

@@ -10,20 +10,11 @@
 //! position is not protected by `f_pos_lock`: checkpoint and restart act
 //! for single-threaded callers.
 
+use crate::error::{eopnotsupp, to_format_errno};
 use crate::format::{self, Errno};
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
-
-/// Converts a format-layer errno into a kernel error.
-pub fn to_kernel_error(e: Errno) -> Error {
-    Error::from_errno(-e.0)
-}
-
-/// Converts a kernel error into a format-layer errno.
-pub fn to_format_errno(e: Error) -> Errno {
-    Errno(-e.to_errno())
-}
 
 /// Converts the return value of `kernel_read`/`kernel_write`.
 fn ssize_result(ret: isize) -> Result<usize> {
@@ -148,7 +139,7 @@ impl FileRef {
         let path = unsafe { core::ptr::addr_of!((*self.ptr.as_ptr()).f_path) };
         // SAFETY: `path` is valid, and so is its dentry while the file is.
         if unsafe { bindings::d_unlinked((*path).dentry) } {
-            return Err(to_kernel_error(Errno::EOPNOTSUPP));
+            return Err(eopnotsupp());
         }
         // SAFETY: the file's path is valid while the file is alive.
         path_to_bytes(unsafe { &*path }, buf)

@@ -16,8 +16,8 @@
 //! moved to its saved position, before the point of no return; then the
 //! caller's descriptors are replaced by exactly the saved table.
 
-use crate::driver::{eopnotsupp, Failure};
-use crate::file::{to_kernel_error, FileRef};
+use crate::error::{eopnotsupp, to_kernel_error, Failure};
+use crate::file::FileRef;
 use crate::format::{
     FdRecord, FileKind, FileObjectRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
 };

@@ -24,7 +24,7 @@
 //! written back with [`restore_pages`] through `access_remote_vm(FOLL_FORCE)`,
 //! which, like a debugger's write, also reaches read-only private areas.
 
-use crate::driver::Failure;
+use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::format::{
     self, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTFORK,
@@ -233,7 +233,7 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
         addr = end;
         if areas.len() >= MAX_VMAS as usize {
             failure.set(format_args!("more than {MAX_VMAS} memory areas"));
-            return Err(crate::driver::eopnotsupp());
+            return Err(eopnotsupp());
         }
         let mut rec = VmaRecord {
             start,
@@ -256,7 +256,7 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
                         "special mapping {} at {start:#x}-{end:#x}",
                         kernel::str::BStr::from_bytes(other)
                     ));
-                    return Err(crate::driver::eopnotsupp());
+                    return Err(eopnotsupp());
                 }
             };
             areas.push(Area { rec, file: None }, GFP_KERNEL)?;
@@ -264,13 +264,13 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
         }
         if vm_flags & (bindings::VM_SHARED | bindings::VM_MAYSHARE) as u64 != 0 {
             failure.set(format_args!("shared mapping at {start:#x}-{end:#x}"));
-            return Err(crate::driver::eopnotsupp());
+            return Err(eopnotsupp());
         }
         if vm_flags & VM_UNSUPPORTED != 0 {
             failure.set(format_args!(
                 "device or huge-page mapping at {start:#x}-{end:#x}"
             ));
-            return Err(crate::driver::eopnotsupp());
+            return Err(eopnotsupp());
         }
         if vm_flags & bindings::VM_GROWSDOWN as u64 != 0 {
             rec.flags |= VMA_GROWSDOWN;
@@ -422,7 +422,7 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
             None => return Err(EINVAL),
         }
         if a.flags & VMA_SHARED != 0 {
-            return Err(crate::driver::eopnotsupp());
+            return Err(eopnotsupp());
         }
     }
     if vdso_seen != (mm.vdso_base != 0) {

@@ -3,7 +3,7 @@
 //! Tasks: finding the target of a checkpoint, and the task state that is
 //! neither memory, registers nor files ([`TaskRecord`], [`FsRecord`]).
 
-use crate::driver::{eopnotsupp, Failure};
+use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
     FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
