@@ -31,7 +31,9 @@ echo "### kill -STOP $pid; ckpt $pid > /tmp/ext.img"
 kill -STOP $pid
 # kill returns before the stop takes effect (on another CPU, say): wait
 # for it, or checkpoint would say EBUSY.
-while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+while [ -e /proc/$pid ] && ! grep -q '^State:.*stopped' /proc/$pid/status; do
+	sleep 0.05
+done
 ckpt $pid > /tmp/ext.img
 cp /tmp/ext.out /tmp/ext.saved
 echo "### output at the checkpoint:"

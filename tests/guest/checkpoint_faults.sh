@@ -14,16 +14,18 @@ ktap_begin checkpoint_faults 8
 dir=/tmp/faults
 mkdir -p $dir && cd $dir || exit 1
 
-/samples/test -n 8 -i 20 -m 1024 -o $dir/ref.out
+/samples/test -n 40 -i 20 -m 1024 -o $dir/ref.out
 
 # start_target NAME: a stopped "test" writing to NAME.out, with 1 MiB of
 # memory (its image is larger than a pipe buffer); sets $pid.
 start_target() {
-	/samples/test -n 8 -i 20 -m 1024 -o "$dir/$1.out" &
+	/samples/test -n 40 -i 20 -m 1024 -o "$dir/$1.out" &
 	pid=$!
 	sleep 0.1
 	kill -STOP $pid
-	while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.02; done
+	while [ -e /proc/$pid ] && ! grep -q '^State:.*stopped' /proc/$pid/status; do
+		sleep 0.02
+	done
 }
 
 # finish_target NAME: continue it and compare its output with the reference.

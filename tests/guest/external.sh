@@ -37,7 +37,9 @@ sleep 1
 # again (the output does not change).
 for try in 1 2 3 4 5 6 7 8 9 10; do
 	kill -STOP $pid
-	while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+	while [ -e /proc/$pid ] && ! grep -q '^State:.*stopped' /proc/$pid/status; do
+		sleep 0.05
+	done
 	ckpt $pid >$dir/test.img 2>$dir/ckpt.err
 	st=$?
 	[ $st -ne 0 ] && break
