@@ -27,9 +27,9 @@ use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
-    ImageWriter, Item, KernelConstants, MmRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION,
-    IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, RESTART_NANOSLEEP,
-    UTS_FIELD_SIZE,
+    ImageWriter, Item, KernelConstants, MmRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord,
+    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
+    RESTART_NANOSLEEP, UTS_FIELD_SIZE,
 };
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
@@ -194,6 +194,9 @@ fn save_task<S: Sink>(
         ];
     }
     fmt_result(w.write_record(&task_rec))?;
+    fmt_result(w.write_signals(&task::save_altstack(target), |i| {
+        Ok(task::save_sigaction(target, i))
+    }))?;
     fmt_result(w.write_record(&cpu))?;
     let (xfeatures, xsave) = arch::save_fpu(target)?;
     fmt_result(w.write_fpu(xfeatures, &xsave))?;
@@ -276,6 +279,9 @@ fn save_mm<S: Sink>(
 /// What restart reads before its point of no return.
 struct Prepared {
     task: TaskRecord,
+    /// The signal stack, and the action of every signal (index `n - 1`).
+    signals: SignalsRecord,
+    sigactions: KVec<SigactionRecord>,
     cpu: CpuRecord,
     xsave: KVec<u8>,
     mm: MmRecord,
@@ -319,6 +325,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
         return Err(eopnotsupp());
     }
     task::check_restart_caller(&prepared.task)?;
+    task::check_altstack(&prepared.signals)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
@@ -347,6 +354,8 @@ fn prepare<V: format::VmaStore>(
     // The parser guarantees the order of items; `task`, `cpu` and `mm` are
     // checked to be present before they are used.
     let mut task = None;
+    let mut signals = None;
+    let mut sigactions = KVec::new();
     let mut cpu = None;
     let mut xsave = KVec::new();
     let mut mm = None;
@@ -370,6 +379,13 @@ fn prepare<V: format::VmaStore>(
                 return Err(eopnotsupp());
             }
             Item::Task(t) => task = Some(t),
+            Item::Signals(sig) => {
+                sigactions = KVec::with_capacity(NSIG as usize, GFP_KERNEL)?;
+                for _ in 0..NSIG {
+                    sigactions.push(fmt_result(parser.read_sigaction())?, GFP_KERNEL)?;
+                }
+                signals = Some(sig);
+            }
             Item::Cpu(c) => cpu = Some(c),
             Item::Fpu(f) => {
                 let size = f.xstate_size.min(MAX_XSTATE_SIZE) as usize;
@@ -393,7 +409,8 @@ fn prepare<V: format::VmaStore>(
             Item::Mm(m) => mm = Some(m),
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
-                let (Some(task), Some(cpu), Some(mm)) = (task, cpu, mm) else {
+                let (Some(task), Some(signals), Some(cpu), Some(mm)) = (task, signals, cpu, mm)
+                else {
                     return Err(EINVAL);
                 };
                 let (first_chunk, ended) = match item {
@@ -402,6 +419,8 @@ fn prepare<V: format::VmaStore>(
                 };
                 return Ok(Some(Prepared {
                     task,
+                    signals,
+                    sigactions,
                     cpu,
                     xsave,
                     mm,
@@ -472,6 +491,7 @@ fn restore<V: format::VmaStore>(
         files::restore_fs(pwd, *umask);
     }
     task::restore_task(&p.task)?;
+    task::restore_signals(&p.signals, &p.sigactions)?;
     arch::restore_fpu(&p.xsave)?;
     arch::restore_cpu(&p.cpu)
 }

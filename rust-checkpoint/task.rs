@@ -6,7 +6,8 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
-    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
+    FsRecord, SigactionRecord, SignalsRecord, TaskRecord, NSIG, RESTART_NANOSLEEP, RESTART_NONE,
+    TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
 };
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -113,11 +114,7 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 23] = [
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_ALTSTACK,
-        "an alternate signal stack",
-    ),
+const UNSAVED_STATE: [(u32, &str); 22] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SAVED_SIGMASK,
         "a signal mask saved by sigsuspend or pselect",
@@ -225,11 +222,6 @@ pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> 
         failure.set(format_args!(
             "the task has {what}, which cannot be saved yet"
         ));
-    } else if c.handled_signals != 0 {
-        failure.set(format_args!(
-            "signal {} has a handler; signal handlers cannot be saved yet",
-            lowest_signal(c.handled_signals)
-        ));
     } else if c.pending_signals != 0 {
         failure.set(format_args!(
             "signal {} is pending; pending signals cannot be saved yet",
@@ -294,8 +286,74 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
             0
         },
         _pad: 0,
-        sigignored: c.ignored_signals,
     }
+}
+
+/// The alternate signal stack of `task`, as the prefix of its signals
+/// record.
+pub fn save_altstack(task: &TaskRef) -> SignalsRecord {
+    let mut ss = bindings::ckpt_altstack::default();
+    // SAFETY: the task is alive (we hold a reference) and stopped or the
+    // caller; `ss` is writable.
+    unsafe { bindings::ckpt_task_altstack(task.as_ptr(), &mut ss) };
+    SignalsRecord {
+        altstack_sp: ss.sp,
+        altstack_size: ss.size,
+        altstack_flags: ss.flags,
+        count: NSIG,
+    }
+}
+
+/// The action of signal `index + 1` of `task`.
+pub fn save_sigaction(task: &TaskRef, index: usize) -> SigactionRecord {
+    let mut a = bindings::ckpt_sigaction::default();
+    // SAFETY: the task is alive; `a` is writable; the helper ignores a
+    // signal number out of range.
+    unsafe { bindings::ckpt_task_sigaction(task.as_ptr(), index as i32 + 1, &mut a) };
+    SigactionRecord {
+        handler: a.handler,
+        flags: a.flags,
+        restorer: a.restorer,
+        mask: a.mask,
+    }
+}
+
+fn altstack_for_c(rec: &SignalsRecord) -> bindings::ckpt_altstack {
+    bindings::ckpt_altstack {
+        sp: rec.altstack_sp,
+        size: rec.altstack_size,
+        flags: rec.altstack_flags,
+        ..Default::default()
+    }
+}
+
+/// Checks, before the point of no return, that this machine accepts the
+/// saved signal stack: `ENOMEM` if it is smaller than this CPU's signal
+/// frame needs, as `sigaltstack(2)` says (the parser checked the rest).
+pub fn check_altstack(rec: &SignalsRecord) -> Result {
+    // SAFETY: the argument is a valid structure for the call.
+    errno_result(unsafe { bindings::ckpt_check_altstack(&altstack_for_c(rec)) })
+}
+
+/// Gives the calling task the saved signal actions (`actions[n - 1]` for
+/// signal `n`) and signal stack, past the point of no return, after the
+/// caller's own were reset.
+pub fn restore_signals(rec: &SignalsRecord, actions: &[SigactionRecord]) -> Result {
+    for (i, a) in actions.iter().enumerate() {
+        let action = bindings::ckpt_sigaction {
+            handler: a.handler,
+            flags: a.flags,
+            restorer: a.restorer,
+            mask: a.mask,
+        };
+        // SAFETY: `action` is valid (checked by the parser); the helper
+        // changes the calling task's handlers, which it does not share
+        // (`check_restart_caller`).
+        errno_result(unsafe { bindings::ckpt_restore_sigaction(i as i32 + 1, &action) })?;
+    }
+    // SAFETY: as above; the stack was checked by `check_altstack`.
+    unsafe { bindings::ckpt_restore_altstack(&altstack_for_c(rec)) };
+    Ok(())
 }
 
 fn errno_result(ret: i32) -> Result {
@@ -379,7 +437,6 @@ pub fn restore_task(task: &TaskRecord) -> Result {
             task.rseq_sig,
             task.robust_list,
             task.flags & TASK_FLAG_NO_NEW_PRIVS != 0,
-            task.sigignored,
         )
     })
 }

@@ -39,11 +39,14 @@ use super::reader::{ImageReader, Source};
 use super::{
     align_record_len, cstr_field, CpuRecord, Errno, ErrorRecord, FdRecord, FileKind,
     FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, MmRecord,
-    PageChunkRecord, RecordHeader, RecordType, Result, StringRecord, TaskRecord, VmaKind,
-    VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN,
-    MAX_VMAS, MAX_XSTATE_SIZE, MIN_XSTATE_SIZE, RESTART_CLOCKS, RESTART_NANOSLEEP, RESTART_NONE,
-    RSEQ_MAX_LEN, RSEQ_MIN_LEN, TASK_FLAGS_KNOWN, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
+    PageChunkRecord, Pod, RecordHeader, RecordType, Result, SigactionRecord, SignalsRecord,
+    StringRecord, TaskRecord, VmaKind, VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES,
+    MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
+    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_NANOSLEEP, RESTART_NONE, RSEQ_MAX_LEN,
+    RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
+    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
+use core::mem::size_of;
 
 /// Storage for the memory areas of the address space being parsed; the
 /// parser checks page addresses against it, and restart maps from it.
@@ -65,6 +68,10 @@ pub enum Item<'a> {
     Header(ImageHeader),
     /// Starts a task.
     Task(TaskRecord),
+    /// The task's signal stack; its [`NSIG`] signal actions are read next
+    /// with [`ImageParser::read_sigaction`] (or skipped by the next
+    /// `next_item`).
+    Signals(SignalsRecord),
     /// The task's registers.
     Cpu(CpuRecord),
     /// The task's FPU state; its XSAVE buffer is read next with
@@ -109,6 +116,7 @@ enum Expect {
     Header,
     /// A task or the tail.
     TopLevel,
+    Signals,
     Cpu,
     Fpu,
     Fs,
@@ -135,8 +143,18 @@ enum Expect {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Pending {
     None,
-    Xstate { size: usize, padded: usize },
-    Pages { next: usize, count: usize },
+    Xstate {
+        size: usize,
+        padded: usize,
+    },
+    Pages {
+        next: usize,
+        count: usize,
+    },
+    /// Signal actions: the next is that of signal `next + 1`.
+    Sigactions {
+        next: u32,
+    },
 }
 
 /// Parses and validates an image; see the module documentation.
@@ -201,6 +219,31 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         self.reader.take_zeros(padded - size)
     }
 
+    /// Reads and checks the next signal action of the last
+    /// [`Item::Signals`]: that of signal 1 first, of signal [`NSIG`] last.
+    pub fn read_sigaction(&mut self) -> Result<SigactionRecord> {
+        let Pending::Sigactions { next } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        let action: SigactionRecord = self.reader.take_pod()?;
+        // `next` < NSIG = 64: the shift stays in range.
+        let signal_bit = 1u64 << next;
+        if action.flags & !SA_FLAGS_KNOWN != 0
+            || action.handler >= USER_ADDR_LIMIT
+            || action.restorer >= USER_ADDR_LIMIT
+            || action.mask & UNCATCHABLE_SIGNALS != 0
+            || (signal_bit & UNCATCHABLE_SIGNALS != 0 && action != SigactionRecord::zeroed())
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = if next + 1 == NSIG {
+            Pending::None
+        } else {
+            Pending::Sigactions { next: next + 1 }
+        };
+        Ok(action)
+    }
+
     /// Reads the next page of the last [`Item::PageChunk`] into `out`
     /// (exactly one page long) and returns its address.
     pub fn read_page(&mut self, out: &mut [u8]) -> Result<u64> {
@@ -228,6 +271,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         match self.pending {
             Pending::None => {}
             Pending::Xstate { padded, .. } => self.reader.skip(padded)?,
+            Pending::Sigactions { next } => {
+                self.reader
+                    .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
+            }
             Pending::Pages { next, count } => {
                 let pages = (count - next)
                     .checked_mul(self.page_size)
@@ -271,8 +318,20 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             (Expect::TopLevel, RecordType::Task) => {
                 let task: TaskRecord = self.reader.payload(t, h)?;
                 check_task(&task)?;
-                self.expect = Expect::Cpu;
+                self.expect = Expect::Signals;
                 Ok(Item::Task(task))
+            }
+            (Expect::Signals, RecordType::Signals) => {
+                let (signals, body): (SignalsRecord, usize) = self.reader.prefix(t, h)?;
+                if signals.count != NSIG
+                    || body != NSIG as usize * size_of::<SigactionRecord>()
+                    || !altstack_ok(&signals)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.pending = Pending::Sigactions { next: 0 };
+                self.expect = Expect::Cpu;
+                Ok(Item::Signals(signals))
             }
             (Expect::Cpu, RecordType::Cpu) => {
                 let cpu: CpuRecord = self.reader.payload(t, h)?;
@@ -553,10 +612,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
 const OPEN_ACCMODE: u32 = 3;
 
 /// Highest signal number of x86-64 (`_NSIG`).
-const MAX_SIGNAL: i32 = 64;
-
-/// `SIGKILL` (9) and `SIGSTOP` (19), whose action cannot be changed.
-const UNCATCHABLE_SIGNALS: u64 = 1 << (9 - 1) | 1 << (19 - 1);
+const MAX_SIGNAL: i32 = NSIG as i32;
 
 /// Whether the task's interrupted-system-call state is one this format
 /// defines, with arguments in range.
@@ -598,12 +654,24 @@ fn check_task(task: &TaskRecord) -> Result {
         || !rseq_ok(task)
         || task.robust_list >= USER_ADDR_LIMIT
         || task.flags & !TASK_FLAGS_KNOWN != 0
-        || task.sigignored & UNCATCHABLE_SIGNALS != 0
         || task._pad != 0
     {
         return Err(Errno::EINVAL);
     }
     Ok(())
+}
+
+/// Whether the signal stack is disabled, or one `sigaltstack(2)` could
+/// have set up in user space.
+fn altstack_ok(s: &SignalsRecord) -> bool {
+    if s.altstack_flags == SS_DISABLE {
+        return s.altstack_sp == 0 && s.altstack_size == 0;
+    }
+    (s.altstack_flags == 0 || s.altstack_flags == SS_AUTODISARM)
+        && s.altstack_size >= MIN_ALTSTACK_SIZE
+        && s.altstack_sp
+            .checked_add(s.altstack_size)
+            .is_some_and(|end| end <= USER_ADDR_LIMIT)
 }
 
 /// User code and stack segment selectors of x86-64 (`__USER_CS`,

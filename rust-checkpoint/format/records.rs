@@ -82,6 +82,8 @@ pub enum RecordType {
     Task = 16,
     /// [`FsRecord`]: umask; a string record with the cwd follows.
     Fs = 17,
+    /// [`SignalsRecord`] and [`NSIG`] [`SigactionRecord`]s.
+    Signals = 18,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -111,6 +113,7 @@ impl RecordType {
             4 => RecordType::String,
             16 => RecordType::Task,
             17 => RecordType::Fs,
+            18 => RecordType::Signals,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -378,11 +381,8 @@ pub struct TaskRecord {
     pub flags: u32,
     /// Zero. Offset 124.
     pub _pad: u32,
-    /// Signals whose action is `SIG_IGN`, bit `n - 1` for signal `n`
-    /// (never `SIGKILL` or `SIGSTOP`). Offset 128.
-    pub sigignored: u64,
 }
-plain_record!(TaskRecord, 136);
+plain_record!(TaskRecord, 128);
 impl Record for TaskRecord {
     const TYPE: RecordType = RecordType::Task;
 }
@@ -398,6 +398,65 @@ pub const RSEQ_MIN_LEN: u32 = 32;
 /// Largest rseq area an image may register: one page, far above any
 /// `struct rseq` defined so far.
 pub const RSEQ_MAX_LEN: u32 = 4096;
+
+/// Prefix of the signals record of a task: its alternate signal stack
+/// (`sigaltstack(2)`); the body is the action of every signal, one
+/// [`SigactionRecord`] per signal from 1 to [`NSIG`].
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SignalsRecord {
+    /// Base of the alternate signal stack (0 when disabled). Offset 0.
+    pub altstack_sp: u64,
+    /// Its size (0 when disabled). Offset 8.
+    pub altstack_size: u64,
+    /// [`SS_DISABLE`], or 0 or [`SS_AUTODISARM`] for a stack. Offset 16.
+    pub altstack_flags: u32,
+    /// Number of actions that follow: [`NSIG`]. Offset 20.
+    pub count: u32,
+}
+plain_record!(SignalsRecord, 24);
+impl VarRecord for SignalsRecord {
+    const TYPE: RecordType = RecordType::Signals;
+}
+
+/// The action of one signal, as `rt_sigaction(2)` sets it.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SigactionRecord {
+    /// Handler address, or [`SIG_DFL`] or [`SIG_IGN`]. Offset 0.
+    pub handler: u64,
+    /// `SA_*` flags, within [`SA_FLAGS_KNOWN`]. Offset 8.
+    pub flags: u64,
+    /// Return trampoline (`SA_RESTORER`): a user address or 0. Offset 16.
+    pub restorer: u64,
+    /// Signals blocked while the handler runs, bit `n - 1` for signal `n`
+    /// (never `SIGKILL` or `SIGSTOP`). Offset 24.
+    pub mask: u64,
+}
+plain_record!(SigactionRecord, 32);
+
+/// Number of signals of x86-64 (`_NSIG`).
+pub const NSIG: u32 = 64;
+/// `SIG_DFL`: the default action.
+pub const SIG_DFL: u64 = 0;
+/// `SIG_IGN`: the signal is ignored.
+pub const SIG_IGN: u64 = 1;
+/// `SIGKILL` (9) and `SIGSTOP` (19), bit `n - 1` for signal `n`: their
+/// action cannot be changed, nor can they be blocked.
+pub const UNCATCHABLE_SIGNALS: u64 = 1 << (9 - 1) | 1 << (19 - 1);
+/// The `sa_flags` bits the kernel keeps (`UAPI_SA_FLAGS` of x86-64):
+/// `SA_NOCLDSTOP`, `SA_NOCLDWAIT`, `SA_SIGINFO`, `SA_EXPOSE_TAGBITS`,
+/// `SA_RESTORER`, `SA_ONSTACK`, `SA_RESTART`, `SA_NODEFER`,
+/// `SA_RESETHAND`.
+pub const SA_FLAGS_KNOWN: u64 =
+    0x1 | 0x2 | 0x4 | 0x800 | 0x0400_0000 | 0x0800_0000 | 0x1000_0000 | 0x4000_0000 | 0x8000_0000;
+/// `SS_DISABLE`: no alternate signal stack.
+pub const SS_DISABLE: u32 = 2;
+/// `SS_AUTODISARM`: the stack is disarmed while a handler runs on it.
+pub const SS_AUTODISARM: u32 = 1 << 31;
+/// Smallest alternate signal stack `sigaltstack(2)` accepts
+/// (`MINSIGSTKSZ`); restart also checks this machine's own minimum.
+pub const MIN_ALTSTACK_SIZE: u64 = 2048;
 
 /// File-system context of a task; a string record with the working
 /// directory's path follows.

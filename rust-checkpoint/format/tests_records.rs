@@ -23,6 +23,10 @@ pub struct Sample {
     pub header: ImageHeader,
     /// The task.
     pub task: TaskRecord,
+    /// Its signal stack.
+    pub signals: SignalsRecord,
+    /// Its signal actions other than the default: (index, action).
+    pub actions: [(usize, SigactionRecord); 2],
     /// Its registers.
     pub cpu: CpuRecord,
     /// Its FPU feature mask.
@@ -67,7 +71,23 @@ pub fn sample() -> Sample {
     task.rseq_sig = 0x5305_3053;
     task.robust_list = 0x7f00_0000_3040;
     task.flags = TASK_FLAG_NO_NEW_PRIVS;
-    task.sigignored = 1 << (2 - 1) | 1 << (3 - 1);
+    let signals = SignalsRecord {
+        altstack_sp: 0x7f00_0001_0000,
+        altstack_size: 0x8000,
+        altstack_flags: SS_AUTODISARM,
+        count: NSIG,
+    };
+    let ignore_sigint = SigactionRecord {
+        handler: SIG_IGN,
+        ..SigactionRecord::zeroed()
+    };
+    let handle_sigusr1 = SigactionRecord {
+        handler: 0x40_1200,
+        flags: 0x0400_0000 | 0x1000_0000 | 0x4, // SA_RESTORER | SA_RESTART | SA_SIGINFO
+        restorer: 0x40_1300,
+        mask: 1 << (12 - 1),
+    };
+    let actions = [(1, ignore_sigint), (9, handle_sigusr1)];
     let mut cpu = CpuRecord::zeroed();
     cpu.r8 = 8;
     cpu.r15 = 15;
@@ -90,6 +110,8 @@ pub fn sample() -> Sample {
     Sample {
         header: sample_header(),
         task,
+        signals,
+        actions,
         cpu,
         xfeatures: 0x7,
         xstate_len: 832,
@@ -190,9 +212,23 @@ fn xstate_byte(i: usize) -> u8 {
     (i as u8).wrapping_mul(7) ^ 0x5a
 }
 
+/// The action of signal `i + 1` in `s`.
+pub fn sample_action(s: &Sample, i: usize) -> SigactionRecord {
+    s.actions
+        .iter()
+        .find(|(at, _)| *at == i)
+        .map_or(SigactionRecord::zeroed(), |(_, a)| *a)
+}
+
+/// Writes `s`'s signals record.
+pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
+    w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))
+}
+
 /// Writes the records of `s`'s task (not the header or tail).
 pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
     w.write_record(&s.task)?;
+    write_signals(w, s)?;
     w.write_record(&s.cpu)?;
     let xstate = page.get_mut(..s.xstate_len).ok_or(Errno::EINVAL)?;
     for (i, b) in xstate.iter_mut().enumerate() {
@@ -297,6 +333,11 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
         match p.next_item()? {
             Item::Tail => return Ok(items),
             Item::Error { errno, .. } => return Err(Errno(errno)),
+            Item::Signals(_) => {
+                for _ in 0..NSIG {
+                    p.read_sigaction()?;
+                }
+            }
             Item::Fpu(f) => {
                 let out = b
                     .work
@@ -355,6 +396,12 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         let xs = s.xstate_len;
         check_eq!(t, p.next_item(), Ok(Item::Header(s.header)));
         check_eq!(t, p.next_item(), Ok(Item::Task(s.task)));
+        check_eq!(t, p.next_item(), Ok(Item::Signals(s.signals)));
+        check!(
+            t,
+            (0..NSIG as usize).all(|i| p.read_sigaction() == Ok(sample_action(&s, i)))
+        );
+        check_eq!(t, p.read_sigaction(), Err(Errno::EINVAL)); // no 65th
         check_eq!(t, p.next_item(), Ok(Item::Cpu(s.cpu)));
         check_eq!(
             t,
@@ -466,6 +513,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     let len = build(&mut b, &s.header, |w, page| {
         write_task(w, &s, page)?;
         w.write_record(&second.task)?;
+        write_signals(w, &second)?;
         w.write_record(&second.cpu)?;
         w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
         w.write_fs(&second.fs, b"/")?;
@@ -476,7 +524,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             ..second.mm
         })
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(28));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(30));
 }
 
 /// Unknown record types are rejected.
@@ -526,6 +574,7 @@ pub fn bad_length_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Writes `s`'s records up to and including the mm record.
 fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
     w.write_record(&s.task)?;
+    write_signals(w, s)?;
     w.write_record(&s.cpu)?;
     w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
     w.write_fs(&s.fs, s.cwd)?;
@@ -625,6 +674,7 @@ pub fn counts_beyond_caps_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let mut b = bufs(scratch);
     let r = build(&mut b, &s.header, |w, page| {
         w.write_record(&s.task)?;
+        write_signals(w, &s)?;
         w.write_record(&s.cpu)?;
         w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
         w.write_record(&s.fs)?;
@@ -733,7 +783,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 29] = [
+    let cases: [fn(&mut Sample); 37] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -745,8 +795,16 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.task.robust_list = USER_ADDR_LIMIT,
         |s| s.task.flags = 2, // undefined flag
         |s| s.task._pad = 1,
-        |s| s.task.sigignored |= 1 << (9 - 1), // SIGKILL cannot be ignored
-        |s| s.task.sigignored |= 1 << (19 - 1), // nor SIGSTOP
+        |s| s.actions[0].0 = 8,            // SIGKILL cannot be ignored
+        |s| s.actions[1].0 = 18,           // nor SIGSTOP handled
+        |s| s.actions[1].1.flags |= 0x400, // SA_UNSUPPORTED is never kept
+        |s| s.actions[1].1.handler = USER_ADDR_LIMIT,
+        |s| s.actions[1].1.restorer = USER_ADDR_LIMIT,
+        |s| s.actions[1].1.mask |= 1 << (19 - 1), // blocking SIGSTOP
+        |s| s.signals.altstack_size = 1024,       // below MINSIGSTKSZ
+        |s| s.signals.altstack_flags = 1,         // SS_ONSTACK is not a setting
+        |s| s.signals.altstack_sp = USER_ADDR_LIMIT - 0x4000,
+        |s| s.signals.count = 32,
         |s| {
             s.task.restart_kind = RESTART_NANOSLEEP;
             s.task.restart_args = [1000, 0, 5, 1]; // clock 5: not resumable
@@ -793,6 +851,7 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let mut b = bufs(scratch);
     let r = build(&mut b, &s.header, |w, page| {
         w.write_record(&s.task)?;
+        write_signals(w, &s)?;
         w.write_record(&s.cpu)?;
         w.write_var(
             &FpuRecord {
@@ -816,6 +875,7 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     };
     check!(t, p.next_item().is_ok()); // header
     check!(t, p.next_item().is_ok()); // task
+    check!(t, p.next_item().is_ok()); // signals
     check!(t, p.next_item().is_ok()); // cpu
     check!(t, p.next_item().is_ok()); // fpu
     let out = b.work.get_mut(..836).unwrap_or(&mut []);

@@ -5,8 +5,8 @@
 use super::checksum::Xxh64;
 use super::{
     align_record_len, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord, ImageTail,
-    PageChunkRecord, Pod, Record, RecordHeader, Result, StringRecord, VarRecord, MAX_CHUNK_PAGES,
-    MAX_RECORD_LEN, MAX_STRING_LEN, TAIL_MAGIC,
+    PageChunkRecord, Pod, Record, RecordHeader, RecordType, Result, SigactionRecord, SignalsRecord,
+    StringRecord, VarRecord, MAX_CHUNK_PAGES, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use core::mem::size_of;
 
@@ -118,6 +118,33 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         }
         let zeros = [0u8; 8];
         self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
+    }
+
+    /// Writes the signals record of a task: `prefix` (whose `count` must
+    /// be [`NSIG`]) and the action of each signal from 1 to [`NSIG`], asked
+    /// of `action` one at a time (index `n - 1` for signal `n`), so that
+    /// no caller needs the whole table at once.
+    pub fn write_signals(
+        &mut self,
+        prefix: &SignalsRecord,
+        mut action: impl FnMut(usize) -> Result<SigactionRecord>,
+    ) -> Result {
+        if prefix.count != NSIG {
+            return Err(Errno::EINVAL);
+        }
+        let len = size_of::<RecordHeader>()
+            + size_of::<SignalsRecord>()
+            + NSIG as usize * size_of::<SigactionRecord>();
+        let header = RecordHeader {
+            rtype: RecordType::Signals as u32,
+            len: len as u32,
+        };
+        self.put(header.as_bytes())?;
+        self.put(prefix.as_bytes())?;
+        for i in 0..NSIG as usize {
+            self.put(action(i)?.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// Writes a string record holding `s` and a terminating NUL.  `s` must

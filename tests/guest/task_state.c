@@ -2,8 +2,9 @@
 /*
  * Nothing of the caller of restart(2) leaks into the restored task, and
  * the per-task registrations an image saves come back exactly: the rseq
- * area (or none), the robust futex list, ignored signals, no_new_privs.
- * The caller's handlers, timers and signal stack are reset; a caller that
+ * area (or none), the robust futex list, signal actions and the signal
+ * stack, no_new_privs.  The caller's own handlers and signal stack do not
+ * survive, its timers are removed; a caller that
  * cannot become another program (a blocked signal pending, signal
  * handlers shared with another process) gets EBUSY.
  *
@@ -104,8 +105,31 @@ static int restored_has_no_rseq(void)
 	return sys_rseq(glibc_rseq(), glibc_rseq_len(), 0) == 0 ? 0 : 1;
 }
 
-static void ignore_usr2(void)
+/* The saver's signal stack, and where its SIGUSR1 handler last ran. */
+static char saver_stack[65536];
+static volatile sig_atomic_t handled;
+static volatile uintptr_t handler_frame;
+
+static void saver_handler(int sig, siginfo_t *info, void *ctx)
 {
+	char here;
+
+	(void)ctx;
+	handled = sig == SIGUSR1 && info->si_signo == SIGUSR1;
+	handler_frame = (uintptr_t)&here;
+}
+
+/* A handler with flags and a mask, an ignored signal, a signal stack. */
+static void saver_signals(void)
+{
+	stack_t ss = { .ss_sp = saver_stack, .ss_size = sizeof(saver_stack) };
+	struct sigaction sa = { .sa_sigaction = saver_handler,
+				.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK };
+
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaltstack(&ss, NULL);
 	signal(SIGUSR2, SIG_IGN);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
@@ -141,11 +165,18 @@ static int restored_has_own_signals_and_no_timers(void)
 
 	if (sigaction(SIGUSR2, NULL, &sa) || sa.sa_handler != SIG_IGN)
 		return 1;
-	if (sigaction(SIGUSR1, NULL, &sa) || sa.sa_handler != SIG_DFL)
+	/* The saver's handler, flags and mask; not the caller's handler. */
+	if (sigaction(SIGUSR1, NULL, &sa) || sa.sa_sigaction != saver_handler ||
+	    !(sa.sa_flags & SA_SIGINFO) || !(sa.sa_flags & SA_RESTART) ||
+	    !(sa.sa_flags & SA_ONSTACK) || !sigismember(&sa.sa_mask, SIGUSR2) ||
+	    sigismember(&sa.sa_mask, SIGHUP))
 		return 2;
+	/* The caller ignored SIGHUP; the saver did not. */
 	if (sigaction(SIGHUP, NULL, &sa) || sa.sa_handler != SIG_DFL)
 		return 3;
-	if (sigaltstack(NULL, &ss) || !(ss.ss_flags & SS_DISABLE))
+	/* The saver's signal stack, not the caller's. */
+	if (sigaltstack(NULL, &ss) || ss.ss_sp != saver_stack ||
+	    ss.ss_size != sizeof(saver_stack) || (ss.ss_flags & SS_DISABLE))
 		return 4;
 	if (getitimer(ITIMER_REAL, &it) || it.it_value.tv_sec || it.it_value.tv_usec)
 		return 5;
@@ -156,6 +187,11 @@ static int restored_has_own_signals_and_no_timers(void)
 		return 7;
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return 8;
+	/* The handler runs, on the saved signal stack. */
+	raise(SIGUSR1);
+	if (!handled || handler_frame < (uintptr_t)saver_stack ||
+	    handler_frame >= (uintptr_t)saver_stack + sizeof(saver_stack))
+		return 9;
 	return 0;
 }
 
@@ -203,8 +239,9 @@ static const struct state_case cases[] = {
 	  caller_registrations, restored_has_saved_rseq, 0 },
 	{ "no_saved_rseq_means_none_not_the_callers", saver_without_rseq,
 	  caller_registrations, restored_has_no_rseq, 0 },
-	{ "caller_handlers_timers_altstack_do_not_survive", ignore_usr2,
-	  caller_state, restored_has_own_signals_and_no_timers, 0 },
+	{ "signal_actions_and_stack_are_the_saved_ones_no_caller_timers",
+	  saver_signals, caller_state, restored_has_own_signals_and_no_timers,
+	  0 },
 	{ "caller_with_blocked_pending_signal_ebusy", nothing,
 	  caller_blocked_pending, never_restored, EBUSY },
 	{ "caller_sharing_signal_handlers_ebusy", nothing,

@@ -9,8 +9,8 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN,
-    RESTART_NANOSLEEP,
+    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN, NSIG,
+    RESTART_NANOSLEEP, SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -99,6 +99,27 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     say(format!(
                         "  resumes nanosleep: {} ns left on clock {}",
                         t.restart_args[0], t.restart_args[2]
+                    ));
+                }
+            }
+            Item::Signals(sig) => {
+                for i in 0..NSIG as usize {
+                    let a = p.read_sigaction().map_err(|e| (e, p.position(), false))?;
+                    match a.handler {
+                        SIG_DFL => {}
+                        SIG_IGN => say(format!("  signal {}: ignored", i + 1)),
+                        h => say(format!(
+                            "  signal {}: handler {h:#x} flags {:#x} mask {:#x}",
+                            i + 1,
+                            a.flags,
+                            a.mask
+                        )),
+                    }
+                }
+                if sig.altstack_flags != SS_DISABLE {
+                    say(format!(
+                        "  signal stack: {:#x}, {} bytes, flags {:#x}",
+                        sig.altstack_sp, sig.altstack_size, sig.altstack_flags
                     ));
                 }
             }

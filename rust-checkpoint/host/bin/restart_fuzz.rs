@@ -56,42 +56,16 @@ extern "C" {
     fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     fn _exit(code: c_int) -> !;
     fn __errno_location() -> *mut c_int;
-    fn signal(sig: c_int, handler: usize) -> usize;
-    fn sigaltstack(ss: *const StackT, old: *mut StackT) -> c_int;
 }
 
-/// `stack_t` of x86-64.
-#[repr(C)]
-struct StackT {
-    sp: usize,
-    flags: c_int,
-    size: usize,
-}
-
-const SIGBUS: c_int = 7;
-const SIGSEGV: c_int = 11;
-const SIG_DFL: usize = 0;
-const SS_DISABLE: c_int = 2;
-
-/// Drops what Rust's runtime sets up at start that checkpoint cannot save
-/// yet: a SIGSEGV/SIGBUS handler on an alternate stack (to report stack
-/// overflows), and `/dev/null` on closed standard descriptors.  A seed
-/// child prints nothing, so it closes its standard descriptors.
-fn plain_process_state() {
-    let off = StackT {
-        sp: 0,
-        flags: SS_DISABLE,
-        size: 0,
-    };
-    // SAFETY: restores default actions and disables the signal stack of
-    // this single-threaded process; nothing relies on them afterwards.
-    unsafe {
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        sigaltstack(&off, core::ptr::null_mut());
-        for fd in 0..3 {
-            close(fd);
-        }
+/// Closes the standard descriptors, where Rust's runtime puts `/dev/null`
+/// if they were closed (a device, which checkpoint does not save yet); a
+/// seed child prints nothing.  (The runtime's SIGSEGV handler and signal
+/// stack are saved and restored like any program's.)
+fn close_standard_fds() {
+    for fd in 0..3 {
+        // SAFETY: closes a descriptor of this process that nothing uses.
+        unsafe { close(fd) };
     }
 }
 
@@ -169,7 +143,7 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
         let fd = out.as_raw_fd();
         let pid = fork_process();
         if pid == 0 {
-            plain_process_state();
+            close_standard_fds();
             match kind {
                 "external" => {
                     // SAFETY: stops this child until it is killed, or
@@ -471,6 +445,7 @@ fn errno_name(e: i32) -> String {
         (21, "EISDIR"),
         (22, "EINVAL"),
         (24, "EMFILE"),
+        (26, "ETXTBSY"),
         (27, "EFBIG"),
         (34, "ERANGE"),
         (36, "ENAMETOOLONG"),

@@ -34,6 +34,7 @@ impl Rng {
 enum Rec {
     Header(ImageHeader),
     Task(TaskRecord),
+    Signals(SignalsRecord, Vec<SigactionRecord>),
     Cpu(CpuRecord),
     Fpu(FpuRecord, Vec<u8>),
     Fs(FsRecord, Vec<u8>),
@@ -73,6 +74,29 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         task.sigblocked = rng.next();
         task.pid = rng.below(1 << 22) as i32;
         recs.push(Rec::Task(task));
+        let mut actions = vec![SigactionRecord::zeroed(); NSIG as usize];
+        for (i, a) in actions.iter_mut().enumerate() {
+            if (1u64 << i) & UNCATCHABLE_SIGNALS != 0 {
+                continue;
+            }
+            match rng.below(3) {
+                0 => {}
+                1 => a.handler = SIG_IGN,
+                _ => {
+                    a.handler = rng.below(USER_ADDR_LIMIT);
+                    a.flags = rng.next() & SA_FLAGS_KNOWN;
+                    a.restorer = rng.below(USER_ADDR_LIMIT);
+                    a.mask = rng.next() & !UNCATCHABLE_SIGNALS;
+                }
+            }
+        }
+        let signals = SignalsRecord {
+            altstack_sp: 0,
+            altstack_size: 0,
+            altstack_flags: SS_DISABLE,
+            count: NSIG,
+        };
+        recs.push(Rec::Signals(signals, actions));
         let mut cpu = CpuRecord::zeroed();
         cpu.r8 = rng.next();
         cpu.r15 = rng.next();
@@ -225,6 +249,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
         match r {
             Rec::Header(h) => w.write_record(h),
             Rec::Task(t) => w.write_record(t),
+            Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Cpu(c) => w.write_record(c),
             Rec::Fpu(f, x) => w.write_fpu(f.xfeatures, x),
             Rec::Fs(f, p) => w.write_fs(f, p),
@@ -268,6 +293,13 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
         let rec = match p.next_item()? {
             Item::Header(h) => Rec::Header(h),
             Item::Task(t) => Rec::Task(t),
+            Item::Signals(sig) => {
+                let mut actions = Vec::new();
+                for _ in 0..NSIG {
+                    actions.push(p.read_sigaction()?);
+                }
+                Rec::Signals(sig, actions)
+            }
             Item::Cpu(c) => Rec::Cpu(c),
             Item::Fpu(f) => {
                 let mut x = vec![0u8; f.xstate_size as usize];
