@@ -323,7 +323,6 @@ fn altstack_for_c(rec: &SignalsRecord) -> bindings::ckpt_altstack {
         sp: rec.altstack_sp,
         size: rec.altstack_size,
         flags: rec.altstack_flags,
-        ..Default::default()
     }
 }
 
