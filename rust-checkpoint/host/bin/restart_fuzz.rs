@@ -32,7 +32,6 @@ const NR_CHECKPOINT: i64 = 463;
 const NR_RESTART: i64 = 464;
 const SIGKILL: c_int = 9;
 const SIGSTOP: c_int = 19;
-const WNOHANG: c_int = 1;
 const WUNTRACED: c_int = 2;
 /// Exit code of a restored task whose memory is as saved.
 const RESTORED_OK: i32 = 42;
@@ -56,6 +55,45 @@ extern "C" {
     fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     fn _exit(code: c_int) -> !;
     fn __errno_location() -> *mut c_int;
+    fn poll(fds: *mut PollFd, count: u64, timeout_ms: c_int) -> c_int;
+}
+
+/// `struct pollfd`.
+#[repr(C)]
+struct PollFd {
+    fd: c_int,
+    events: i16,
+    revents: i16,
+}
+
+const NR_PIDFD_OPEN: i64 = 434;
+const POLLIN: i16 = 1;
+
+/// Waits until child `pid` exits (without reaping it) or `limit` passes;
+/// a pidfd wakes us exactly when it exits.
+fn child_exits_within(pid: i32, limit: Duration) -> bool {
+    // SAFETY: pidfd_open takes plain integers and returns a new fd.
+    let pidfd = unsafe { syscall(NR_PIDFD_OPEN, pid as i64, 0i64) } as c_int;
+    if pidfd < 0 {
+        return false;
+    }
+    let mut pfd = PollFd {
+        fd: pidfd,
+        events: POLLIN,
+        revents: 0,
+    };
+    let ms = limit.as_millis() as c_int;
+    let mut ready;
+    loop {
+        // SAFETY: `pfd` is one valid pollfd.
+        ready = unsafe { poll(&mut pfd, 1, ms) };
+        if ready >= 0 || errno() != 4 {
+            break; // not EINTR
+        }
+    }
+    // SAFETY: closes the pidfd we opened.
+    unsafe { close(pidfd) };
+    ready > 0
 }
 
 /// Closes the standard descriptors, where Rust's runtime puts `/dev/null`
@@ -382,22 +420,16 @@ fn try_restart(img: &[u8], path: &str) -> (String, bool) {
     }
     // SAFETY: closes our copy of the write end.
     unsafe { close(p[1]) };
-    let start = Instant::now();
-    let mut status = None;
-    while status.is_none() {
-        status = wait_status(pid, WNOHANG);
-        if status.is_none() {
-            if start.elapsed() > CHILD_TIMEOUT {
-                // SAFETY: kills our child's process group.
-                unsafe { kill(-pid, SIGKILL) };
-                wait_status(pid, 0);
-                // SAFETY: closes our read end.
-                unsafe { close(p[0]) };
-                return ("restored, ran past the time limit (killed)".into(), true);
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    }
+    let status = if child_exits_within(pid, CHILD_TIMEOUT) {
+        wait_status(pid, 0)
+    } else {
+        // SAFETY: kills our child's process group.
+        unsafe { kill(-pid, SIGKILL) };
+        wait_status(pid, 0);
+        // SAFETY: closes our read end.
+        unsafe { close(p[0]) };
+        return ("restored, ran past the time limit (killed)".into(), true);
+    };
     // SAFETY: anything the restored task left in its group goes too.
     unsafe { kill(-pid, SIGKILL) };
     let mut rep = [0i32; 2];
