@@ -16,7 +16,7 @@ use crate::format::{CpuRecord, TaskRecord, ARCH_X86_64, RESTART_NONE};
 use crate::task::TaskRef;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
-use kernel::error::{code::*, Error, Result};
+use kernel::error::{code::*, to_result, Result};
 use xstate::XstateLimits;
 
 /// The architecture identifier of images made by this kernel.
@@ -26,14 +26,6 @@ pub const IMAGE_ARCH: u32 = ARCH_X86_64;
 const USER_CS: u64 = 0x33;
 /// The user stack segment selector (`__USER_DS`).
 const USER_DS: u64 = 0x2b;
-
-fn errno_result(ret: i32) -> Result {
-    if ret < 0 {
-        Err(Error::from_errno(ret))
-    } else {
-        Ok(())
-    }
-}
 
 /// The user registers of `task` as they will be when it returns to user
 /// space.  For the calling task that is the return from the current
@@ -141,7 +133,7 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
     let arch_prctl = |code: u32, base: u64| {
         // SAFETY: `current` is the calling task; `do_arch_prctl_64`
         // validates the base itself.
-        errno_result(
+        to_result(
             unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32,
         )
     };
@@ -213,7 +205,7 @@ pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
     let mut buf = KVec::from_elem(0u8, limits.size as usize, GFP_KERNEL)?;
     // SAFETY: the task is alive; `buf` is writable for `limits.size`
     // bytes, the size the FPU core expects.
-    errno_result(unsafe {
+    to_result(unsafe {
         bindings::ckpt_fpu_save(task.as_ptr(), buf.as_mut_ptr().cast(), limits.size)
     })?;
     Ok((limits.features, buf))
@@ -230,5 +222,5 @@ pub fn check_fpu(buf: &[u8]) -> Result {
 pub fn restore_fpu(buf: &[u8]) -> Result {
     let size = u32::try_from(buf.len()).map_err(|_| EINVAL)?;
     // SAFETY: `buf` is readable for `size` bytes.
-    errno_result(unsafe { bindings::ckpt_fpu_restore_current(buf.as_ptr().cast(), size) })
+    to_result(unsafe { bindings::ckpt_fpu_restore_current(buf.as_ptr().cast(), size) })
 }

@@ -11,7 +11,7 @@ use crate::format::{
 };
 use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::error::{code::*, Error, Result};
+use kernel::error::{code::*, to_result, Result};
 
 /// A counted reference to a `struct task_struct`.
 ///
@@ -331,7 +331,7 @@ fn altstack_for_c(rec: &SignalsRecord) -> bindings::ckpt_altstack {
 /// frame needs, as `sigaltstack(2)` says (the parser checked the rest).
 pub fn check_altstack(rec: &SignalsRecord) -> Result {
     // SAFETY: the argument is a valid structure for the call.
-    errno_result(unsafe { bindings::ckpt_check_altstack(&altstack_for_c(rec)) })
+    to_result(unsafe { bindings::ckpt_check_altstack(&altstack_for_c(rec)) })
 }
 
 /// Gives the calling task the saved signal actions (`actions[n - 1]` for
@@ -348,19 +348,11 @@ pub fn restore_signals(rec: &SignalsRecord, actions: &[SigactionRecord]) -> Resu
         // SAFETY: `action` is valid (checked by the parser); the helper
         // changes the calling task's handlers, which it does not share
         // (`check_restart_caller`).
-        errno_result(unsafe { bindings::ckpt_restore_sigaction(i as i32 + 1, &action) })?;
+        to_result(unsafe { bindings::ckpt_restore_sigaction(i as i32 + 1, &action) })?;
     }
     // SAFETY: as above; the stack was checked by `check_altstack`.
     unsafe { bindings::ckpt_restore_altstack(&altstack_for_c(rec)) };
     Ok(())
-}
-
-fn errno_result(ret: i32) -> Result {
-    if ret < 0 {
-        Err(Error::from_errno(ret))
-    } else {
-        Ok(())
-    }
 }
 
 /// Checks, before the point of no return, that the calling task can become
@@ -370,7 +362,7 @@ fn errno_result(ret: i32) -> Result {
 /// if the image registers an rseq area and this kernel has no rseq.
 pub fn check_restart_caller(task: &TaskRecord) -> Result {
     // SAFETY: no preconditions; reads the calling task.
-    errno_result(unsafe { bindings::ckpt_restart_check_current() })?;
+    to_result(unsafe { bindings::ckpt_restart_check_current() })?;
     // SAFETY: no preconditions.
     if task.rseq_area != 0 && !unsafe { bindings::ckpt_rseq_supported() } {
         return Err(eopnotsupp());
@@ -385,7 +377,7 @@ pub fn reset_for_restart() -> Result {
     // SAFETY: no preconditions; changes only the calling task, which is
     // single-threaded and does not share its mm or signal handlers
     // (checked by `check_restart_caller`).
-    errno_result(unsafe { bindings::ckpt_restart_reset_current() })
+    to_result(unsafe { bindings::ckpt_restart_reset_current() })
 }
 
 /// Loads a task record into the calling task.  The exit signal and the
@@ -429,7 +421,7 @@ pub fn restore_task(task: &TaskRecord) -> Result {
     unsafe { bindings::set_current_blocked(&mut blocked) };
     // SAFETY: plain values (checked by the parser and again by the
     // helper); the helper writes only the calling task.
-    errno_result(unsafe {
+    to_result(unsafe {
         bindings::ckpt_restore_registrations(
             task.rseq_area,
             task.rseq_len,

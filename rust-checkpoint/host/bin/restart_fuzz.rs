@@ -20,6 +20,7 @@
 //! does not restore correctly.  The histogram of outcomes is printed.
 
 use ckpt_format::format::{checksum::xxh64, RecordType, RECORD_ALIGN, USER_ADDR_LIMIT};
+use ckpt_format::XorShift;
 use std::collections::BTreeMap;
 use std::ffi::c_int;
 use std::fs::File;
@@ -225,26 +226,6 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
     seeds
 }
 
-/// xorshift64*: reproducible from the printed seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 /// The records of an image as (offset, length), as far as they are sane.
 fn records(img: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -287,21 +268,21 @@ const BIG_VALUES: [u64; 10] = [
 ];
 
 /// Applies one mutation; returns its name.
-fn mutate(img: &mut Vec<u8>, rng: &mut Rng) -> &'static str {
+fn mutate(img: &mut Vec<u8>, rng: &mut XorShift) -> &'static str {
     let recs = records(img);
-    let pick = |rng: &mut Rng| recs.get(rng.below(recs.len())).copied().unwrap_or((0, 8));
-    match rng.below(10) {
+    let pick = |rng: &mut XorShift| recs.get(rng.index(recs.len())).copied().unwrap_or((0, 8));
+    match rng.index(10) {
         0 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(img.len());
-                img[i] ^= 1 << rng.below(8);
+            for _ in 0..1 + rng.index(8) {
+                let i = rng.index(img.len());
+                img[i] ^= 1 << rng.index(8);
             }
             "bit flips"
         }
         1 => {
-            let i = rng.below(img.len());
-            let n = 1 + rng.below(8);
-            let v = [0u8, 0xff, 0x7f, 0x80][rng.below(4)];
+            let i = rng.index(img.len());
+            let n = 1 + rng.index(8);
+            let v = [0u8, 0xff, 0x7f, 0x80][rng.index(4)];
             for b in img.iter_mut().skip(i).take(n) {
                 *b = v;
             }
@@ -314,18 +295,18 @@ fn mutate(img: &mut Vec<u8>, rng: &mut Rng) -> &'static str {
         }
         3 => {
             let (off, len) = pick(rng);
-            img.truncate(off + 1 + rng.below(len - 1));
+            img.truncate(off + 1 + rng.index(len - 1));
             "truncated inside a record"
         }
         4 => {
             let (off, len) = pick(rng);
-            let delta = [1i64, -1, 8, -8, 16, 4096][rng.below(6)];
+            let delta = [1i64, -1, 8, -8, 16, 4096][rng.index(6)];
             put_u32(img, off + 4, (len as i64 + delta) as u32);
             "length off by a little"
         }
         5 => {
             let (off, _) = pick(rng);
-            put_u32(img, off + 4, BIG_VALUES[rng.below(BIG_VALUES.len())] as u32);
+            put_u32(img, off + 4, BIG_VALUES[rng.index(BIG_VALUES.len())] as u32);
             "length off by a lot"
         }
         6 => {
@@ -340,7 +321,7 @@ fn mutate(img: &mut Vec<u8>, rng: &mut Rng) -> &'static str {
             "record dropped"
         }
         8 => {
-            let i = rng.below(recs.len().saturating_sub(1));
+            let i = rng.index(recs.len().saturating_sub(1));
             if let (Some(&(a, alen)), Some(&(_, blen))) = (recs.get(i), recs.get(i + 1)) {
                 let mut both = img[a + alen..a + alen + blen].to_vec();
                 both.extend_from_slice(&img[a..a + alen]);
@@ -351,12 +332,12 @@ fn mutate(img: &mut Vec<u8>, rng: &mut Rng) -> &'static str {
         _ => {
             let (off, len) = pick(rng);
             let slots = (len.saturating_sub(8)) / RECORD_ALIGN;
-            let at = off + 8 + RECORD_ALIGN * rng.below(slots.max(1));
-            let v = BIG_VALUES[rng.below(BIG_VALUES.len())];
-            if rng.below(2) == 0 {
+            let at = off + 8 + RECORD_ALIGN * rng.index(slots.max(1));
+            let v = BIG_VALUES[rng.index(BIG_VALUES.len())];
+            if rng.index(2) == 0 {
                 put_u64(img, at, v);
             } else {
-                put_u32(img, at + 4 * rng.below(2), v as u32);
+                put_u32(img, at + 4 * rng.index(2), v as u32);
             }
             "count or address inflated"
         }
@@ -515,7 +496,7 @@ fn main() {
         failed += usize::from(!ok);
     }
 
-    let mut rng = Rng(seed | 1);
+    let mut rng = XorShift(seed | 1);
     let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
     let mut mutations: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut checksummed = 0;
@@ -524,7 +505,7 @@ fn main() {
         let (_, base) = &seeds[i % seeds.len()];
         let mut img = base.clone();
         let what = mutate(&mut img, &mut rng);
-        if rng.below(2) == 0 && fix_tail(&mut img) {
+        if rng.index(2) == 0 && fix_tail(&mut img) {
             checksummed += 1;
         }
         *mutations.entry(what).or_default() += 1;

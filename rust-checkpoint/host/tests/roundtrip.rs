@@ -11,23 +11,7 @@ use ckpt_format::format::testing::SliceSource;
 use ckpt_format::format::tests::sample_header;
 use ckpt_format::format::*;
 
-/// A small deterministic generator (xorshift64*), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use ckpt_format::XorShift as Rng;
 
 /// One record of the model, as the parser hands it back (owned).
 #[derive(Debug, PartialEq, Clone)]
@@ -71,7 +55,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         }
         task.exit_signal = rng.below(65) as i32;
         task.set_child_tid = rng.below(USER_ADDR_LIMIT);
-        task.sigblocked = rng.next();
+        task.sigblocked = rng.next_u64();
         task.pid = rng.below(1 << 22) as i32;
         recs.push(Rec::Task(task));
         let mut actions = vec![SigactionRecord::zeroed(); NSIG as usize];
@@ -84,9 +68,9 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                 1 => a.handler = SIG_IGN,
                 _ => {
                     a.handler = rng.below(USER_ADDR_LIMIT);
-                    a.flags = rng.next() & SA_FLAGS_KNOWN;
+                    a.flags = rng.next_u64() & SA_FLAGS_KNOWN;
                     a.restorer = rng.below(USER_ADDR_LIMIT);
-                    a.mask = rng.next() & !UNCATCHABLE_SIGNALS;
+                    a.mask = rng.next_u64() & !UNCATCHABLE_SIGNALS;
                 }
             }
         }
@@ -98,21 +82,21 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         };
         recs.push(Rec::Signals(signals, actions));
         let mut cpu = CpuRecord::zeroed();
-        cpu.r8 = rng.next();
-        cpu.r15 = rng.next();
-        cpu.ip = rng.next();
-        cpu.sp = rng.next();
+        cpu.r8 = rng.next_u64();
+        cpu.r15 = rng.next_u64();
+        cpu.ip = rng.next_u64();
+        cpu.sp = rng.next_u64();
         cpu.cs = parser::X86_64_USER_CS;
         cpu.ss = parser::X86_64_USER_DS;
         cpu.fs_base = rng.below(USER_ADDR_LIMIT);
         recs.push(Rec::Cpu(cpu));
         let xs = (MIN_XSTATE_SIZE as u64 + rng.below(3000)) as usize;
-        let xstate: Vec<u8> = (0..xs).map(|_| rng.next() as u8).collect();
+        let xstate: Vec<u8> = (0..xs).map(|_| rng.next_u64() as u8).collect();
         recs.push(Rec::Fpu(
             FpuRecord {
                 xstate_size: xs as u32,
                 _pad: 0,
-                xfeatures: rng.next(),
+                xfeatures: rng.next_u64(),
             },
             xstate,
         ));
@@ -212,7 +196,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                 let want = rng.below(MAX_CHUNK_PAGES as u64 + 1);
                 while (chunk.len() as u64) < want && addr < vma.end {
                     if rng.chance(60) {
-                        let data: Vec<u8> = (0..PAGE).map(|_| rng.next() as u8).collect();
+                        let data: Vec<u8> = (0..PAGE).map(|_| rng.next_u64() as u8).collect();
                         chunk.push((addr, data));
                     }
                     addr += PAGE;
@@ -381,7 +365,7 @@ fn mutated_images_never_panic() {
                 }
                 _ => {
                     let at = rng.below(bad.len() as u64) as usize;
-                    let extra: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+                    let extra: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
                     bad.splice(at..at, extra);
                 }
             }
