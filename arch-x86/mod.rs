@@ -133,9 +133,7 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
     let arch_prctl = |code: u32, base: u64| {
         // SAFETY: `current` is the calling task; `do_arch_prctl_64`
         // validates the base itself.
-        to_result(
-            unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32,
-        )
+        to_result(unsafe { bindings::do_arch_prctl_64(current, code as i32, base as usize) } as i32)
     };
     arch_prctl(bindings::ARCH_SET_FS, cpu.fs_base)?;
     arch_prctl(bindings::ARCH_SET_GS, cpu.gs_base)?;
