@@ -14,7 +14,8 @@
 //!
 //! ```text
 //! image    := Header task* Tail
-//! task     := Task Cpu Fpu Fs String(cwd) FilesTable (object? Fd){count}
+//! task     := Task Signals Rlimits Itimers Cpu Fpu Fs String(cwd)
+//!             FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject String(path)
@@ -38,13 +39,13 @@
 use super::reader::{ImageReader, Source};
 use super::{
     align_record_len, cstr_field, CpuRecord, Errno, ErrorRecord, FdRecord, FileKind,
-    FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, MmRecord,
-    PageChunkRecord, Pod, RecordHeader, RecordType, Result, SigactionRecord, SignalsRecord,
-    StringRecord, TaskRecord, VmaKind, VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT, MAX_CHUNK_PAGES,
-    MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
-    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_NANOSLEEP, RESTART_NONE, RSEQ_MAX_LEN,
-    RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
-    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
+    FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, ItimersRecord, MmRecord,
+    PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord, SigactionRecord,
+    SignalsRecord, StringRecord, TaskRecord, VmaKind, VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT,
+    ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS,
+    MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_NANOSLEEP,
+    RESTART_NONE, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE,
+    TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 use core::mem::size_of;
 
@@ -72,6 +73,10 @@ pub enum Item<'a> {
     /// with [`ImageParser::read_sigaction`] (or skipped by the next
     /// `next_item`).
     Signals(SignalsRecord),
+    /// The resource limits of the task's process.
+    Rlimits(RlimitsRecord),
+    /// The interval timers of the task's process.
+    Itimers(ItimersRecord),
     /// The task's registers.
     Cpu(CpuRecord),
     /// The task's FPU state; its XSAVE buffer is read next with
@@ -117,6 +122,8 @@ enum Expect {
     /// A task or the tail.
     TopLevel,
     Signals,
+    Rlimits,
+    Itimers,
     Cpu,
     Fpu,
     Fs,
@@ -330,8 +337,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     return Err(Errno::EINVAL);
                 }
                 self.pending = Pending::Sigactions { next: 0 };
-                self.expect = Expect::Cpu;
+                self.expect = Expect::Rlimits;
                 Ok(Item::Signals(signals))
+            }
+            (Expect::Rlimits, RecordType::Rlimits) => {
+                let rlimits: RlimitsRecord = self.reader.payload(t, h)?;
+                if rlimits.limits.iter().any(|l| l.cur > l.max) {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = Expect::Itimers;
+                Ok(Item::Rlimits(rlimits))
+            }
+            (Expect::Itimers, RecordType::Itimers) => {
+                let itimers: ItimersRecord = self.reader.payload(t, h)?;
+                if itimers
+                    .timers
+                    .iter()
+                    .any(|t| t.value_ns > ITIMER_MAX_NS || t.interval_ns > ITIMER_MAX_NS)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = Expect::Cpu;
+                Ok(Item::Itimers(itimers))
             }
             (Expect::Cpu, RecordType::Cpu) => {
                 let cpu: CpuRecord = self.reader.payload(t, h)?;

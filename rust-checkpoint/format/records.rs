@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 2;
+pub const FORMAT_REVISION: u32 = 3;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -84,6 +84,10 @@ pub enum RecordType {
     Fs = 17,
     /// [`SignalsRecord`] and [`NSIG`] [`SigactionRecord`]s.
     Signals = 18,
+    /// [`RlimitsRecord`].
+    Rlimits = 19,
+    /// [`ItimersRecord`].
+    Itimers = 20,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -114,6 +118,8 @@ impl RecordType {
             16 => RecordType::Task,
             17 => RecordType::Fs,
             18 => RecordType::Signals,
+            19 => RecordType::Rlimits,
+            20 => RecordType::Itimers,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -293,9 +299,10 @@ macro_rules! plain_record {
         const _: () = assert!(size_of::<$t>() == $size);
         const _: () = assert!(size_of::<$t>() % RECORD_ALIGN == 0);
         // SAFETY: every payload declared through this macro is `repr(C)`
-        // with integer and integer-array fields only, every gap is an
-        // explicit padding field, and the size assertion above holds the
-        // sum of the field sizes, so there are no implicit padding bytes.
+        // with fields that are integers, integer arrays or arrays of other
+        // payloads declared through it, every gap is an explicit padding
+        // field, and the size assertion above holds the sum of the field
+        // sizes, so there are no implicit padding bytes.
         unsafe impl Pod for $t {}
     };
 }
@@ -457,6 +464,67 @@ pub const SS_AUTODISARM: u32 = 1 << 31;
 /// Smallest alternate signal stack `sigaltstack(2)` accepts
 /// (`MINSIGSTKSZ`); restart also checks this machine's own minimum.
 pub const MIN_ALTSTACK_SIZE: u64 = 2048;
+
+/// Number of resource limits (`RLIM_NLIMITS`), in the order of their
+/// `RLIMIT_*` numbers.
+pub const RLIM_NLIMITS: usize = 16;
+/// `RLIM_INFINITY`: no limit.
+pub const RLIM_INFINITY: u64 = u64::MAX;
+
+/// One resource limit, as `getrlimit(2)` reports it.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Rlimit {
+    /// The soft limit, at most the hard one. Offset 0.
+    pub cur: u64,
+    /// The hard limit. Offset 8.
+    pub max: u64,
+}
+plain_record!(Rlimit, 16);
+
+/// The resource limits of the task's process, [`RLIM_NLIMITS`] of them.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RlimitsRecord {
+    /// Limit `n` is that of resource `RLIMIT_*` number `n`. Offset 0.
+    pub limits: [Rlimit; RLIM_NLIMITS],
+}
+plain_record!(RlimitsRecord, 256);
+impl Record for RlimitsRecord {
+    const TYPE: RecordType = RecordType::Rlimits;
+}
+
+/// Number of interval timers: `ITIMER_REAL`, `ITIMER_VIRTUAL`,
+/// `ITIMER_PROF`, in that order (their `which` numbers).
+pub const NR_ITIMERS: usize = 3;
+/// Largest time an interval timer field may hold, in nanoseconds: the
+/// kernel's `KTIME_MAX`.
+pub const ITIMER_MAX_NS: u64 = i64::MAX as u64;
+
+/// One interval timer, as `getitimer(2)` reports it but in nanoseconds.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Itimer {
+    /// Time left until it fires; 0 when it is not armed. Offset 0.
+    pub value_ns: u64,
+    /// The period it is re-armed with when it fires; 0 for a one-shot
+    /// timer. Offset 8.
+    pub interval_ns: u64,
+}
+plain_record!(Itimer, 16);
+
+/// The interval timers of the task's process (`setitimer(2)`,
+/// `alarm(2)`).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ItimersRecord {
+    /// Indexed by `ITIMER_*` number. Offset 0.
+    pub timers: [Itimer; NR_ITIMERS],
+}
+plain_record!(ItimersRecord, 48);
+impl Record for ItimersRecord {
+    const TYPE: RecordType = RecordType::Itimers;
+}
 
 /// File-system context of a task; a string record with the working
 /// directory's path follows.

@@ -27,6 +27,10 @@ pub struct Sample {
     pub signals: SignalsRecord,
     /// Its signal actions other than the default: (index, action).
     pub actions: [(usize, SigactionRecord); 2],
+    /// Its process's resource limits.
+    pub rlimits: RlimitsRecord,
+    /// Its process's interval timers.
+    pub itimers: ItimersRecord,
     /// Its registers.
     pub cpu: CpuRecord,
     /// Its FPU feature mask.
@@ -88,6 +92,33 @@ pub fn sample() -> Sample {
         mask: 1 << (12 - 1),
     };
     let actions = [(1, ignore_sigint), (9, handle_sigusr1)];
+    let mut rlimits = RlimitsRecord {
+        limits: [Rlimit {
+            cur: RLIM_INFINITY,
+            max: RLIM_INFINITY,
+        }; RLIM_NLIMITS],
+    };
+    rlimits.limits[7] = Rlimit {
+        cur: 1024,
+        max: 4096,
+    }; // RLIMIT_NOFILE
+    rlimits.limits[4] = Rlimit { cur: 0, max: 0 }; // RLIMIT_CORE
+    let itimers = ItimersRecord {
+        timers: [
+            Itimer {
+                value_ns: 1_500_000_000,
+                interval_ns: 0,
+            },
+            Itimer {
+                value_ns: 0,
+                interval_ns: 0,
+            },
+            Itimer {
+                value_ns: 10_000_000,
+                interval_ns: 10_000_000,
+            },
+        ],
+    };
     let mut cpu = CpuRecord::zeroed();
     cpu.r8 = 8;
     cpu.r15 = 15;
@@ -112,6 +143,8 @@ pub fn sample() -> Sample {
         task,
         signals,
         actions,
+        rlimits,
+        itimers,
         cpu,
         xfeatures: 0x7,
         xstate_len: 832,
@@ -220,9 +253,12 @@ pub fn sample_action(s: &Sample, i: usize) -> SigactionRecord {
         .map_or(SigactionRecord::zeroed(), |(_, a)| *a)
 }
 
-/// Writes `s`'s signals record.
+/// Writes the records of `s` between its task and registers: signals,
+/// resource limits, interval timers.
 pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
-    w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))
+    w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+    w.write_record(&s.rlimits)?;
+    w.write_record(&s.itimers)
 }
 
 /// Writes the records of `s`'s task (not the header or tail).
@@ -402,6 +438,8 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             (0..NSIG as usize).all(|i| p.read_sigaction() == Ok(sample_action(&s, i)))
         );
         check_eq!(t, p.read_sigaction(), Err(Errno::EINVAL)); // no 65th
+        check_eq!(t, p.next_item(), Ok(Item::Rlimits(s.rlimits)));
+        check_eq!(t, p.next_item(), Ok(Item::Itimers(s.itimers)));
         check_eq!(t, p.next_item(), Ok(Item::Cpu(s.cpu)));
         check_eq!(
             t,
@@ -524,7 +562,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             ..second.mm
         })
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(30));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(34));
 }
 
 /// Unknown record types are rejected.
@@ -587,7 +625,7 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 8] = [
+    let cases: [Body; 10] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
         // Registers before the task.
@@ -605,6 +643,19 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |w, s, _| w.write_file_object(&s.files[0], s.paths[0]),
         // An area before the mm record.
         |w, s, _| w.write_record(&s.vmas[0]),
+        // Timers before limits.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.itimers)?;
+            w.write_record(&s.rlimits)
+        },
+        // Registers without limits and timers.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.cpu)
+        },
         // Fewer fds than the table announced: mm comes early.
         |w, s, page| {
             let mut short = *s;
@@ -783,7 +834,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 37] = [
+    let cases: [fn(&mut Sample); 41] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -805,6 +856,10 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.signals.altstack_flags = 1,         // SS_ONSTACK is not a setting
         |s| s.signals.altstack_sp = USER_ADDR_LIMIT - 0x4000,
         |s| s.signals.count = 32,
+        |s| s.rlimits.limits[7].cur = 4097, // soft above hard
+        |s| s.rlimits.limits[0].max = 0,    // likewise, from infinity
+        |s| s.itimers.timers[0].value_ns = ITIMER_MAX_NS + 1,
+        |s| s.itimers.timers[2].interval_ns = u64::MAX,
         |s| {
             s.task.restart_kind = RESTART_NANOSLEEP;
             s.task.restart_args = [1000, 0, 5, 1]; // clock 5: not resumable
@@ -876,6 +931,8 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     check!(t, p.next_item().is_ok()); // header
     check!(t, p.next_item().is_ok()); // task
     check!(t, p.next_item().is_ok()); // signals
+    check!(t, p.next_item().is_ok()); // rlimits
+    check!(t, p.next_item().is_ok()); // itimers
     check!(t, p.next_item().is_ok()); // cpu
     check!(t, p.next_item().is_ok()); // fpu
     let out = b.work.get_mut(..836).unwrap_or(&mut []);

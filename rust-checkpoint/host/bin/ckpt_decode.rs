@@ -9,8 +9,8 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN, NSIG,
-    RESTART_NANOSLEEP, SIG_DFL, SIG_IGN, SS_DISABLE,
+    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN, NR_ITIMERS,
+    NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -121,6 +121,35 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                         "  signal stack: {:#x}, {} bytes, flags {:#x}",
                         sig.altstack_sp, sig.altstack_size, sig.altstack_flags
                     ));
+                }
+            }
+            Item::Rlimits(r) => {
+                let show = |v: u64| {
+                    if v == RLIM_INFINITY {
+                        "unlimited".to_string()
+                    } else {
+                        v.to_string()
+                    }
+                };
+                for (n, l) in r.limits.iter().enumerate() {
+                    if l.cur != RLIM_INFINITY || l.max != RLIM_INFINITY {
+                        say(format!(
+                            "  limit {n}: soft {} hard {}",
+                            show(l.cur),
+                            show(l.max)
+                        ));
+                    }
+                }
+            }
+            Item::Itimers(t) => {
+                const NAMES: [&str; NR_ITIMERS] = ["real", "virtual", "prof"];
+                for (name, it) in NAMES.iter().zip(t.timers.iter()) {
+                    if it.value_ns != 0 || it.interval_ns != 0 {
+                        say(format!(
+                            "  interval timer {name}: {} ns left, interval {} ns",
+                            it.value_ns, it.interval_ns
+                        ));
+                    }
                 }
             }
             Item::Cpu(c) => say(format!(

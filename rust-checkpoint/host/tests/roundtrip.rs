@@ -19,6 +19,8 @@ enum Rec {
     Header(ImageHeader),
     Task(TaskRecord),
     Signals(SignalsRecord, Vec<SigactionRecord>),
+    Rlimits(RlimitsRecord),
+    Itimers(ItimersRecord),
     Cpu(CpuRecord),
     Fpu(FpuRecord, Vec<u8>),
     Fs(FsRecord, Vec<u8>),
@@ -81,6 +83,33 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             count: NSIG,
         };
         recs.push(Rec::Signals(signals, actions));
+        let mut rlimits = RlimitsRecord {
+            limits: [Rlimit { cur: 0, max: 0 }; RLIM_NLIMITS],
+        };
+        for l in rlimits.limits.iter_mut() {
+            l.max = if rng.chance(50) {
+                RLIM_INFINITY
+            } else {
+                rng.next_u64()
+            };
+            l.cur = if rng.chance(50) {
+                l.max
+            } else {
+                rng.below(l.max)
+            };
+        }
+        recs.push(Rec::Rlimits(rlimits));
+        let mut itimers = ItimersRecord {
+            timers: [Itimer {
+                value_ns: 0,
+                interval_ns: 0,
+            }; NR_ITIMERS],
+        };
+        for t in itimers.timers.iter_mut() {
+            t.value_ns = rng.below(ITIMER_MAX_NS + 1);
+            t.interval_ns = rng.below(ITIMER_MAX_NS + 1);
+        }
+        recs.push(Rec::Itimers(itimers));
         let mut cpu = CpuRecord::zeroed();
         cpu.r8 = rng.next_u64();
         cpu.r15 = rng.next_u64();
@@ -234,6 +263,8 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Header(h) => w.write_record(h),
             Rec::Task(t) => w.write_record(t),
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
+            Rec::Rlimits(r) => w.write_record(r),
+            Rec::Itimers(t) => w.write_record(t),
             Rec::Cpu(c) => w.write_record(c),
             Rec::Fpu(f, x) => w.write_fpu(f.xfeatures, x),
             Rec::Fs(f, p) => w.write_fs(f, p),
@@ -284,6 +315,8 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
                 }
                 Rec::Signals(sig, actions)
             }
+            Item::Rlimits(r) => Rec::Rlimits(r),
+            Item::Itimers(t) => Rec::Itimers(t),
             Item::Cpu(c) => Rec::Cpu(c),
             Item::Fpu(f) => {
                 let mut x = vec![0u8; f.xstate_size as usize];
