@@ -10,8 +10,9 @@
 //!   shared with the host build in `rust-checkpoint/host`.
 //! - [`driver`]: the order in which state is saved and restored.
 //! - [`error`]: errno conversions and the failure record.
-//! - [`file`], [`task`], [`mm`]: safe wrappers over the kernel objects
-//!   involved.
+//! - one module per state family, each with its save and restore side:
+//!   [`task`] (with signals), [`limits`], [`timers`], [`files`] (over
+//!   [`file`]), [`mm`], and the [`objhash`] of shared objects.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
 //! See `Documentation/checkpoint/` for the design and the image format.
@@ -27,10 +28,12 @@ pub mod driver;
 pub mod error;
 pub mod file;
 pub mod files;
+pub mod limits;
 pub mod mm;
 pub mod objhash;
 pub mod sys;
 pub mod task;
+pub mod timers;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;

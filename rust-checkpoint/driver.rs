@@ -6,8 +6,9 @@
 //! # Checkpoint
 //!
 //! The records of a task follow the order of the format's grammar: task,
-//! registers, FPU, working directory, fd table, address space (layout,
-//! areas, then the pages of each area).  State this version cannot save
+//! signals, resource limits, interval timers, registers, FPU, working
+//! directory, fd table, address space (layout, areas, then the pages of
+//! each area).  State this version cannot save
 //! stops the checkpoint with `EOPNOTSUPP` after an error record that says
 //! what it was, so a reader of the image learns why.
 //!
@@ -27,13 +28,15 @@ use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
-    ImageWriter, Item, KernelConstants, MmRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord,
-    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
-    RESTART_NANOSLEEP, UTS_FIELD_SIZE,
+    ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, RlimitsRecord, SigactionRecord,
+    SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES,
+    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
 };
+use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::task::{self, TaskRef};
+use crate::timers;
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
@@ -197,6 +200,8 @@ fn save_task<S: Sink>(
     fmt_result(w.write_signals(&task::save_altstack(target), |i| {
         Ok(task::save_sigaction(target, i))
     }))?;
+    fmt_result(w.write_record(&limits::save(target)))?;
+    fmt_result(w.write_record(&timers::save(target)?))?;
     fmt_result(w.write_record(&cpu))?;
     let (xfeatures, xsave) = arch::save_fpu(target)?;
     fmt_result(w.write_fpu(xfeatures, &xsave))?;
@@ -282,6 +287,8 @@ struct Prepared {
     /// The signal stack, and the action of every signal (index `n - 1`).
     signals: SignalsRecord,
     sigactions: KVec<SigactionRecord>,
+    rlimits: RlimitsRecord,
+    itimers: ItimersRecord,
     cpu: CpuRecord,
     xsave: KVec<u8>,
     mm: MmRecord,
@@ -326,6 +333,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     }
     task::check_restart_caller(&prepared.task)?;
     task::check_altstack(&prepared.signals)?;
+    limits::check(&prepared.rlimits)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
@@ -356,6 +364,8 @@ fn prepare<V: format::VmaStore>(
     let mut task = None;
     let mut signals = None;
     let mut sigactions = KVec::new();
+    let mut rlimits = None;
+    let mut itimers = None;
     let mut cpu = None;
     let mut xsave = KVec::new();
     let mut mm = None;
@@ -386,6 +396,8 @@ fn prepare<V: format::VmaStore>(
                 }
                 signals = Some(sig);
             }
+            Item::Rlimits(r) => rlimits = Some(r),
+            Item::Itimers(t) => itimers = Some(t),
             Item::Cpu(c) => cpu = Some(c),
             Item::Fpu(f) => {
                 let size = f.xstate_size.min(MAX_XSTATE_SIZE) as usize;
@@ -409,7 +421,8 @@ fn prepare<V: format::VmaStore>(
             Item::Mm(m) => mm = Some(m),
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
-                let (Some(task), Some(signals), Some(cpu), Some(mm)) = (task, signals, cpu, mm)
+                let (Some(task), Some(signals), Some(rlimits), Some(itimers), Some(cpu), Some(mm)) =
+                    (task, signals, rlimits, itimers, cpu, mm)
                 else {
                     return Err(EINVAL);
                 };
@@ -421,6 +434,8 @@ fn prepare<V: format::VmaStore>(
                     task,
                     signals,
                     sigactions,
+                    rlimits,
+                    itimers,
                     cpu,
                     xsave,
                     mm,
@@ -492,6 +507,9 @@ fn restore<V: format::VmaStore>(
     }
     task::restore_task(&p.task)?;
     task::restore_signals(&p.signals, &p.sigactions)?;
+    // After the memory and descriptors, which lower limits could refuse.
+    limits::restore(&p.rlimits)?;
+    timers::restore(&p.itimers)?;
     arch::restore_fpu(&p.xsave)?;
     arch::restore_cpu(&p.cpu)
 }

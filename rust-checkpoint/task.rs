@@ -114,14 +114,10 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 22] = [
+const UNSAVED_STATE: [(u32, &str); 21] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SAVED_SIGMASK,
         "a signal mask saved by sigsuspend or pselect",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_ITIMERS,
-        "an armed interval timer",
     ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS,

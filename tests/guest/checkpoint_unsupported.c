@@ -3,8 +3,8 @@
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
  * a second thread, a shared mapping, a pipe, a terminal, and the task
- * state of Documentation/checkpoint/state.rst that is refused (timers,
- * seccomp, affinity, nice, a pending signal), in the caller or in a
+ * state of Documentation/checkpoint/state.rst that is refused (POSIX
+ * timers, seccomp, affinity, nice, a pending signal), in the caller or in a
  * stopped task checkpointed from outside.
  */
 #define _GNU_SOURCE
@@ -120,12 +120,6 @@ static int tty_fd(void)
 	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
-static int interval_timer(void)
-{
-	alarm(100);
-	return 0;
-}
-
 static int posix_timer(void)
 {
 	timer_t t;
@@ -167,7 +161,7 @@ static int pending_signal(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 11);
+	ktap_begin("checkpoint_unsupported", 10);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -179,8 +173,6 @@ int main(void)
 			   "character device");
 	expect_unsupported("external_target_with_pipe_eopnotsupp",
 			   stopped_child_with_pipe, "fd 3: a pipe");
-	expect_unsupported("interval_timer_eopnotsupp", interval_timer,
-			   "interval timer");
 	expect_unsupported("posix_timer_eopnotsupp", posix_timer,
 			   "POSIX timers");
 	expect_unsupported("seccomp_filter_eopnotsupp", seccomp_filter,

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Privilege: an image records no credentials, so restart can never raise
- * them.  An image taken by root and restarted by an unprivileged user
- * runs with that user's ids and no capabilities; a file the user cannot
- * open (as a descriptor or a private mapping) fails the restart with
- * EACCES before the point of no return, the caller intact; an area below
- * mmap_min_addr, which the user could not map, is refused the same way.
+ * them, and it restores resource limits only as far as the caller could
+ * set them itself.  An image taken by root and restarted by an
+ * unprivileged user runs with that user's ids and no capabilities; a
+ * file the user cannot open (as a descriptor or a private mapping) fails
+ * the restart with EACCES before the point of no return, the caller
+ * intact; an area below mmap_min_addr, which the user could not map, is
+ * refused the same way; saved resource limits above the user's hard
+ * limits give EPERM.
  *
  * Each case: a root "saver" sets up its state and checkpoints itself; a
  * "caller" drops to uid/gid 1000 and restarts the image.  The restored
@@ -20,6 +23,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -32,6 +36,8 @@ struct priv_case {
 	const char *name;
 	int (*saver)(void);
 	int (*restored)(void);
+	/* run by the caller before it drops to the user (NULL: nothing) */
+	void (*caller)(void);
 	int restart_errno; /* 0: restart must succeed */
 	int other_errno;   /* also accepted (0: none) */
 };
@@ -99,15 +105,25 @@ static int never_restored(void)
 	return 99;
 }
 
+/* The caller's hard limit on descriptors is below the saved one. */
+static void lower_hard_nofile(void)
+{
+	struct rlimit r = { 64, 64 };
+
+	setrlimit(RLIMIT_NOFILE, &r);
+}
+
 static const struct priv_case cases[] = {
 	{ "root_image_restarted_by_user_runs_as_user", no_setup,
-	  runs_as_user, 0, 0 },
+	  runs_as_user, NULL, 0, 0 },
 	{ "unreadable_open_file_eacces_caller_intact", open_secret,
-	  never_restored, EACCES, 0 },
+	  never_restored, NULL, EACCES, 0 },
 	{ "unreadable_private_mapping_eacces_caller_intact", map_secret,
-	  never_restored, EACCES, 0 },
+	  never_restored, NULL, EACCES, 0 },
 	{ "area_below_mmap_min_addr_refused_caller_intact", map_page_zero,
-	  never_restored, EINVAL, EPERM },
+	  never_restored, NULL, EINVAL, EPERM },
+	{ "raising_a_hard_limit_eperm_caller_intact", no_setup,
+	  never_restored, lower_hard_nofile, EPERM, 0 },
 };
 
 static int drop_to_user(void)
@@ -142,6 +158,8 @@ static void run_case(const struct priv_case *c)
 	if (pid == 0) {
 		int fd, err;
 
+		if (c->caller)
+			c->caller();
 		if (drop_to_user())
 			_exit(151);
 		fd = open(IMG, O_RDONLY);
