@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs: busybox-static, qemu/init, the guest test
 # programs (tests/guest/*.c, statically linked) and scripts
-# (tests/guest/*.sh), the sample programs (samples/*.c, samples/*.sh), and
+# (tests/guest/*.sh) with their helpers (tests/guest/helpers), the sample programs (samples/*.c, samples/*.sh), and
 # ckpt-decode and ckpt-restart-fuzz (rust-checkpoint/host), statically
 # linked.
 #
@@ -24,7 +24,7 @@ uapi="$kout/usr/include"
 [ -f "$uapi/linux/checkpoint.h" ] || die "uapi header linux/checkpoint.h missing"
 
 rm -rf "$stage"
-mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests/cases,samples}
+mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests/cases,tests/bin,samples}
 cp /bin/busybox "$stage/bin/busybox"
 file -b "$stage/bin/busybox" 2>/dev/null | grep -q "statically linked" ||
 	ldd /bin/busybox 2>&1 | grep -q "not a dynamic" ||
@@ -42,6 +42,11 @@ for src in "$top"/tests/guest/*.c; do
 	[ -e "$src" ] || continue
 	name=$(basename "$src" .c)
 	compile "$src" "$stage/tests/cases/$name"
+done
+# Helper programs the guest tests run (not tests themselves).
+for src in "$top"/tests/guest/helpers/*.c; do
+	[ -e "$src" ] || continue
+	compile "$src" "$stage/tests/bin/$(basename "$src" .c)"
 done
 for src in "$top"/tests/guest/*.sh; do
 	[ -e "$src" ] || continue
