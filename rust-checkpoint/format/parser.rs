@@ -14,7 +14,7 @@
 //!
 //! ```text
 //! image    := Header task* Tail
-//! task     := Task Signals Rlimits Itimers Cpu Fpu Fs String(cwd)
+//! task     := Task Signals Rlimits Itimers SigPending Cpu Fpu Fs String(cwd)
 //!             FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -47,6 +47,10 @@ use super::{
     RESTART_NONE, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE,
     TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
+use super::{
+    PendingSignal, SigPendingRecord, MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD,
+    SI_TIMER,
+};
 use core::mem::size_of;
 
 /// Storage for the memory areas of the address space being parsed; the
@@ -77,6 +81,10 @@ pub enum Item<'a> {
     Rlimits(RlimitsRecord),
     /// The interval timers of the task's process.
     Itimers(ItimersRecord),
+    /// The task's pending signals: `count` of them are read next with
+    /// [`ImageParser::read_pending_signal`] (or skipped by the next
+    /// `next_item`).
+    SigPending(SigPendingRecord),
     /// The task's registers.
     Cpu(CpuRecord),
     /// The task's FPU state; its XSAVE buffer is read next with
@@ -124,6 +132,7 @@ enum Expect {
     Signals,
     Rlimits,
     Itimers,
+    SigPending,
     Cpu,
     Fpu,
     Fs,
@@ -161,6 +170,10 @@ enum Pending {
     /// Signal actions: the next is that of signal `next + 1`.
     Sigactions {
         next: u32,
+    },
+    /// Pending signals, `left` of them.
+    Signals {
+        left: u32,
     },
 }
 
@@ -251,6 +264,31 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(action)
     }
 
+    /// Reads and checks the next pending signal of the last
+    /// [`Item::SigPending`].
+    pub fn read_pending_signal(&mut self) -> Result<PendingSignal> {
+        let Pending::Signals { left } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        let signal: PendingSignal = self.reader.take_pod()?;
+        let signo = signal.signo;
+        // `signo` is checked to be in 1..=NSIG before the shift.
+        if !(1..=NSIG).contains(&signo)
+            || (1u64 << (signo - 1)) & UNCATCHABLE_SIGNALS != 0
+            || (signal.queue != SIGQUEUE_THREAD && signal.queue != SIGQUEUE_PROCESS)
+            || signal.si_signo() != signo as i32
+            || signal.si_code() == SI_TIMER
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = if left == 1 {
+            Pending::None
+        } else {
+            Pending::Signals { left: left - 1 }
+        };
+        Ok(signal)
+    }
+
     /// Reads the next page of the last [`Item::PageChunk`] into `out`
     /// (exactly one page long) and returns its address.
     pub fn read_page(&mut self, out: &mut [u8]) -> Result<u64> {
@@ -281,6 +319,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             Pending::Sigactions { next } => {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
+            }
+            Pending::Signals { left } => {
+                self.reader
+                    .skip(left as usize * size_of::<PendingSignal>())?;
             }
             Pending::Pages { next, count } => {
                 let pages = (count - next)
@@ -357,8 +399,24 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 {
                     return Err(Errno::EINVAL);
                 }
-                self.expect = Expect::Cpu;
+                self.expect = Expect::SigPending;
                 Ok(Item::Itimers(itimers))
+            }
+            (Expect::SigPending, RecordType::SigPending) => {
+                let (pending, body): (SigPendingRecord, usize) = self.reader.prefix(t, h)?;
+                if pending.count > MAX_PENDING_SIGNALS
+                    || pending._pad != 0
+                    || body != pending.count as usize * size_of::<PendingSignal>()
+                {
+                    return Err(Errno::EINVAL);
+                }
+                if pending.count > 0 {
+                    self.pending = Pending::Signals {
+                        left: pending.count,
+                    };
+                }
+                self.expect = Expect::Cpu;
+                Ok(Item::SigPending(pending))
             }
             (Expect::Cpu, RecordType::Cpu) => {
                 let cpu: CpuRecord = self.reader.payload(t, h)?;

@@ -88,6 +88,8 @@ pub enum RecordType {
     Rlimits = 19,
     /// [`ItimersRecord`].
     Itimers = 20,
+    /// [`SigPendingRecord`].
+    SigPending = 21,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -120,6 +122,7 @@ impl RecordType {
             18 => RecordType::Signals,
             19 => RecordType::Rlimits,
             20 => RecordType::Itimers,
+            21 => RecordType::SigPending,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -524,6 +527,72 @@ pub struct ItimersRecord {
 plain_record!(ItimersRecord, 48);
 impl Record for ItimersRecord {
     const TYPE: RecordType = RecordType::Itimers;
+}
+
+/// Prefix of the pending-signals record of a task: the signals sent to
+/// it and not delivered yet; the body is `count` [`PendingSignal`]s, in
+/// the order they are to be queued again.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SigPendingRecord {
+    /// Number of signals that follow, at most [`MAX_PENDING_SIGNALS`].
+    /// Offset 0.
+    pub count: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(SigPendingRecord, 8);
+impl VarRecord for SigPendingRecord {
+    const TYPE: RecordType = RecordType::SigPending;
+}
+
+/// [`PendingSignal::queue`]: pending for the thread (`tgkill`, `raise`,
+/// faults).
+pub const SIGQUEUE_THREAD: u32 = 0;
+/// [`PendingSignal::queue`]: pending for the whole process (`kill`,
+/// `sigqueue`).
+pub const SIGQUEUE_PROCESS: u32 = 1;
+/// Most pending signals a task may have in an image (a real-time signal
+/// can be queued many times, up to `RLIMIT_SIGPENDING`).
+pub const MAX_PENDING_SIGNALS: u32 = 16384;
+/// Size of the kernel's `struct kernel_siginfo` on x86-64.
+pub const SIGINFO_SIZE: usize = 48;
+/// `SI_TIMER`: the `si_code` of a POSIX timer's signal, which belongs to
+/// its timer and is never in an image.
+pub const SI_TIMER: i32 = -2;
+
+/// One pending signal and the `siginfo` it will be delivered with.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PendingSignal {
+    /// [`SIGQUEUE_THREAD`] or [`SIGQUEUE_PROCESS`]. Offset 0.
+    pub queue: u32,
+    /// The signal, 1 to [`NSIG`], never `SIGKILL` or `SIGSTOP`. Offset 4.
+    pub signo: u32,
+    /// The `struct kernel_siginfo` (`si_signo`, `si_errno`, `si_code`,
+    /// then the union) as the kernel queued it; `si_signo` is `signo`.
+    /// Offset 8.
+    pub info: [u64; SIGINFO_SIZE / 8],
+}
+plain_record!(PendingSignal, 56);
+// The largest pending-signals record fits in a record.
+const _: () = assert!(
+    size_of::<RecordHeader>()
+        + size_of::<SigPendingRecord>()
+        + MAX_PENDING_SIGNALS as usize * size_of::<PendingSignal>()
+        <= MAX_RECORD_LEN as usize
+);
+
+impl PendingSignal {
+    /// The `si_signo` field of the siginfo.
+    pub fn si_signo(&self) -> i32 {
+        self.info.first().map_or(0, |&w| w as u32 as i32)
+    }
+
+    /// The `si_code` field of the siginfo.
+    pub fn si_code(&self) -> i32 {
+        self.info.get(1).map_or(0, |&w| w as u32 as i32)
+    }
 }
 
 /// File-system context of a task; a string record with the working

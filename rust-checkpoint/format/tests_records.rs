@@ -31,6 +31,8 @@ pub struct Sample {
     pub rlimits: RlimitsRecord,
     /// Its process's interval timers.
     pub itimers: ItimersRecord,
+    /// Its pending signals.
+    pub pending: [PendingSignal; 2],
     /// Its registers.
     pub cpu: CpuRecord,
     /// Its FPU feature mask.
@@ -103,6 +105,24 @@ pub fn sample() -> Sample {
         max: 4096,
     }; // RLIMIT_NOFILE
     rlimits.limits[4] = Rlimit { cur: 0, max: 0 }; // RLIMIT_CORE
+    let pending_signal = |queue: u32, signo: u32, code: i32, value: u64| PendingSignal {
+        queue,
+        signo,
+        info: [
+            signo as u64,
+            code as u32 as u64,
+            0x3e8_0000_0007,
+            value,
+            0,
+            0,
+        ],
+    };
+    // SIGUSR1 from tgkill (SI_TKILL) for the thread, SIGRTMIN with a value
+    // from sigqueue (SI_QUEUE) for the process.
+    let pending = [
+        pending_signal(SIGQUEUE_THREAD, 10, -6, 0),
+        pending_signal(SIGQUEUE_PROCESS, 34, -1, 77),
+    ];
     let itimers = ItimersRecord {
         timers: [
             Itimer {
@@ -145,6 +165,7 @@ pub fn sample() -> Sample {
         actions,
         rlimits,
         itimers,
+        pending,
         cpu,
         xfeatures: 0x7,
         xstate_len: 832,
@@ -254,11 +275,14 @@ pub fn sample_action(s: &Sample, i: usize) -> SigactionRecord {
 }
 
 /// Writes the records of `s` between its task and registers: signals,
-/// resource limits, interval timers.
+/// resource limits, interval timers, pending signals.
 pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
     w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
     w.write_record(&s.rlimits)?;
-    w.write_record(&s.itimers)
+    w.write_record(&s.itimers)?;
+    w.write_pending_signals(s.pending.len(), |i| {
+        s.pending.get(i).copied().ok_or(Errno::EINVAL)
+    })
 }
 
 /// Writes the records of `s`'s task (not the header or tail).
@@ -374,6 +398,11 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
                     p.read_sigaction()?;
                 }
             }
+            Item::SigPending(rec) => {
+                for _ in 0..rec.count {
+                    p.read_pending_signal()?;
+                }
+            }
             Item::Fpu(f) => {
                 let out = b
                     .work
@@ -440,6 +469,18 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         check_eq!(t, p.read_sigaction(), Err(Errno::EINVAL)); // no 65th
         check_eq!(t, p.next_item(), Ok(Item::Rlimits(s.rlimits)));
         check_eq!(t, p.next_item(), Ok(Item::Itimers(s.itimers)));
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::SigPending(SigPendingRecord { count: 2, _pad: 0 }))
+        );
+        check!(
+            t,
+            s.pending
+                .iter()
+                .all(|sig| p.read_pending_signal() == Ok(*sig))
+        );
+        check_eq!(t, p.read_pending_signal(), Err(Errno::EINVAL)); // no third
         check_eq!(t, p.next_item(), Ok(Item::Cpu(s.cpu)));
         check_eq!(
             t,
@@ -562,7 +603,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             ..second.mm
         })
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(34));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(36));
 }
 
 /// Unknown record types are rejected.
@@ -625,7 +666,7 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 10] = [
+    let cases: [Body; 12] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
         // Registers before the task.
@@ -654,6 +695,26 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |w, s, _| {
             w.write_record(&s.task)?;
             w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.cpu)
+        },
+        // Registers right after the timers: no pending-signals record.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.rlimits)?;
+            w.write_record(&s.itimers)?;
+            w.write_record(&s.cpu)
+        },
+        // Three pending signals announced, two carried.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.rlimits)?;
+            w.write_record(&s.itimers)?;
+            w.write_var(
+                &SigPendingRecord { count: 3, _pad: 0 },
+                &[s.pending[0].as_bytes(), s.pending[1].as_bytes()],
+            )?;
             w.write_record(&s.cpu)
         },
         // Fewer fds than the table announced: mm comes early.
@@ -834,7 +895,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 41] = [
+    let cases: [fn(&mut Sample); 48] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -860,6 +921,16 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.rlimits.limits[0].max = 0,    // likewise, from infinity
         |s| s.itimers.timers[0].value_ns = ITIMER_MAX_NS + 1,
         |s| s.itimers.timers[2].interval_ns = u64::MAX,
+        |s| s.pending[0].queue = 2,
+        |s| s.pending[0].signo = 0,
+        |s| s.pending[0].signo = NSIG + 1,
+        |s| {
+            s.pending[0].signo = 9; // SIGKILL is never pending in an image
+            s.pending[0].info[0] = 9;
+        },
+        |s| s.pending[1].info[0] = 35, // si_signo is another signal
+        |s| s.pending[1].info[1] = SI_TIMER as u32 as u64,
+        |s| s.pending[1].signo = 35,
         |s| {
             s.task.restart_kind = RESTART_NANOSLEEP;
             s.task.restart_args = [1000, 0, 5, 1]; // clock 5: not resumable
@@ -933,6 +1004,7 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     check!(t, p.next_item().is_ok()); // signals
     check!(t, p.next_item().is_ok()); // rlimits
     check!(t, p.next_item().is_ok()); // itimers
+    check!(t, p.next_item().is_ok()); // pending signals
     check!(t, p.next_item().is_ok()); // cpu
     check!(t, p.next_item().is_ok()); // fpu
     let out = b.work.get_mut(..836).unwrap_or(&mut []);

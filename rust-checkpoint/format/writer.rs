@@ -5,8 +5,9 @@
 use super::checksum::Xxh64;
 use super::{
     align_record_len, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord, ImageTail,
-    PageChunkRecord, Pod, Record, RecordHeader, RecordType, Result, SigactionRecord, SignalsRecord,
-    StringRecord, VarRecord, MAX_CHUNK_PAGES, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
+    PageChunkRecord, PendingSignal, Pod, Record, RecordHeader, RecordType, Result,
+    SigPendingRecord, SigactionRecord, SignalsRecord, StringRecord, VarRecord, MAX_CHUNK_PAGES,
+    MAX_PENDING_SIGNALS, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use core::mem::size_of;
 
@@ -143,6 +144,35 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.put(prefix.as_bytes())?;
         for i in 0..NSIG as usize {
             self.put(action(i)?.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending-signals record of a task: `count` signals (at
+    /// most [`MAX_PENDING_SIGNALS`]), asked of `signal` one at a time.
+    pub fn write_pending_signals(
+        &mut self,
+        count: usize,
+        mut signal: impl FnMut(usize) -> Result<PendingSignal>,
+    ) -> Result {
+        if count > MAX_PENDING_SIGNALS as usize {
+            return Err(Errno::EINVAL);
+        }
+        let len = size_of::<RecordHeader>()
+            + size_of::<SigPendingRecord>()
+            + count * size_of::<PendingSignal>();
+        let header = RecordHeader {
+            rtype: RecordType::SigPending as u32,
+            len: len as u32,
+        };
+        self.put(header.as_bytes())?;
+        let prefix = SigPendingRecord {
+            count: count as u32,
+            _pad: 0,
+        };
+        self.put(prefix.as_bytes())?;
+        for i in 0..count {
+            self.put(signal(i)?.as_bytes())?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@
 
 use ckpt_format::format::{
     cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN, NR_ITIMERS,
-    NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SIG_DFL, SIG_IGN, SS_DISABLE,
+    NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -139,6 +139,23 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                             show(l.max)
                         ));
                     }
+                }
+            }
+            Item::SigPending(rec) => {
+                for _ in 0..rec.count {
+                    let sig = p
+                        .read_pending_signal()
+                        .map_err(|e| (e, p.position(), false))?;
+                    say(format!(
+                        "  pending signal {} for the {} (si_code {})",
+                        sig.signo,
+                        if sig.queue == SIGQUEUE_PROCESS {
+                            "process"
+                        } else {
+                            "thread"
+                        },
+                        sig.si_code()
+                    ));
                 }
             }
             Item::Itimers(t) => {

@@ -21,6 +21,7 @@ enum Rec {
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
+    SigPending(Vec<PendingSignal>),
     Cpu(CpuRecord),
     Fpu(FpuRecord, Vec<u8>),
     Fs(FsRecord, Vec<u8>),
@@ -110,6 +111,28 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             t.interval_ns = rng.below(ITIMER_MAX_NS + 1);
         }
         recs.push(Rec::Itimers(itimers));
+        let mut pending = Vec::new();
+        for _ in 0..rng.below(5) {
+            let signo = loop {
+                let s = 1 + rng.below(NSIG as u64) as u32;
+                if (1u64 << (s - 1)) & UNCATCHABLE_SIGNALS == 0 {
+                    break s;
+                }
+            };
+            let mut info = [0u64; SIGINFO_SIZE / 8];
+            for w in info.iter_mut() {
+                *w = rng.next_u64();
+            }
+            // si_signo is the signal; si_code anything but SI_TIMER.
+            info[0] = (info[0] & !0xffff_ffff) | signo as u64;
+            info[1] &= !0xffff_ffff;
+            pending.push(PendingSignal {
+                queue: rng.below(2) as u32,
+                signo,
+                info,
+            });
+        }
+        recs.push(Rec::SigPending(pending));
         let mut cpu = CpuRecord::zeroed();
         cpu.r8 = rng.next_u64();
         cpu.r15 = rng.next_u64();
@@ -265,6 +288,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
+            Rec::SigPending(p) => w.write_pending_signals(p.len(), |i| Ok(p[i])),
             Rec::Cpu(c) => w.write_record(c),
             Rec::Fpu(f, x) => w.write_fpu(f.xfeatures, x),
             Rec::Fs(f, p) => w.write_fs(f, p),
@@ -317,6 +341,13 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             }
             Item::Rlimits(r) => Rec::Rlimits(r),
             Item::Itimers(t) => Rec::Itimers(t),
+            Item::SigPending(rec) => {
+                let mut pending = Vec::new();
+                for _ in 0..rec.count {
+                    pending.push(p.read_pending_signal()?);
+                }
+                Rec::SigPending(pending)
+            }
             Item::Cpu(c) => Rec::Cpu(c),
             Item::Fpu(f) => {
                 let mut x = vec![0u8; f.xstate_size as usize];
