@@ -123,11 +123,15 @@ pub fn check_cpu(cpu: &CpuRecord, task: &TaskRecord) -> Result {
 /// A task saved while stopped in an interrupted system call resumes as the
 /// signal code would have resumed it: the system call runs again
 /// (`-ERESTARTSYS` and its kin), or `restart_syscall(2)` runs and continues
-/// it from the restart block (`-ERESTART_RESTARTBLOCK`).
+/// it from the restart block (`-ERESTART_RESTARTBLOCK`).  With
+/// `signal_waits` (a signal is to be delivered on the way out) that
+/// decision is left to the signal code itself, which makes it knowing
+/// whether a handler runs: the saved `ax` is returned unchanged, and a
+/// handler makes the call fail with `EINTR` where its kind says so.
 ///
 /// Segment selectors are those of 64-bit tasks; data selectors are not
 /// restored (64-bit code does not use them).
-pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
+pub fn restore_cpu(cpu: &CpuRecord, signal_waits: bool) -> Result<i64> {
     // SAFETY: `get_current` has no preconditions.
     let current = unsafe { bindings::get_current() };
     let arch_prctl = |code: u32, base: u64| {
@@ -162,7 +166,7 @@ pub fn restore_cpu(cpu: &CpuRecord) -> Result<i64> {
     r.sp = cpu.sp as usize;
     r.__bindgen_anon_2.ssx = USER_DS;
     let ax = cpu.ax as i64;
-    if (cpu.orig_ax as i64) >= 0 {
+    if (cpu.orig_ax as i64) >= 0 && !signal_waits {
         let rerun = if ERESTART_AGAIN.contains(&ax) {
             Some(cpu.orig_ax as i64)
         } else if ax == ERESTART_RESTARTBLOCK {

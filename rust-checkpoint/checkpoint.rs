@@ -11,7 +11,7 @@
 //! - [`driver`]: the order in which state is saved and restored.
 //! - [`error`]: errno conversions and the failure record.
 //! - one module per state family, each with its save and restore side:
-//!   [`task`] (with signals), [`limits`], [`timers`], [`files`] (over
+//!   [`task`], [`signals`], [`limits`], [`timers`], [`files`] (over
 //!   [`file`]), [`mm`], and the [`objhash`] of shared objects.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
@@ -31,6 +31,7 @@ pub mod files;
 pub mod limits;
 pub mod mm;
 pub mod objhash;
+pub mod signals;
 pub mod sys;
 pub mod task;
 pub mod timers;

@@ -6,7 +6,8 @@
 //! # Checkpoint
 //!
 //! The records of a task follow the order of the format's grammar: task,
-//! signals, resource limits, interval timers, registers, FPU, working
+//! signals, resource limits, interval timers, pending signals, registers,
+//! FPU, working
 //! directory, fd table, address space (layout, areas, then the pages of
 //! each area).  State this version cannot save
 //! stops the checkpoint with `EOPNOTSUPP` after an error record that says
@@ -28,13 +29,14 @@ use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
-    ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, RlimitsRecord, SigactionRecord,
-    SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES,
-    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
+    ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal, RlimitsRecord,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
+    MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
+use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::timers;
 use core::sync::atomic::{AtomicI32, Ordering};
@@ -197,11 +199,15 @@ fn save_task<S: Sink>(
         ];
     }
     fmt_result(w.write_record(&task_rec))?;
-    fmt_result(w.write_signals(&task::save_altstack(target), |i| {
-        Ok(task::save_sigaction(target, i))
+    fmt_result(w.write_signals(&signals::save_altstack(target), |i| {
+        Ok(signals::save_sigaction(target, i))
     }))?;
     fmt_result(w.write_record(&limits::save(target)))?;
     fmt_result(w.write_record(&timers::save(target)?))?;
+    let pending = signals::save_pending(target, failure)?;
+    fmt_result(w.write_pending_signals(pending.len(), |i| {
+        pending.get(i).copied().ok_or(format::Errno::EINVAL)
+    }))?;
     fmt_result(w.write_record(&cpu))?;
     let (xfeatures, xsave) = arch::save_fpu(target)?;
     fmt_result(w.write_fpu(xfeatures, &xsave))?;
@@ -289,6 +295,8 @@ struct Prepared {
     sigactions: KVec<SigactionRecord>,
     rlimits: RlimitsRecord,
     itimers: ItimersRecord,
+    /// Signals to queue again, in order.
+    pending: KVVec<PendingSignal>,
     cpu: CpuRecord,
     xsave: KVec<u8>,
     mm: MmRecord,
@@ -332,7 +340,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
         return Err(eopnotsupp());
     }
     task::check_restart_caller(&prepared.task)?;
-    task::check_altstack(&prepared.signals)?;
+    signals::check_altstack(&prepared.signals)?;
     limits::check(&prepared.rlimits)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
@@ -366,6 +374,7 @@ fn prepare<V: format::VmaStore>(
     let mut sigactions = KVec::new();
     let mut rlimits = None;
     let mut itimers = None;
+    let mut pending = KVVec::new();
     let mut cpu = None;
     let mut xsave = KVec::new();
     let mut mm = None;
@@ -398,6 +407,12 @@ fn prepare<V: format::VmaStore>(
             }
             Item::Rlimits(r) => rlimits = Some(r),
             Item::Itimers(t) => itimers = Some(t),
+            Item::SigPending(rec) => {
+                pending = KVVec::with_capacity(rec.count as usize, GFP_KERNEL)?;
+                for _ in 0..rec.count {
+                    pending.push(fmt_result(parser.read_pending_signal())?, GFP_KERNEL)?;
+                }
+            }
             Item::Cpu(c) => cpu = Some(c),
             Item::Fpu(f) => {
                 let size = f.xstate_size.min(MAX_XSTATE_SIZE) as usize;
@@ -436,6 +451,7 @@ fn prepare<V: format::VmaStore>(
                     sigactions,
                     rlimits,
                     itimers,
+                    pending,
                     cpu,
                     xsave,
                     mm,
@@ -506,10 +522,12 @@ fn restore<V: format::VmaStore>(
         files::restore_fs(pwd, *umask);
     }
     task::restore_task(&p.task)?;
-    task::restore_signals(&p.signals, &p.sigactions)?;
+    signals::restore_signals(&p.signals, &p.sigactions)?;
     // After the memory and descriptors, which lower limits could refuse.
     limits::restore(&p.rlimits)?;
     timers::restore(&p.itimers)?;
+    // Last, with actions, mask and limits in place.
+    signals::restore_pending(&p.pending)?;
     arch::restore_fpu(&p.xsave)?;
-    arch::restore_cpu(&p.cpu)
+    arch::restore_cpu(&p.cpu, signals::delivery_pending())
 }

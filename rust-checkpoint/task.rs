@@ -6,8 +6,7 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
-    FsRecord, SigactionRecord, SignalsRecord, TaskRecord, NSIG, RESTART_NANOSLEEP, RESTART_NONE,
-    TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
+    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
 };
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -114,11 +113,7 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 21] = [
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_SAVED_SIGMASK,
-        "a signal mask saved by sigsuspend or pselect",
-    ),
+const UNSAVED_STATE: [(u32, &str); 20] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS,
         "POSIX timers",
@@ -213,15 +208,9 @@ pub fn census(task: &TaskRef) -> bindings::ckpt_task_census {
 /// Fails with `EOPNOTSUPP`, the reason in `failure`, if the census shows
 /// state that no record saves (so that it is never silently dropped).
 pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> Result {
-    let lowest_signal = |set: u64| set.trailing_zeros() + 1;
     if let Some((_, what)) = UNSAVED_STATE.iter().find(|(bit, _)| c.state & bit != 0) {
         failure.set(format_args!(
             "the task has {what}, which cannot be saved yet"
-        ));
-    } else if c.pending_signals != 0 {
-        failure.set(format_args!(
-            "signal {} is pending; pending signals cannot be saved yet",
-            lowest_signal(c.pending_signals)
         ));
     } else if c.sched_policy != SCHED_NORMAL || c.nice != 0 {
         failure.set(format_args!(
@@ -263,7 +252,9 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
         restart_args: [0; 4],
         set_child_tid: f.set_child_tid,
         clear_child_tid: f.clear_child_tid,
-        sigblocked: f.blocked,
+        // The mask it returns to user space with (the one saved by
+        // sigsuspend and its kin, which run again).
+        sigblocked: c.blocked,
         // SAFETY: `t` is alive; a null namespace means the caller's.
         pid: unsafe {
             bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PID, core::ptr::null_mut())
@@ -283,72 +274,6 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
         },
         _pad: 0,
     }
-}
-
-/// The alternate signal stack of `task`, as the prefix of its signals
-/// record.
-pub fn save_altstack(task: &TaskRef) -> SignalsRecord {
-    let mut ss = bindings::ckpt_altstack::default();
-    // SAFETY: the task is alive (we hold a reference) and stopped or the
-    // caller; `ss` is writable.
-    unsafe { bindings::ckpt_task_altstack(task.as_ptr(), &mut ss) };
-    SignalsRecord {
-        altstack_sp: ss.sp,
-        altstack_size: ss.size,
-        altstack_flags: ss.flags,
-        count: NSIG,
-    }
-}
-
-/// The action of signal `index + 1` of `task`.
-pub fn save_sigaction(task: &TaskRef, index: usize) -> SigactionRecord {
-    let mut a = bindings::ckpt_sigaction::default();
-    // SAFETY: the task is alive; `a` is writable; the helper ignores a
-    // signal number out of range.
-    unsafe { bindings::ckpt_task_sigaction(task.as_ptr(), index as i32 + 1, &mut a) };
-    SigactionRecord {
-        handler: a.handler,
-        flags: a.flags,
-        restorer: a.restorer,
-        mask: a.mask,
-    }
-}
-
-fn altstack_for_c(rec: &SignalsRecord) -> bindings::ckpt_altstack {
-    bindings::ckpt_altstack {
-        sp: rec.altstack_sp,
-        size: rec.altstack_size,
-        flags: rec.altstack_flags,
-    }
-}
-
-/// Checks, before the point of no return, that this machine accepts the
-/// saved signal stack: `ENOMEM` if it is smaller than this CPU's signal
-/// frame needs, as `sigaltstack(2)` says (the parser checked the rest).
-pub fn check_altstack(rec: &SignalsRecord) -> Result {
-    // SAFETY: the argument is a valid structure for the call.
-    to_result(unsafe { bindings::ckpt_check_altstack(&altstack_for_c(rec)) })
-}
-
-/// Gives the calling task the saved signal actions (`actions[n - 1]` for
-/// signal `n`) and signal stack, past the point of no return, after the
-/// caller's own were reset.
-pub fn restore_signals(rec: &SignalsRecord, actions: &[SigactionRecord]) -> Result {
-    for (i, a) in actions.iter().enumerate() {
-        let action = bindings::ckpt_sigaction {
-            handler: a.handler,
-            flags: a.flags,
-            restorer: a.restorer,
-            mask: a.mask,
-        };
-        // SAFETY: `action` is valid (checked by the parser); the helper
-        // changes the calling task's handlers, which it does not share
-        // (`check_restart_caller`).
-        to_result(unsafe { bindings::ckpt_restore_sigaction(i as i32 + 1, &action) })?;
-    }
-    // SAFETY: as above; the stack was checked by `check_altstack`.
-    unsafe { bindings::ckpt_restore_altstack(&altstack_for_c(rec)) };
-    Ok(())
 }
 
 /// Checks, before the point of no return, that the calling task can become
