@@ -142,9 +142,11 @@ boot_and_check() { # flavour
 	local flavour=$1 console logs="$top/build/logs" tag=""
 	[ "$flavour" = main ] || tag="-$flavour"
 	console="$logs/test$tag.log"
-	local qemu_args=()
-	[ "$flavour" = main ] || qemu_args=(--debug)
-	"$top/qemu/run.sh" "${qemu_args[@]}" test >/dev/null
+	local qemu_args=() timeout=600
+	# The debug kernel runs everything several times slower, and fuzzes
+	# five times as many images.
+	[ "$flavour" = main ] || { qemu_args=(--debug) && timeout=1200; }
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-$timeout} "$top/qemu/run.sh" "${qemu_args[@]}" test >/dev/null
 	local qemu_status=$?
 	[ "$qemu_status" -eq 0 ] || problems+=("QEMU ($flavour kernel) exited with status $qemu_status")
 
