@@ -662,6 +662,14 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
     w.write_record(&s.mm)
 }
 
+/// Writes `s`'s task record and what follows it up to the timers.
+fn write_up_to_itimers<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
+    w.write_record(&s.task)?;
+    w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+    w.write_record(&s.rlimits)?;
+    w.write_record(&s.itimers)
+}
+
 /// Records out of the order of the grammar are rejected.
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
@@ -699,18 +707,12 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         },
         // Registers right after the timers: no pending-signals record.
         |w, s, _| {
-            w.write_record(&s.task)?;
-            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
-            w.write_record(&s.rlimits)?;
-            w.write_record(&s.itimers)?;
+            write_up_to_itimers(w, s)?;
             w.write_record(&s.cpu)
         },
         // Three pending signals announced, two carried.
         |w, s, _| {
-            w.write_record(&s.task)?;
-            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
-            w.write_record(&s.rlimits)?;
-            w.write_record(&s.itimers)?;
+            write_up_to_itimers(w, s)?;
             w.write_var(
                 &SigPendingRecord { count: 3, _pad: 0 },
                 &[s.pending[0].as_bytes(), s.pending[1].as_bytes()],

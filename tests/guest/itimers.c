@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "ktap.h"
+#include "target.h"
 
 #include <signal.h>
 #include <stdint.h>
@@ -193,9 +194,8 @@ static void alarm_exit(int sig)
 static void external_alarm_case(void)
 {
 	const char *name = "external_alarm_in_pause_fires_after_restart";
-	int status = -1, fd;
+	int status = -1;
 	int64_t started, waited;
-	long r;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -205,31 +205,20 @@ static void external_alarm_case(void)
 			pause();
 	}
 	usleep(300000);
-	kill(pid, SIGSTOP);
-	waitpid(pid, &status, WUNTRACED);
-	fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = sys_checkpoint(pid, fd, 0);
-	close(fd);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (r < 0) {
+	stop_target(pid);
+	if (checkpoint_and_kill(pid, IMG) < 0) {
 		ktap_case(0, name, "checkpoint failed: %s", strerror(errno));
 		return;
 	}
 	started = now_us();
-	pid = fork();
-	if (pid == 0) {
-		fd = open(IMG, O_RDONLY);
-		sys_restart(0, fd, 0);
-		_exit(150);
-	}
+	pid = restart_in_child(IMG);
 	/* Without its alarm the copy would pause forever: wait 15 s. */
 	while (waitpid(pid, &status, WNOHANG) == 0 &&
 	       now_us() - started < 15000000)
 		usleep(20000);
 	waited = now_us() - started;
 	if (waited >= 15000000) {
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 	}
 	ktap_case(WIFEXITED(status) && WEXITSTATUS(status) == 42 &&

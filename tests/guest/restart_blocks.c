@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "ktap.h"
+#include "target.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -138,9 +139,8 @@ static const struct block_case cases[] = {
 
 static void run_case(const struct block_case *c)
 {
-	int status = -1, fd;
+	int status = -1;
 	int64_t started;
-	long r;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -150,25 +150,13 @@ static void run_case(const struct block_case *c)
 	}
 	setpgid(pid, pid);
 	usleep(300000);
-	kill(pid, SIGSTOP);
-	waitpid(pid, &status, WUNTRACED);
-	fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = sys_checkpoint(pid, fd, 0);
-	close(fd);
-	kill(-pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (r < 0) {
+	stop_target(pid);
+	if (checkpoint_and_kill(pid, IMG) < 0) {
 		ktap_case(0, c->name, "checkpoint failed: %s", strerror(errno));
 		return;
 	}
 	started = now_ms();
-	pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);
-		fd = open(IMG, O_RDONLY);
-		sys_restart(0, fd, 0);
-		_exit(150);
-	}
+	pid = restart_in_child(IMG);
 	if (c->poke) {
 		usleep(500000);
 		/* Still waiting: the call was resumed, not ended. */

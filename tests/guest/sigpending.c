@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include "ktap.h"
+#include "target.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -177,10 +178,9 @@ static void external_case(void)
 {
 	const char *name = "external_stopped_target_gets_signals_sent_while_stopped";
 	const int sigs[] = { SIGUSR1, SIGRTMIN };
-	int status = -1, fd;
+	int status = -1;
 	union sigval v;
 	pid_t parent = getpid(), pid;
-	long r;
 
 	pid = fork();
 	if (pid == 0) {
@@ -203,29 +203,18 @@ static void external_case(void)
 		_exit(0);
 	}
 	usleep(200000);
-	kill(pid, SIGSTOP);
-	waitpid(pid, &status, WUNTRACED);
+	stop_target(pid);
 	kill(pid, SIGUSR1);
 	v.sival_int = 7;
 	sigqueue(pid, SIGRTMIN, v);
 	v.sival_int = 8;
 	sigqueue(pid, SIGRTMIN, v);
 	kill(pid, SIGUSR2);
-	fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = sys_checkpoint(pid, fd, 0);
-	close(fd);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	if (r < 0) {
+	if (checkpoint_and_kill(pid, IMG) < 0) {
 		ktap_case(0, name, "checkpoint failed: %s", strerror(errno));
 		return;
 	}
-	pid = fork();
-	if (pid == 0) {
-		fd = open(IMG, O_RDONLY);
-		sys_restart(0, fd, 0);
-		_exit(150);
-	}
+	pid = restart_in_child(IMG);
 	waitpid(pid, &status, 0);
 	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status), name,
 		  "restarted task status %#x (exit code = first failed check, 150: restart returned)",

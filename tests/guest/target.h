@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest test helpers for external checkpoints: stop a target, checkpoint
+ * it to an image and kill it, restart the image in a new child.
+ */
+#ifndef CKPT_GUEST_TARGET_H
+#define CKPT_GUEST_TARGET_H
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include "ktap.h"
+
+/* Stops @pid and waits until it is stopped. */
+static inline void stop_target(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGSTOP);
+	waitpid(pid, &status, WUNTRACED);
+}
+
+/*
+ * Checkpoints the stopped @pid to @img, then kills it (and its process
+ * group, if it leads one) and reaps it.  Returns what checkpoint(2)
+ * returned, with its errno.
+ */
+static inline long checkpoint_and_kill(pid_t pid, const char *img)
+{
+	int status, err, fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long r = sys_checkpoint(pid, fd, 0);
+
+	err = errno;
+	close(fd);
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	errno = err;
+	return r;
+}
+
+/*
+ * Forks a child, in a process group of its own, that restarts @img; it
+ * exits 150 if restart returns.
+ */
+static inline pid_t restart_in_child(const char *img)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		sys_restart(0, open(img, O_RDONLY), 0);
+		_exit(150);
+	}
+	return pid;
+}
+
+#endif
