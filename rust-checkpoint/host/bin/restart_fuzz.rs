@@ -18,6 +18,9 @@
 //! program with mutated registers or memory would.  A child that returned
 //! from `restart` damaged fails the run; so does an unmutated image that
 //! does not restore correctly.  The histogram of outcomes is printed.
+//!
+//! The images are shared out among one worker process per CPU, so that a
+//! guest with two vCPUs runs two restarts at a time.
 
 use ckpt_format::format::{checksum::xxh64, RecordType, RECORD_ALIGN, USER_ADDR_LIMIT};
 use ckpt_format::XorShift;
@@ -473,6 +476,52 @@ fn errno_name(e: i32) -> String {
         .map_or_else(|| format!("{e}"), |(_, s)| s.to_string())
 }
 
+/// Worker `w` of `workers`: makes the images of the sequence from `seed`
+/// and restarts those whose index is `w` modulo `workers`, writing a line
+/// per image to its result file: mutation, whether the checksum was
+/// recomputed, whether the outcome is allowed, the outcome.  Returns the
+/// worker's exit code.
+fn run_worker(
+    seeds: &[(String, Vec<u8>)],
+    count: usize,
+    seed: u64,
+    w: usize,
+    workers: usize,
+    dir: &str,
+) -> i32 {
+    let img_path = format!("{dir}/mutant-{w}.img");
+    let Ok(mut results) = File::create(format!("{dir}/worker-{w}.txt")) else {
+        return 1;
+    };
+    let mut rng = XorShift(seed | 1);
+    for i in 0..count {
+        let (_, base) = &seeds[i % seeds.len()];
+        let mut img = base.clone();
+        let what = mutate(&mut img, &mut rng);
+        let fixed = rng.index(2) == 0 && fix_tail(&mut img);
+        if i % workers != w {
+            continue;
+        }
+        let (outcome, allowed) = try_restart(&img, &img_path);
+        if !allowed {
+            let keep = format!("{dir}/bad-{i}.img");
+            std::fs::write(&keep, &img).ok();
+            println!("image {i} ({what}): {outcome}; kept as {keep}");
+        }
+        if writeln!(
+            results,
+            "{what}\t{}\t{}\t{outcome}",
+            u8::from(fixed),
+            u8::from(allowed)
+        )
+        .is_err()
+        {
+            return 1;
+        }
+    }
+    0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let count: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
@@ -496,32 +545,52 @@ fn main() {
         failed += usize::from(!ok);
     }
 
-    let mut rng = XorShift(seed | 1);
-    let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
-    let mut mutations: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut checksummed = 0;
+    // The images are shared out among one worker process per CPU (each
+    // restart runs in a child of its worker), which makes the same
+    // sequence of images from the seed and runs every `workers`-th one;
+    // each worker writes one line per image it ran to its result file.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let started = Instant::now();
-    for i in 0..count {
-        let (_, base) = &seeds[i % seeds.len()];
-        let mut img = base.clone();
-        let what = mutate(&mut img, &mut rng);
-        if rng.index(2) == 0 && fix_tail(&mut img) {
-            checksummed += 1;
+    let mut pids = Vec::new();
+    for w in 0..workers {
+        let pid = fork_process();
+        if pid == 0 {
+            let code = run_worker(&seeds, count, seed, w, workers, dir);
+            exit_now(code);
         }
-        *mutations.entry(what).or_default() += 1;
-        let (outcome, allowed) = try_restart(&img, &img_path);
-        if !allowed {
-            failed += 1;
-            let keep = format!("{dir}/bad-{i}.img");
-            std::fs::write(&keep, &img).ok();
-            println!("image {i} ({what}): {outcome}; kept as {keep}");
-        }
-        *histogram.entry(outcome).or_default() += 1;
+        pids.push(pid);
     }
+    for pid in pids {
+        if wait_status(pid, 0) != Some(0) {
+            failed += 1;
+            println!("worker {pid} failed");
+        }
+    }
+    let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
+    let mut mutations: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut checksummed, mut ran) = (0, 0);
+    for w in 0..workers {
+        let results = std::fs::read_to_string(format!("{dir}/worker-{w}.txt")).unwrap_or_default();
+        for line in results.lines() {
+            let mut fields = line.split('\t');
+            let (Some(what), Some(fixed), Some(allowed), Some(outcome)) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            ran += 1;
+            checksummed += usize::from(fixed == "1");
+            failed += usize::from(allowed != "1");
+            *mutations.entry(what.to_string()).or_default() += 1;
+            *histogram.entry(outcome.to_string()).or_default() += 1;
+        }
+    }
+    // Every image ran exactly once.
+    failed += usize::from(ran != count);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{count} mutated images (seed {seed}, {checksummed} with a recomputed checksum) in {:.1} s",
+        "{ran} mutated images (seed {seed}, {checksummed} with a recomputed checksum) in {:.1} s by {workers} workers",
         started.elapsed().as_secs_f64()
     );
     for (what, n) in &mutations {
