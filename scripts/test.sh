@@ -159,6 +159,9 @@ boot_and_check() { # flavour
 	sed -n '/^CKPT-GUEST-BEGIN/,/^CKPT-GUEST-END/{/^CKPT-GUEST-/d;p}' "$console" >"$guest_log"
 	sed -n '/^CKPT-DMESG-BEGIN/,/^CKPT-DMESG-END/{/^CKPT-DMESG-/d;p}' "$console" >"$dmesg_log"
 	sed -n '/^CKPT-KMEMLEAK-BEGIN/,/^CKPT-KMEMLEAK-END/{/^CKPT-KMEMLEAK-/d;p}' "$console" >"$leak_log"
+	# Both vCPUs must be up: a kernel that finds one CPU tests nothing of SMP.
+	grep -q 'smp: Brought up 1 node, 2 CPUs' "$console" ||
+		problems+=("the $flavour kernel did not bring up 2 CPUs (see $console)")
 	grep -q '^CKPT-GUEST-END' "$console" || problems+=("the guest did not finish on the $flavour kernel (see $console)")
 	grep -q '^CKPT-DMESG-END' "$console" || problems+=("no kernel log from the $flavour kernel (see $console)")
 	if [ "$flavour" = debug ] && ! grep -q '^CKPT-KMEMLEAK-END' "$console"; then
