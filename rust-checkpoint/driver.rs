@@ -7,10 +7,9 @@
 //!
 //! The records of a task follow the order of the format's grammar: task,
 //! signals, resource limits, interval timers, pending signals, registers,
-//! FPU, working
-//! directory, fd table, address space (layout, areas, then the pages of
-//! each area).  State this version cannot save
-//! stops the checkpoint with `EOPNOTSUPP` after an error record that says
+//! FPU, working directory, fd table, address space (layout, areas, then
+//! the pages of each area).  State this version cannot save stops the
+//! checkpoint with `EOPNOTSUPP` after an error record that says
 //! what it was, so a reader of the image learns why.
 //!
 //! # Restart

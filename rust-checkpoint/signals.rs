@@ -121,11 +121,20 @@ pub fn save_pending(task: &TaskRef, failure: &mut Failure) -> Result<KVVec<Pendi
         }
         let mut pending = KVVec::with_capacity(count, GFP_KERNEL)?;
         for s in buf.iter().take(count) {
-            let signo = s.info.first().map_or(0, |&w| w as u32);
-            let si_code = s.info.get(1).map_or(0, |&w| w as u32 as i32);
+            let mut signal = PendingSignal {
+                queue: if s.shared != 0 {
+                    SIGQUEUE_PROCESS
+                } else {
+                    SIGQUEUE_THREAD
+                },
+                signo: 0,
+                info: s.info,
+            };
+            signal.signo = signal.si_signo() as u32;
+            let signo = signal.signo;
             // A timer's signal stays pending (with its code) after the
             // timer is deleted.
-            if s.from_timer != 0 || si_code == SI_TIMER {
+            if s.from_timer != 0 || signal.si_code() == SI_TIMER {
                 failure.set(format_args!(
                     "signal {signo} from a POSIX timer is pending, which cannot be saved yet"
                 ));
@@ -137,18 +146,7 @@ pub fn save_pending(task: &TaskRef, failure: &mut Failure) -> Result<KVVec<Pendi
             if STOP_SIGNALS.contains(&signo) && !task.is_current() {
                 continue;
             }
-            pending.push(
-                PendingSignal {
-                    queue: if s.shared != 0 {
-                        SIGQUEUE_PROCESS
-                    } else {
-                        SIGQUEUE_THREAD
-                    },
-                    signo,
-                    info: s.info,
-                },
-                GFP_KERNEL,
-            )?;
+            pending.push(signal, GFP_KERNEL)?;
         }
         return Ok(pending);
     }
