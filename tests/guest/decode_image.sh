@@ -16,8 +16,13 @@ rstr </tmp/self.img >/dev/null
 result $? self_image_accepted_by_restart
 
 cp /tmp/self.img /tmp/bad.img
-# The low byte of the header's time stamp: only the checksum covers it.
-printf '\125' | dd of=/tmp/bad.img bs=1 seek=32 conv=notrunc 2>/dev/null
+# Flip one bit of the low byte of the header's time stamp, which only the
+# checksum covers. Writing a fixed value would leave the image intact
+# whenever the stamp already ended in that byte.
+byte=$(od -An -tu1 -j32 -N1 /tmp/bad.img | tr -d ' ')
+printf "\\$(printf %03o $((byte ^ 1)))" |
+	dd of=/tmp/bad.img bs=1 seek=32 conv=notrunc 2>/dev/null
+cmp -s /tmp/self.img /tmp/bad.img && echo "# corruption left the image unchanged"
 out=$(ckpt-decode /tmp/bad.img)
 st=$?
 echo "$out" | grep -q EBADMSG
