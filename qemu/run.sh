@@ -51,7 +51,9 @@ fi
 # the long restart fuzz run).
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 log_buf_len=16M"
 append+=" ckpt.mode=$mode ckpt.kernel=$flavour"
-qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m 2G
+# 1 GiB of memory: plenty for the tests, and what the debug kernel's
+# KASAN shadow set-up and the memory-pressure test cost grows with it.
+qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m 1G
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
 	-nodefaults -no-reboot -display none -serial stdio -nic none)
 
