@@ -176,10 +176,15 @@ fn wait_status(pid: i32, options: c_int) -> Option<c_int> {
     (r == pid).then_some(status)
 }
 
+/// The kinds of seed image.
+const SEED_KINDS: [&str; 3] = ["self", "external", "files"];
+
 /// Makes the seed images: self, external (stopped child), with files.
+/// Every seed child is forked before any image is read back, so that no
+/// seed carries the earlier ones in its memory (which would make every
+/// restart of it restore several times as many pages).
 fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut seeds = Vec::new();
-    for kind in ["self", "external", "files"] {
+    for kind in SEED_KINDS {
         let path = format!("{dir}/seed-{kind}.img");
         let out = File::create(&path).expect("create seed image");
         let fd = out.as_raw_fd();
@@ -222,11 +227,14 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
             eprintln!("{kind} checkpoint failed");
             exit(1);
         }
-        drop(out);
-        let image = std::fs::read(&path).expect("read seed image");
-        seeds.push((kind.to_string(), image));
     }
-    seeds
+    SEED_KINDS
+        .iter()
+        .map(|kind| {
+            let image = std::fs::read(format!("{dir}/seed-{kind}.img")).expect("read seed image");
+            (kind.to_string(), image)
+        })
+        .collect()
 }
 
 /// The records of an image as (offset, length), as far as they are sane.
@@ -479,8 +487,8 @@ fn errno_name(e: i32) -> String {
 /// Worker `w` of `workers`: makes the images of the sequence from `seed`
 /// and restarts those whose index is `w` modulo `workers`, writing a line
 /// per image to its result file: mutation, whether the checksum was
-/// recomputed, whether the outcome is allowed, the outcome.  Returns the
-/// worker's exit code.
+/// recomputed, whether the outcome is allowed, the time the restart took
+/// (µs), the outcome.  Returns the worker's exit code.
 fn run_worker(
     seeds: &[(String, Vec<u8>)],
     count: usize,
@@ -502,7 +510,9 @@ fn run_worker(
         if i % workers != w {
             continue;
         }
+        let began = Instant::now();
         let (outcome, allowed) = try_restart(&img, &img_path);
+        let micros = began.elapsed().as_micros();
         if !allowed {
             let keep = format!("{dir}/bad-{i}.img");
             std::fs::write(&keep, &img).ok();
@@ -510,7 +520,7 @@ fn run_worker(
         }
         if writeln!(
             results,
-            "{what}\t{}\t{}\t{outcome}",
+            "{what}\t{}\t{}\t{micros}\t{outcome}",
             u8::from(fixed),
             u8::from(allowed)
         )
@@ -566,23 +576,30 @@ fn main() {
             println!("worker {pid} failed");
         }
     }
-    let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
+    // Per outcome: how many, and their total time (µs).
+    let mut histogram: BTreeMap<String, (usize, u128)> = BTreeMap::new();
     let mut mutations: BTreeMap<String, usize> = BTreeMap::new();
     let (mut checksummed, mut ran) = (0, 0);
     for w in 0..workers {
         let results = std::fs::read_to_string(format!("{dir}/worker-{w}.txt")).unwrap_or_default();
         for line in results.lines() {
             let mut fields = line.split('\t');
-            let (Some(what), Some(fixed), Some(allowed), Some(outcome)) =
-                (fields.next(), fields.next(), fields.next(), fields.next())
-            else {
+            let (Some(what), Some(fixed), Some(allowed), Some(micros), Some(outcome)) = (
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+                fields.next(),
+            ) else {
                 continue;
             };
             ran += 1;
             checksummed += usize::from(fixed == "1");
             failed += usize::from(allowed != "1");
             *mutations.entry(what.to_string()).or_default() += 1;
-            *histogram.entry(outcome.to_string()).or_default() += 1;
+            let entry = histogram.entry(outcome.to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += micros.parse::<u128>().unwrap_or(0);
         }
     }
     // Every image ran exactly once.
@@ -596,8 +613,10 @@ fn main() {
     for (what, n) in &mutations {
         let _ = writeln!(out, "  mutation {what}: {n}");
     }
-    for (outcome, n) in &histogram {
-        let _ = writeln!(out, "  outcome {outcome}: {n}");
+    // The mean time of each outcome shows where a slow kernel spends it.
+    for (outcome, (n, micros)) in &histogram {
+        let mean_ms = *micros as f64 / 1000.0 / (*n).max(1) as f64;
+        let _ = writeln!(out, "  outcome {outcome}: {n} (mean {mean_ms:.1} ms)");
     }
     let _ = writeln!(out, "{failed} not allowed");
     exit(if failed == 0 { 0 } else { 1 });
