@@ -1,5 +1,7 @@
 # Shared helpers for the project's scripts (sourced, not run).
-log() { printf '==> %s\n' "$*" >&2; }
+# Each step line carries the time of day, so that a run's log shows where
+# its time went.
+log() { printf '==> %s %s\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # The LLVM suffix used for every kernel build.

@@ -11,10 +11,12 @@
 #   scripts/test.sh --quick          the main kernel only, no host tests
 #
 # Installs what it needs (scripts/deps.sh), sets up and builds the kernels
-# incrementally, and ends with one line "N passed, N failed".  Fails if any
-# test fails, a KUnit suite or guest test is missing, a guest did not
-# finish, or a kernel reported a problem (BUG, WARNING, Oops, KASAN, UBSAN,
-# lockdep, kmemleak).
+# incrementally, and ends with one line "N passed, N failed".  Each kernel
+# builds in the background at low priority, under the host tests (the
+# main kernel) or the main kernel's boot (the debug kernel); every step's
+# log line carries the time of day.  Fails if any test fails, a KUnit
+# suite or guest test is missing, a guest did not finish, or a kernel
+# reported a problem (BUG, WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,21 +60,57 @@ finish() {
 	exit
 }
 
+step_log() { echo "$top/build/logs/$(echo "$1" | tr ' ' '-').log"; }
+
+step_failed() { # description
+	tail -n 40 "$(step_log "$1")" >&2
+	problems+=("$1 failed")
+	failed=$((failed + 1))
+	finish
+}
+
 step() { # description command...
 	local what=$1 out
 	shift
-	out="$top/build/logs/$(echo "$what" | tr ' ' '-').log"
+	out=$(step_log "$what")
 	mkdir -p "$top/build/logs"
 	log "$what (output in ${out#"$top"/})"
-	if ! "$@" >"$out" 2>&1; then
-		tail -n 40 "$out" >&2
-		problems+=("$what failed")
-		failed=$((failed + 1))
-		finish
-	fi
+	"$@" >"$out" 2>&1 || step_failed "$what"
+}
+
+# Kernel builds run in the background at the lowest priority while the
+# foreground work (host tests, the previous kernel's boot) runs: they take
+# only the CPU time that work leaves idle (libFuzzer uses one core, guests
+# sleep), and the foreground keeps the machine as if it were alone.
+declare -A background=()
+start_background() { # description command...
+	local what=$1 out
+	shift
+	out=$(step_log "$what")
+	mkdir -p "$top/build/logs"
+	log "$what, in the background at low priority (output in ${out#"$top"/})"
+	# Its own session, so that a failing run can stop the whole build.
+	setsid nice -n 19 "$@" >"$out" 2>&1 &
+	background[$what]=$!
+}
+stop_background() {
+	local pid
+	for pid in "${background[@]}"; do
+		kill -- -"$pid" 2>/dev/null
+	done
+}
+trap stop_background EXIT
+wait_background() { # description
+	log "waiting for the $1"
+	wait "${background[$1]}" || step_failed "$1"
+	unset "background[$1]"
+	log "$1 done"
 }
 
 step "installing dependencies" "$top/scripts/deps.sh"
+step "kernel setup" "$top/scripts/setup-kernel.sh"
+# The main kernel's build also provides the uapi headers of the initramfs.
+start_background "main kernel build" "$top/scripts/build-kernel.sh"
 
 if [ "$host" = 1 ]; then
 	# Host tests of the pure format code.
@@ -101,10 +139,12 @@ if [ "$host" = 1 ]; then
 	fi
 fi
 
-step "kernel setup" "$top/scripts/setup-kernel.sh"
-# The main kernel's build also provides the uapi headers of the initramfs.
-step "main kernel build" "$top/scripts/build-kernel.sh"
+wait_background "main kernel build"
 step "initramfs build" "$top/qemu/build-initramfs.sh"
+for flavour in "${kernels[@]}"; do
+	[ "$flavour" = debug ] &&
+		start_background "debug kernel build" "$top/scripts/build-kernel.sh" --debug
+done
 
 kunit_py="$top/linux/tools/testing/kunit/kunit.py"
 parse() { # name log json expected-suites...
@@ -149,6 +189,8 @@ boot_and_check() { # flavour
 	QEMU_TIMEOUT=${QEMU_TIMEOUT:-$timeout} "$top/qemu/run.sh" "${qemu_args[@]}" test >/dev/null
 	local qemu_status=$?
 	[ "$qemu_status" -eq 0 ] || problems+=("QEMU ($flavour kernel) exited with status $qemu_status")
+	# The guest's seconds since boot at each phase.
+	grep -E '^CKPT-(GUEST-(BEGIN|END)|KMEMLEAK-BEGIN)' "$console" | sed 's/^/    /' >&2
 
 	# Split the console log: the kernel's KTAP (KUnit at boot) comes
 	# before the guest's marker, the guest tests' KTAP between the two
@@ -181,9 +223,7 @@ boot_and_check() { # flavour
 }
 
 for flavour in "${kernels[@]}"; do
-	if [ "$flavour" = debug ]; then
-		step "debug kernel build" "$top/scripts/build-kernel.sh" --debug
-	fi
+	[ "$flavour" = debug ] && wait_background "debug kernel build"
 	boot_and_check "$flavour"
 done
 finish
