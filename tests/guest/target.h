@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Guest test helpers for external checkpoints: stop a target, checkpoint
- * it to an image and kill it, restart the image in a new child.
+ * Guest test helpers for external checkpoints: start a target that checks
+ * its state once restarted, stop it, checkpoint it to an image and kill
+ * it, restart the image in a new child.
  */
 #ifndef CKPT_GUEST_TARGET_H
 #define CKPT_GUEST_TARGET_H
@@ -52,6 +53,41 @@ static inline pid_t restart_in_child(const char *img)
 		sys_restart(0, open(img, O_RDONLY), 0);
 		_exit(150);
 	}
+	return pid;
+}
+
+/*
+ * Forks a target that runs @setup (if any; a non-zero result makes it
+ * exit 101), then sleeps until its pid changes, which happens only when
+ * restart turned another process into it, and exits with what @check
+ * returns.  It tells us it is ready by closing a pipe, so that it holds
+ * no pipe when it is checkpointed.  Returns its pid, once it is ready.
+ */
+static inline pid_t start_restartable_target(int (*setup)(void),
+					     int (*check)(void))
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		pid_t me = getpid();
+
+		close(p[0]);
+		if (setup && setup())
+			_exit(101);
+		close(p[1]);
+		while (getpid() == me)
+			usleep(1000);
+		_exit(check());
+	}
+	close(p[1]);
+	while (read(p[0], &c, 1) > 0)
+		;
+	close(p[0]);
 	return pid;
 }
 
