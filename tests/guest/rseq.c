@@ -61,20 +61,12 @@ static int restored_rseq_checks(void)
 	return 0;
 }
 
-/* Self checkpoint in a child; the restored copy exits with its checks. */
 static void self_case(void)
 {
-	int status = -1, saver_status = -1;
-	pid_t pid = fork();
+	int saver_status;
+	int status = self_checkpoint_and_restart(IMG, NULL, restored_rseq_checks,
+						 &saver_status);
 
-	if (pid == 0) {
-		int fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		long r = sys_checkpoint(0, fd, 0);
-
-		_exit(r > 0 ? 0 : r == 0 ? restored_rseq_checks() : 100);
-	}
-	waitpid(pid, &saver_status, 0);
-	waitpid(restart_in_child(IMG), &status, 0);
 	ktap_case(saver_status == 0 && WIFEXITED(status) && !WEXITSTATUS(status),
 		  "self_restart_registration_and_cpu_ids",
 		  "saver status %#x, restored status %#x (exit code = first failed check, 150: restart returned)",
@@ -84,16 +76,9 @@ static void self_case(void)
 /* The same in a target checkpointed from outside while stopped. */
 static void external_case(void)
 {
-	int status = -1;
-	long r = -1;
-	pid_t pid = start_restartable_target(NULL, restored_rseq_checks);
+	long r;
+	int status = external_checkpoint_and_restart(IMG, NULL, restored_rseq_checks, &r);
 
-	if (pid > 0) {
-		stop_target(pid);
-		r = checkpoint_and_kill(pid, IMG);
-	}
-	if (r > 0)
-		waitpid(restart_in_child(IMG), &status, 0);
 	ktap_case(r > 0 && WIFEXITED(status) && !WEXITSTATUS(status),
 		  "external_restart_registration_and_cpu_ids",
 		  "checkpoint %ld (errno %d), restored status %#x (exit code = first failed check)",

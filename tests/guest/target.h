@@ -91,4 +91,56 @@ static inline pid_t start_restartable_target(int (*setup)(void),
 	return pid;
 }
 
+/*
+ * Forks a child that runs @setup (if any) and checkpoints itself to @img,
+ * then restarts @img in another child, whose restored copy exits with
+ * what @check returns.  Returns the restored task's wait status; the
+ * saver's is in *@saver_status (0 when it checkpointed).
+ */
+static inline int self_checkpoint_and_restart(const char *img,
+					      int (*setup)(void),
+					      int (*check)(void),
+					      int *saver_status)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		long r;
+
+		if (setup && setup())
+			_exit(101);
+		r = sys_checkpoint(0, fd, 0);
+		_exit(r > 0 ? 0 : r == 0 ? check() : 100);
+	}
+	*saver_status = -1;
+	waitpid(pid, saver_status, 0);
+	waitpid(restart_in_child(img), &status, 0);
+	return status;
+}
+
+/*
+ * The same with a target (start_restartable_target()) stopped and
+ * checkpointed from outside.  Returns the restored task's wait status, or
+ * -1 if the checkpoint failed; what checkpoint(2) returned is in *@ckpt.
+ */
+static inline int external_checkpoint_and_restart(const char *img,
+						  int (*setup)(void),
+						  int (*check)(void),
+						  long *ckpt)
+{
+	int status = -1;
+	pid_t pid = start_restartable_target(setup, check);
+
+	*ckpt = -1;
+	if (pid > 0) {
+		stop_target(pid);
+		*ckpt = checkpoint_and_kill(pid, img);
+	}
+	if (*ckpt > 0)
+		waitpid(restart_in_child(img), &status, 0);
+	return status;
+}
+
 #endif
