@@ -14,8 +14,8 @@
 //!
 //! ```text
 //! image    := Header task* Tail
-//! task     := Task Signals Rlimits Itimers SigPending Cpu Fpu Fs String(cwd)
-//!             FilesTable (object? Fd){count}
+//! task     := Task Signals Rlimits Itimers Creds Sched SigPending Cpu Fpu
+//!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject String(path)
@@ -48,8 +48,8 @@ use super::{
     TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 use super::{
-    PendingSignal, SigPendingRecord, MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD,
-    SI_TIMER,
+    CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_PENDING_SIGNALS,
+    SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use core::mem::size_of;
 
@@ -81,6 +81,12 @@ pub enum Item<'a> {
     Rlimits(RlimitsRecord),
     /// The interval timers of the task's process.
     Itimers(ItimersRecord),
+    /// The task's credentials; its `ngroups` supplementary groups are read
+    /// next with [`ImageParser::read_groups`] (or skipped by the next
+    /// `next_item`).
+    Creds(CredsRecord),
+    /// The task's scheduling policy, priorities, affinity and timer slack.
+    Sched(SchedRecord),
     /// The task's pending signals: `count` of them are read next with
     /// [`ImageParser::read_pending_signal`] (or skipped by the next
     /// `next_item`).
@@ -132,6 +138,8 @@ enum Expect {
     Signals,
     Rlimits,
     Itimers,
+    Creds,
+    Sched,
     SigPending,
     Cpu,
     Fpu,
@@ -174,6 +182,11 @@ enum Pending {
     /// Pending signals, `left` of them.
     Signals {
         left: u32,
+    },
+    /// Supplementary groups, `count` of them in a body of `padded` bytes.
+    Groups {
+        count: usize,
+        padded: usize,
     },
 }
 
@@ -289,6 +302,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(signal)
     }
 
+    /// Reads the supplementary groups of the last [`Item::Creds`] into
+    /// `out`, which must be exactly `ngroups` long.  No group is
+    /// [`INVALID_ID`].
+    pub fn read_groups(&mut self, out: &mut [u32]) -> Result {
+        let Pending::Groups { count, padded } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != count {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = Pending::None;
+        for group in out.iter_mut() {
+            let mut bytes = [0u8; 4];
+            self.reader.take(&mut bytes)?;
+            *group = u32::from_le_bytes(bytes);
+            if *group == INVALID_ID {
+                return Err(Errno::EINVAL);
+            }
+        }
+        self.reader.take_zeros(padded - count * 4)
+    }
+
     /// Reads the next page of the last [`Item::PageChunk`] into `out`
     /// (exactly one page long) and returns its address.
     pub fn read_page(&mut self, out: &mut [u8]) -> Result<u64> {
@@ -315,7 +350,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     fn skip_pending(&mut self) -> Result {
         match self.pending {
             Pending::None => {}
-            Pending::Xstate { padded, .. } => self.reader.skip(padded)?,
+            Pending::Xstate { padded, .. } | Pending::Groups { padded, .. } => {
+                self.reader.skip(padded)?
+            }
             Pending::Sigactions { next } => {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
@@ -399,8 +436,29 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 {
                     return Err(Errno::EINVAL);
                 }
-                self.expect = Expect::SigPending;
+                self.expect = Expect::Creds;
                 Ok(Item::Itimers(itimers))
+            }
+            (Expect::Creds, RecordType::Creds) => {
+                let (creds, body): (CredsRecord, usize) = self.reader.prefix(t, h)?;
+                let count = creds.ngroups as usize;
+                if !creds.is_valid() || align_record_len(count * 4) != Some(body) {
+                    return Err(Errno::EINVAL);
+                }
+                self.pending = Pending::Groups {
+                    count,
+                    padded: body,
+                };
+                self.expect = Expect::Sched;
+                Ok(Item::Creds(creds))
+            }
+            (Expect::Sched, RecordType::Sched) => {
+                let sched: SchedRecord = self.reader.payload(t, h)?;
+                if !sched.is_valid() {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = Expect::SigPending;
+                Ok(Item::Sched(sched))
             }
             (Expect::SigPending, RecordType::SigPending) => {
                 let (pending, body): (SigPendingRecord, usize) = self.reader.prefix(t, h)?;

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 3;
+pub const FORMAT_REVISION: u32 = 4;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -90,6 +90,10 @@ pub enum RecordType {
     Itimers = 20,
     /// [`SigPendingRecord`].
     SigPending = 21,
+    /// [`CredsRecord`] and the supplementary groups.
+    Creds = 22,
+    /// [`SchedRecord`].
+    Sched = 23,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -123,6 +127,8 @@ impl RecordType {
             19 => RecordType::Rlimits,
             20 => RecordType::Itimers,
             21 => RecordType::SigPending,
+            22 => RecordType::Creds,
+            23 => RecordType::Sched,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -400,8 +406,20 @@ impl Record for TaskRecord {
 /// [`TaskRecord::flags`]: the task may not gain privileges
 /// (`PR_SET_NO_NEW_PRIVS`).
 pub const TASK_FLAG_NO_NEW_PRIVS: u32 = 1;
+/// [`TaskRecord::flags`]: the process is not dumpable
+/// (`PR_SET_DUMPABLE` 0).
+pub const TASK_FLAG_NOT_DUMPABLE: u32 = 2;
+/// [`TaskRecord::flags`]: the process is a child subreaper
+/// (`PR_SET_CHILD_SUBREAPER`).
+pub const TASK_FLAG_CHILD_SUBREAPER: u32 = 4;
+/// [`TaskRecord::flags`]: transparent huge pages are disabled for the
+/// address space (`PR_SET_THP_DISABLE`).
+pub const TASK_FLAG_THP_DISABLE: u32 = 8;
 /// Every [`TaskRecord::flags`] bit this revision defines.
-pub const TASK_FLAGS_KNOWN: u32 = TASK_FLAG_NO_NEW_PRIVS;
+pub const TASK_FLAGS_KNOWN: u32 = TASK_FLAG_NO_NEW_PRIVS
+    | TASK_FLAG_NOT_DUMPABLE
+    | TASK_FLAG_CHILD_SUBREAPER
+    | TASK_FLAG_THP_DISABLE;
 /// Smallest rseq area `rseq(2)` accepts (the original `struct rseq`), and
 /// the alignment it requires.
 pub const RSEQ_MIN_LEN: u32 = 32;
@@ -527,6 +545,171 @@ pub struct ItimersRecord {
 plain_record!(ItimersRecord, 48);
 impl Record for ItimersRecord {
     const TYPE: RecordType = RecordType::Itimers;
+}
+
+/// Most supplementary groups a [`CredsRecord`] may carry: the kernel's
+/// `NGROUPS_MAX`.
+pub const MAX_GROUPS: u32 = 65536;
+/// Capability bits this revision knows: 0 to `CAP_LAST_CAP` (40).
+pub const CAP_VALID_MASK: u64 = (1 << 41) - 1;
+/// Every `securebits` bit (`SECURE_ALL_BITS | SECURE_ALL_LOCKS`).
+pub const SECUREBITS_MASK: u32 = 0xff;
+/// An invalid uid or gid (`(uid_t)-1`), never in an image.
+pub const INVALID_ID: u32 = u32::MAX;
+
+/// Prefix of the credentials record of a task: its ids as seen in the
+/// checkpointer's user namespace, its capability sets and securebits; the
+/// body is `ngroups` supplementary group ids (`u32` each), padded to 8
+/// bytes.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CredsRecord {
+    /// Real, effective, saved and file-system user ids. Offset 0.
+    pub uid: u32,
+    /// Offset 4.
+    pub euid: u32,
+    /// Offset 8.
+    pub suid: u32,
+    /// Offset 12.
+    pub fsuid: u32,
+    /// Real, effective, saved and file-system group ids. Offset 16.
+    pub gid: u32,
+    /// Offset 20.
+    pub egid: u32,
+    /// Offset 24.
+    pub sgid: u32,
+    /// Offset 28.
+    pub fsgid: u32,
+    /// Inheritable capabilities, bit `n` for capability `n`. Offset 32.
+    pub cap_inheritable: u64,
+    /// Permitted capabilities. Offset 40.
+    pub cap_permitted: u64,
+    /// Effective capabilities, a subset of the permitted ones. Offset 48.
+    pub cap_effective: u64,
+    /// Capability bounding set. Offset 56.
+    pub cap_bset: u64,
+    /// Ambient capabilities, a subset of permitted and inheritable.
+    /// Offset 64.
+    pub cap_ambient: u64,
+    /// `SECBIT_*` bits (`PR_GET_SECUREBITS`). Offset 72.
+    pub securebits: u32,
+    /// Number of supplementary groups that follow, at most
+    /// [`MAX_GROUPS`]. Offset 76.
+    pub ngroups: u32,
+}
+plain_record!(CredsRecord, 80);
+impl VarRecord for CredsRecord {
+    const TYPE: RecordType = RecordType::Creds;
+}
+// The largest credentials record fits in a record.
+const _: () = assert!(
+    size_of::<RecordHeader>() + size_of::<CredsRecord>() + MAX_GROUPS as usize * 4
+        <= MAX_RECORD_LEN as usize
+);
+
+impl CredsRecord {
+    /// Whether the fields are consistent: valid ids, known capability and
+    /// securebits bits, effective within permitted, ambient within
+    /// permitted and inheritable, and a bounded group count.
+    pub fn is_valid(&self) -> bool {
+        let ids = [
+            self.uid, self.euid, self.suid, self.fsuid, self.gid, self.egid, self.sgid, self.fsgid,
+        ];
+        let caps = [
+            self.cap_inheritable,
+            self.cap_permitted,
+            self.cap_effective,
+            self.cap_bset,
+            self.cap_ambient,
+        ];
+        !ids.contains(&INVALID_ID)
+            && caps.iter().all(|&c| c & !CAP_VALID_MASK == 0)
+            && self.cap_effective & !self.cap_permitted == 0
+            && self.cap_ambient & !(self.cap_permitted & self.cap_inheritable) == 0
+            && self.securebits & !SECUREBITS_MASK == 0
+            && self.ngroups <= MAX_GROUPS
+    }
+}
+
+/// `SchedRecord::policy`: `SCHED_OTHER`.
+pub const SCHED_OTHER: u32 = 0;
+/// `SchedRecord::policy`: `SCHED_FIFO`.
+pub const SCHED_FIFO: u32 = 1;
+/// `SchedRecord::policy`: `SCHED_RR`.
+pub const SCHED_RR: u32 = 2;
+/// `SchedRecord::policy`: `SCHED_BATCH`.
+pub const SCHED_BATCH: u32 = 3;
+/// `SchedRecord::policy`: `SCHED_IDLE`.
+pub const SCHED_IDLE: u32 = 5;
+/// Highest real-time priority (`MAX_RT_PRIO - 1`).
+pub const MAX_RT_PRIORITY: u32 = 99;
+/// `SchedRecord::flags`: children start with the default policy
+/// (`SCHED_RESET_ON_FORK`).
+pub const SCHED_FLAG_RESET_ON_FORK: u32 = 1;
+/// `SchedRecord::flags`: the task set its CPU affinity
+/// (`sched_setaffinity`); `affinity` holds the mask it asked for.
+pub const SCHED_FLAG_AFFINITY: u32 = 2;
+/// `SchedRecord::flags`: the timer slack was changed from the default
+/// (`PR_SET_TIMERSLACK`); `timer_slack_ns` holds it.
+pub const SCHED_FLAG_TIMER_SLACK: u32 = 4;
+/// Every `SchedRecord::flags` bit this revision defines.
+pub const SCHED_FLAGS_KNOWN: u32 =
+    SCHED_FLAG_RESET_ON_FORK | SCHED_FLAG_AFFINITY | SCHED_FLAG_TIMER_SLACK;
+/// Number of CPUs an affinity mask in an image can name (glibc's
+/// `CPU_SETSIZE`).
+pub const AFFINITY_CPUS: usize = 1024;
+
+/// Scheduling state of a task: policy, priorities, CPU affinity and
+/// timer slack.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SchedRecord {
+    /// [`SCHED_OTHER`], [`SCHED_FIFO`], [`SCHED_RR`], [`SCHED_BATCH`] or
+    /// [`SCHED_IDLE`]. Offset 0.
+    pub policy: u32,
+    /// Real-time priority: 1 to [`MAX_RT_PRIORITY`] for `SCHED_FIFO` and
+    /// `SCHED_RR`, 0 otherwise. Offset 4.
+    pub rt_priority: u32,
+    /// Nice value, -20 to 19 (0 for the real-time policies). Offset 8.
+    pub nice: i32,
+    /// `SCHED_FLAG_*` bits. Offset 12.
+    pub flags: u32,
+    /// Timer slack in nanoseconds, with [`SCHED_FLAG_TIMER_SLACK`];
+    /// otherwise 0. Offset 16.
+    pub timer_slack_ns: u64,
+    /// CPU affinity, bit `n % 64` of word `n / 64` for CPU `n`, with
+    /// [`SCHED_FLAG_AFFINITY`] (then not empty); otherwise all zero.
+    /// Offset 24.
+    pub affinity: [u64; AFFINITY_CPUS / 64],
+}
+plain_record!(SchedRecord, 152);
+impl Record for SchedRecord {
+    const TYPE: RecordType = RecordType::Sched;
+}
+
+impl SchedRecord {
+    /// Whether the fields are consistent: a known policy with a priority
+    /// and nice value in its range, known flags, and a mask and slack
+    /// present exactly when their flags say so.
+    pub fn is_valid(&self) -> bool {
+        let policy_ok = match self.policy {
+            SCHED_FIFO | SCHED_RR => {
+                (1..=MAX_RT_PRIORITY).contains(&self.rt_priority) && self.nice == 0
+            }
+            SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => {
+                self.rt_priority == 0 && (-20..=19).contains(&self.nice)
+            }
+            _ => false,
+        };
+        let any_cpu = self.affinity.iter().any(|&w| w != 0);
+        let has_affinity = self.flags & SCHED_FLAG_AFFINITY != 0;
+        let has_slack = self.flags & SCHED_FLAG_TIMER_SLACK != 0;
+        policy_ok
+            && self.flags & !SCHED_FLAGS_KNOWN == 0
+            && any_cpu == has_affinity
+            && (self.timer_slack_ns != 0) == has_slack
+            && self.timer_slack_ns <= ITIMER_MAX_NS
+    }
 }
 
 /// Prefix of the pending-signals record of a task: the signals sent to

@@ -31,6 +31,12 @@ pub struct Sample {
     pub rlimits: RlimitsRecord,
     /// Its process's interval timers.
     pub itimers: ItimersRecord,
+    /// Its credentials.
+    pub creds: CredsRecord,
+    /// Its supplementary groups (`creds.ngroups` of them are written).
+    pub groups: [u32; 3],
+    /// Its scheduling state.
+    pub sched: SchedRecord,
     /// Its pending signals.
     pub pending: [PendingSignal; 2],
     /// Its registers.
@@ -76,7 +82,33 @@ pub fn sample() -> Sample {
     task.rseq_len = 32;
     task.rseq_sig = 0x5305_3053;
     task.robust_list = 0x7f00_0000_3040;
-    task.flags = TASK_FLAG_NO_NEW_PRIVS;
+    task.flags = TASK_FLAG_NO_NEW_PRIVS | TASK_FLAG_CHILD_SUBREAPER;
+    let creds = CredsRecord {
+        uid: 1000,
+        euid: 1000,
+        suid: 1000,
+        fsuid: 1000,
+        gid: 100,
+        egid: 100,
+        sgid: 100,
+        fsgid: 100,
+        cap_inheritable: 1 << 10,
+        cap_permitted: (1 << 10) | (1 << 12),
+        cap_effective: 1 << 12,
+        cap_bset: CAP_VALID_MASK,
+        cap_ambient: 1 << 10,
+        securebits: 0x10, // SECBIT_KEEP_CAPS
+        ngroups: 3,
+    };
+    let mut sched = SchedRecord {
+        policy: SCHED_BATCH,
+        rt_priority: 0,
+        nice: 5,
+        flags: SCHED_FLAG_AFFINITY | SCHED_FLAG_TIMER_SLACK,
+        timer_slack_ns: 100_000,
+        affinity: [0; AFFINITY_CPUS / 64],
+    };
+    sched.affinity[0] = 0b10;
     let signals = SignalsRecord {
         altstack_sp: 0x7f00_0001_0000,
         altstack_size: 0x8000,
@@ -165,6 +197,9 @@ pub fn sample() -> Sample {
         actions,
         rlimits,
         itimers,
+        creds,
+        groups: [4, 24, 100],
+        sched,
         pending,
         cpu,
         xfeatures: 0x7,
@@ -275,14 +310,33 @@ pub fn sample_action(s: &Sample, i: usize) -> SigactionRecord {
 }
 
 /// Writes the records of `s` between its task and registers: signals,
-/// resource limits, interval timers, pending signals.
+/// resource limits, interval timers, credentials, scheduling, pending
+/// signals.
 pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
     w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
     w.write_record(&s.rlimits)?;
     w.write_record(&s.itimers)?;
+    write_creds_and_sched(w, s)?;
     w.write_pending_signals(s.pending.len(), |i| {
         s.pending.get(i).copied().ok_or(Errno::EINVAL)
     })
+}
+
+/// Writes the credentials and scheduling records of `s`.
+/// A count of groups above the sample's 3 is written with only those 3
+/// in the body.
+pub fn write_creds_and_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
+    match s.groups.get(..s.creds.ngroups as usize) {
+        Some(groups) => w.write_creds(&s.creds, groups)?,
+        None => {
+            let mut body = [0u8; 12];
+            for (out, g) in body.chunks_exact_mut(4).zip(s.groups.iter()) {
+                out.copy_from_slice(&g.to_le_bytes());
+            }
+            w.write_var(&s.creds, &[&body])?
+        }
+    }
+    w.write_record(&s.sched)
 }
 
 /// Writes the records of `s`'s task (not the header or tail).
@@ -403,6 +457,10 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
                     p.read_pending_signal()?;
                 }
             }
+            Item::Creds(c) => {
+                let mut groups = [0u32; 3];
+                p.read_groups(groups.get_mut(..c.ngroups as usize).ok_or(Errno::EINVAL)?)?;
+            }
             Item::Fpu(f) => {
                 let out = b
                     .work
@@ -469,6 +527,12 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         check_eq!(t, p.read_sigaction(), Err(Errno::EINVAL)); // no 65th
         check_eq!(t, p.next_item(), Ok(Item::Rlimits(s.rlimits)));
         check_eq!(t, p.next_item(), Ok(Item::Itimers(s.itimers)));
+        check_eq!(t, p.next_item(), Ok(Item::Creds(s.creds)));
+        let mut groups = [0u32; 3];
+        check_eq!(t, p.read_groups(&mut groups[..2]), Err(Errno::EINVAL));
+        check_eq!(t, p.read_groups(&mut groups), Ok(()));
+        check_eq!(t, groups, s.groups);
+        check_eq!(t, p.next_item(), Ok(Item::Sched(s.sched)));
         check_eq!(
             t,
             p.next_item(),
@@ -603,7 +667,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             ..second.mm
         })
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(36));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(40));
 }
 
 /// Unknown record types are rejected.
@@ -670,11 +734,18 @@ fn write_up_to_itimers<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Resul
     w.write_record(&s.itimers)
 }
 
+/// Writes `s`'s task record and what follows it up to the scheduling
+/// record.
+fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
+    write_up_to_itimers(w, s)?;
+    write_creds_and_sched(w, s)
+}
+
 /// Records out of the order of the grammar are rejected.
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 12] = [
+    let cases: [Body; 15] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
         // Registers before the task.
@@ -705,14 +776,31 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
             w.write_record(&s.cpu)
         },
-        // Registers right after the timers: no pending-signals record.
+        // Pending signals right after the timers: no credentials.
         |w, s, _| {
             write_up_to_itimers(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))
+        },
+        // Scheduling before credentials.
+        |w, s, _| {
+            write_up_to_itimers(w, s)?;
+            w.write_record(&s.sched)?;
+            w.write_creds(&s.creds, &s.groups)
+        },
+        // Credentials without scheduling.
+        |w, s, _| {
+            write_up_to_itimers(w, s)?;
+            w.write_creds(&s.creds, &s.groups)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))
+        },
+        // Registers right after scheduling: no pending-signals record.
+        |w, s, _| {
+            write_up_to_sched(w, s)?;
             w.write_record(&s.cpu)
         },
         // Three pending signals announced, two carried.
         |w, s, _| {
-            write_up_to_itimers(w, s)?;
+            write_up_to_sched(w, s)?;
             w.write_var(
                 &SigPendingRecord { count: 3, _pad: 0 },
                 &[s.pending[0].as_bytes(), s.pending[1].as_bytes()],
@@ -897,7 +985,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 48] = [
+    let cases: [fn(&mut Sample); 64] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -907,7 +995,7 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.task.rseq_area = 0; // no area, but a length
         },
         |s| s.task.robust_list = USER_ADDR_LIMIT,
-        |s| s.task.flags = 2, // undefined flag
+        |s| s.task.flags = 16, // undefined flag
         |s| s.task._pad = 1,
         |s| s.actions[0].0 = 8,            // SIGKILL cannot be ignored
         |s| s.actions[1].0 = 18,           // nor SIGSTOP handled
@@ -923,6 +1011,26 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.rlimits.limits[0].max = 0,    // likewise, from infinity
         |s| s.itimers.timers[0].value_ns = ITIMER_MAX_NS + 1,
         |s| s.itimers.timers[2].interval_ns = u64::MAX,
+        |s| s.creds.euid = INVALID_ID,
+        |s| s.creds.fsgid = INVALID_ID,
+        |s| s.groups[1] = INVALID_ID,
+        |s| s.creds.cap_bset = CAP_VALID_MASK + 1, // capability 41
+        |s| s.creds.cap_effective = 1 << 11,       // not permitted
+        |s| s.creds.cap_ambient = 1 << 12,         // not inheritable
+        |s| s.creds.securebits = 0x100,
+        |s| s.creds.ngroups = MAX_GROUPS + 1,
+        |s| s.sched.policy = 6, // SCHED_DEADLINE
+        |s| s.sched.nice = 20,
+        |s| s.sched.rt_priority = 1, // a priority for SCHED_BATCH
+        |s| {
+            s.sched.policy = SCHED_FIFO;
+            s.sched.nice = 0;
+            s.sched.rt_priority = MAX_RT_PRIORITY + 1;
+        },
+        |s| s.sched.flags = 8,
+        |s| s.sched.affinity = [0; AFFINITY_CPUS / 64], // empty mask
+        |s| s.sched.flags = SCHED_FLAG_TIMER_SLACK,     // a mask, no flag
+        |s| s.sched.timer_slack_ns = 0,                 // flag, no slack
         |s| s.pending[0].queue = 2,
         |s| s.pending[0].signo = 0,
         |s| s.pending[0].signo = NSIG + 1,
@@ -1006,11 +1114,39 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     check!(t, p.next_item().is_ok()); // signals
     check!(t, p.next_item().is_ok()); // rlimits
     check!(t, p.next_item().is_ok()); // itimers
+    check!(t, p.next_item().is_ok()); // creds
+    check!(t, p.next_item().is_ok()); // sched
     check!(t, p.next_item().is_ok()); // pending signals
     check!(t, p.next_item().is_ok()); // cpu
     check!(t, p.next_item().is_ok()); // fpu
     let out = b.work.get_mut(..836).unwrap_or(&mut []);
     check_eq!(t, p.read_xstate(out), Err(Errno::EINVAL));
+
+    // Three groups (12 bytes) are followed by 4 bytes of padding.
+    let s = sample();
+    let mut b = bufs(scratch);
+    let r = build(&mut b, &s.header, |w, _| {
+        write_up_to_itimers(w, &s)?;
+        let groups = [4u8, 0, 0, 0, 24, 0, 0, 0, 100, 0, 0, 0];
+        w.write_var(&s.creds, &[&groups, &[0, 1, 0, 0]])?;
+        w.write_record(&s.sched)
+    });
+    let len = r.unwrap_or(0);
+    let mut p = match ImageParser::new(
+        SliceSource::new(b.image.get(..len).unwrap_or(&[]), 64),
+        b.read,
+        b.strings,
+        ArrayVmaStore::<STORE>::new(),
+    ) {
+        Ok(p) => p,
+        Err(_) => return,
+    };
+    for _ in 0..5 {
+        check!(t, p.next_item().is_ok()); // header to itimers
+    }
+    check_eq!(t, p.next_item(), Ok(Item::Creds(s.creds)));
+    let mut groups = [0u32; 3];
+    check_eq!(t, p.read_groups(&mut groups), Err(Errno::EINVAL));
 }
 
 /// Every prefix of a full image is rejected (`EINVAL`), as is an image

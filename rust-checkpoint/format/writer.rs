@@ -4,10 +4,10 @@
 
 use super::checksum::Xxh64;
 use super::{
-    align_record_len, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord, ImageTail,
-    PageChunkRecord, PendingSignal, Pod, Record, RecordHeader, RecordType, Result,
+    align_record_len, CredsRecord, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord,
+    ImageTail, PageChunkRecord, PendingSignal, Pod, Record, RecordHeader, RecordType, Result,
     SigPendingRecord, SigactionRecord, SignalsRecord, StringRecord, VarRecord, MAX_CHUNK_PAGES,
-    MAX_PENDING_SIGNALS, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
+    MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use core::mem::size_of;
 
@@ -175,6 +175,27 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
             self.put(signal(i)?.as_bytes())?;
         }
         Ok(())
+    }
+
+    /// Writes the credentials record of a task: `creds` (whose `ngroups`
+    /// must be `groups.len()`) and the supplementary groups.
+    pub fn write_creds(&mut self, creds: &CredsRecord, groups: &[u32]) -> Result {
+        if creds.ngroups as usize != groups.len() || groups.len() > MAX_GROUPS as usize {
+            return Err(Errno::EINVAL);
+        }
+        let len = size_of::<RecordHeader>() + size_of::<CredsRecord>() + groups.len() * 4;
+        let padded = align_record_len(len).ok_or(Errno::EINVAL)?;
+        let header = RecordHeader {
+            rtype: RecordType::Creds as u32,
+            len: padded as u32,
+        };
+        self.put(header.as_bytes())?;
+        self.put(creds.as_bytes())?;
+        for group in groups {
+            self.put(&group.to_le_bytes())?;
+        }
+        let zeros = [0u8; 8];
+        self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
     }
 
     /// Writes a string record holding `s` and a terminating NUL.  `s` must

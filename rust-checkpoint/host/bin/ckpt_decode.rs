@@ -9,8 +9,9 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, MAX_STRING_LEN, NR_ITIMERS,
-    NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
+    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS, MAX_STRING_LEN,
+    NR_ITIMERS, NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGQUEUE_PROCESS,
+    SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -167,6 +168,36 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                             it.value_ns, it.interval_ns
                         ));
                     }
+                }
+            }
+            Item::Creds(c) => {
+                let mut groups = vec![0u32; c.ngroups as usize];
+                let at = p.position();
+                p.read_groups(&mut groups).map_err(|e| (e, at, false))?;
+                say(format!(
+                    "  creds: uid {}/{}/{}/{} gid {}/{}/{}/{} groups {:?}",
+                    c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid, groups
+                ));
+                say(format!(
+                    "  capabilities: effective {:#x} permitted {:#x} inheritable {:#x} bounding {:#x} ambient {:#x} securebits {:#x}",
+                    c.cap_effective,
+                    c.cap_permitted,
+                    c.cap_inheritable,
+                    c.cap_bset,
+                    c.cap_ambient,
+                    c.securebits
+                ));
+            }
+            Item::Sched(s) => {
+                say(format!(
+                    "  sched: policy {} priority {} nice {} flags {:#x} timer slack {} ns",
+                    s.policy, s.rt_priority, s.nice, s.flags, s.timer_slack_ns
+                ));
+                if s.flags & SCHED_FLAG_AFFINITY != 0 {
+                    let cpus: Vec<usize> = (0..AFFINITY_CPUS)
+                        .filter(|&n| s.affinity[n / 64] & (1 << (n % 64)) != 0)
+                        .collect();
+                    say(format!("  affinity: cpus {cpus:?}"));
                 }
             }
             Item::Cpu(c) => say(format!(

@@ -21,6 +21,8 @@ enum Rec {
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
+    Creds(CredsRecord, Vec<u32>),
+    Sched(SchedRecord),
     SigPending(Vec<PendingSignal>),
     Cpu(CpuRecord),
     Fpu(FpuRecord, Vec<u8>),
@@ -111,6 +113,54 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             t.interval_ns = rng.below(ITIMER_MAX_NS + 1);
         }
         recs.push(Rec::Itimers(itimers));
+        let id = |rng: &mut Rng| rng.below(INVALID_ID as u64) as u32;
+        let permitted = rng.next_u64() & CAP_VALID_MASK;
+        let inheritable = rng.next_u64() & CAP_VALID_MASK;
+        let groups: Vec<u32> = (0..rng.below(40)).map(|_| id(rng)).collect();
+        let creds = CredsRecord {
+            uid: id(rng),
+            euid: id(rng),
+            suid: id(rng),
+            fsuid: id(rng),
+            gid: id(rng),
+            egid: id(rng),
+            sgid: id(rng),
+            fsgid: id(rng),
+            cap_inheritable: inheritable,
+            cap_permitted: permitted,
+            cap_effective: permitted & rng.next_u64(),
+            cap_bset: rng.next_u64() & CAP_VALID_MASK,
+            cap_ambient: permitted & inheritable & rng.next_u64(),
+            securebits: rng.below(SECUREBITS_MASK as u64 + 1) as u32,
+            ngroups: groups.len() as u32,
+        };
+        recs.push(Rec::Creds(creds, groups));
+        let mut sched = SchedRecord {
+            policy: [SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE]
+                [rng.below(5) as usize],
+            rt_priority: 0,
+            nice: 0,
+            flags: rng.below(2) as u32 * SCHED_FLAG_RESET_ON_FORK,
+            timer_slack_ns: 0,
+            affinity: [0; AFFINITY_CPUS / 64],
+        };
+        if sched.policy == SCHED_FIFO || sched.policy == SCHED_RR {
+            sched.rt_priority = 1 + rng.below(MAX_RT_PRIORITY as u64) as u32;
+        } else {
+            sched.nice = rng.below(40) as i32 - 20;
+        }
+        if rng.chance(50) {
+            sched.flags |= SCHED_FLAG_AFFINITY;
+            for w in sched.affinity.iter_mut() {
+                *w = rng.next_u64();
+            }
+            sched.affinity[0] |= 1;
+        }
+        if rng.chance(50) {
+            sched.flags |= SCHED_FLAG_TIMER_SLACK;
+            sched.timer_slack_ns = 1 + rng.below(ITIMER_MAX_NS);
+        }
+        recs.push(Rec::Sched(sched));
         let mut pending = Vec::new();
         for _ in 0..rng.below(5) {
             let signo = loop {
@@ -288,6 +338,8 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
+            Rec::Creds(c, g) => w.write_creds(c, g),
+            Rec::Sched(s) => w.write_record(s),
             Rec::SigPending(p) => w.write_pending_signals(p.len(), |i| Ok(p[i])),
             Rec::Cpu(c) => w.write_record(c),
             Rec::Fpu(f, x) => w.write_fpu(f.xfeatures, x),
@@ -341,6 +393,12 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             }
             Item::Rlimits(r) => Rec::Rlimits(r),
             Item::Itimers(t) => Rec::Itimers(t),
+            Item::Creds(c) => {
+                let mut groups = vec![0u32; c.ngroups as usize];
+                p.read_groups(&mut groups)?;
+                Rec::Creds(c, groups)
+            }
+            Item::Sched(s) => Rec::Sched(s),
             Item::SigPending(rec) => {
                 let mut pending = Vec::new();
                 for _ in 0..rec.count {
