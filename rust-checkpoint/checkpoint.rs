@@ -11,7 +11,8 @@
 //! - [`driver`]: the order in which state is saved and restored.
 //! - [`error`]: errno conversions and the failure record.
 //! - one module per state family, each with its save and restore side:
-//!   [`task`], [`signals`], [`limits`], [`timers`], [`files`] (over
+//!   [`task`], [`signals`], [`limits`], [`timers`], [`creds`], [`sched`],
+//!   [`files`] (over
 //!   [`file`]), [`mm`], and the [`objhash`] of shared objects.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
@@ -24,6 +25,7 @@ pub mod format;
 
 #[path = "../arch-x86/mod.rs"]
 pub mod arch;
+pub mod creds;
 pub mod driver;
 pub mod error;
 pub mod file;
@@ -31,6 +33,7 @@ pub mod files;
 pub mod limits;
 pub mod mm;
 pub mod objhash;
+pub mod sched;
 pub mod signals;
 pub mod sys;
 pub mod task;

@@ -6,7 +6,8 @@
 //! # Checkpoint
 //!
 //! The records of a task follow the order of the format's grammar: task,
-//! signals, resource limits, interval timers, pending signals, registers,
+//! signals, resource limits, interval timers, credentials, scheduling,
+//! pending signals, registers,
 //! FPU, working directory, fd table, address space (layout, areas, then
 //! the pages of each area).  State this version cannot save stops the
 //! checkpoint with `EOPNOTSUPP` after an error record that says
@@ -23,18 +24,21 @@
 //! rather than resumed half restored.
 
 use crate::arch;
+use crate::creds::{self, PreparedCreds};
 use crate::error::{eopnotsupp, fmt_result, Failure};
 use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, FdRecord, FilesTableRecord, ImageHeader, ImageParser,
-    ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal, RlimitsRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
-    MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, RESTART_NANOSLEEP, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FilesTableRecord, ImageHeader,
+    ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal,
+    RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind,
+    FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
+    RESTART_NANOSLEEP, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
+use crate::sched;
 use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::timers;
@@ -203,6 +207,9 @@ fn save_task<S: Sink>(
     }))?;
     fmt_result(w.write_record(&limits::save(target)))?;
     fmt_result(w.write_record(&timers::save(target)?))?;
+    let (creds_rec, groups) = creds::save(target)?;
+    fmt_result(w.write_creds(&creds_rec, &groups))?;
+    fmt_result(w.write_record(&sched::save(target, failure)?))?;
     let pending = signals::save_pending(target, failure)?;
     fmt_result(w.write_pending_signals(pending.len(), |i| {
         pending.get(i).copied().ok_or(format::Errno::EINVAL)
@@ -294,6 +301,9 @@ struct Prepared {
     sigactions: KVec<SigactionRecord>,
     rlimits: RlimitsRecord,
     itimers: ItimersRecord,
+    creds: CredsRecord,
+    groups: KVVec<u32>,
+    sched: SchedRecord,
     /// Signals to queue again, in order.
     pending: KVVec<PendingSignal>,
     cpu: CpuRecord,
@@ -341,12 +351,14 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     task::check_restart_caller(&prepared.task)?;
     signals::check_altstack(&prepared.signals)?;
     limits::check(&prepared.rlimits)?;
+    sched::check(&prepared.sched)?;
+    let new_creds = PreparedCreds::prepare(&prepared.creds, &prepared.groups)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
 
     // The point of no return.
-    match restore(&mut parser, &prepared) {
+    match restore(&mut parser, &prepared, new_creds) {
         Ok(ret) => Ok(ret),
         Err(e) => {
             pr_warn!(
@@ -373,6 +385,9 @@ fn prepare<V: format::VmaStore>(
     let mut sigactions = KVec::new();
     let mut rlimits = None;
     let mut itimers = None;
+    let mut creds = None;
+    let mut groups = KVVec::new();
+    let mut sched = None;
     let mut pending = KVVec::new();
     let mut cpu = None;
     let mut xsave = KVec::new();
@@ -406,6 +421,12 @@ fn prepare<V: format::VmaStore>(
             }
             Item::Rlimits(r) => rlimits = Some(r),
             Item::Itimers(t) => itimers = Some(t),
+            Item::Creds(c) => {
+                groups = KVVec::from_elem(0u32, c.ngroups as usize, GFP_KERNEL)?;
+                fmt_result(parser.read_groups(&mut groups))?;
+                creds = Some(c);
+            }
+            Item::Sched(s) => sched = Some(s),
             Item::SigPending(rec) => {
                 pending = KVVec::with_capacity(rec.count as usize, GFP_KERNEL)?;
                 for _ in 0..rec.count {
@@ -435,8 +456,16 @@ fn prepare<V: format::VmaStore>(
             Item::Mm(m) => mm = Some(m),
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
-                let (Some(task), Some(signals), Some(rlimits), Some(itimers), Some(cpu), Some(mm)) =
-                    (task, signals, rlimits, itimers, cpu, mm)
+                let (
+                    Some(task),
+                    Some(signals),
+                    Some(rlimits),
+                    Some(itimers),
+                    Some(creds),
+                    Some(sched),
+                    Some(cpu),
+                    Some(mm),
+                ) = (task, signals, rlimits, itimers, creds, sched, cpu, mm)
                 else {
                     return Err(EINVAL);
                 };
@@ -450,6 +479,9 @@ fn prepare<V: format::VmaStore>(
                     sigactions,
                     rlimits,
                     itimers,
+                    creds,
+                    groups,
+                    sched,
                     pending,
                     cpu,
                     xsave,
@@ -470,6 +502,7 @@ fn prepare<V: format::VmaStore>(
 fn restore<V: format::VmaStore>(
     parser: &mut ImageParser<'_, FileSource<'_>, V>,
     p: &Prepared,
+    new_creds: PreparedCreds,
 ) -> Result<i64> {
     task::reset_for_restart()?;
     let mm = MmRef::current()?;
@@ -525,6 +558,10 @@ fn restore<V: format::VmaStore>(
     // After the memory and descriptors, which lower limits could refuse.
     limits::restore(&p.rlimits)?;
     timers::restore(&p.itimers)?;
+    sched::restore(&p.sched)?;
+    // After everything the caller's privileges allowed (limits,
+    // scheduling).
+    new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
     // Last, with actions, mask and limits in place.
     signals::restore_pending(&p.pending)?;
     arch::restore_fpu(&p.xsave)?;

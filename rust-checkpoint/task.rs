@@ -6,7 +6,9 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
-    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN, TASK_FLAG_NO_NEW_PRIVS,
+    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN,
+    TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_NOT_DUMPABLE, TASK_FLAG_NO_NEW_PRIVS,
+    TASK_FLAG_THP_DISABLE,
 };
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -113,7 +115,7 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 20] = [
+const UNSAVED_STATE: [(u32, &str); 17] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS,
         "POSIX timers",
@@ -121,18 +123,6 @@ const UNSAVED_STATE: [(u32, &str); 20] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SECCOMP,
         "seccomp filtering",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_AFFINITY,
-        "a CPU affinity set by the program",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_SUBREAPER,
-        "the child subreaper attribute",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_TIMER_SLACK,
-        "a timer slack set by the program",
     ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_SPECULATION,
@@ -175,12 +165,12 @@ const UNSAVED_STATE: [(u32, &str); 20] = [
         "an address space shared with another process",
     ),
     (
-        bindings::ckpt_state_bits_CKPT_STATE_NOT_DUMPABLE,
-        "the non-dumpable attribute",
+        bindings::ckpt_state_bits_CKPT_STATE_ROOT_DUMPABLE,
+        "core dumps readable by root only (suid_dumpable 2)",
     ),
     (
-        bindings::ckpt_state_bits_CKPT_STATE_MM_FLAGS,
-        "THP disabling or memory-deny-write-execute",
+        bindings::ckpt_state_bits_CKPT_STATE_MDWE,
+        "memory-deny-write-execute",
     ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_MLOCK_FUTURE,
@@ -193,8 +183,25 @@ const UNSAVED_STATE: [(u32, &str); 20] = [
     ),
 ];
 
-/// `SCHED_NORMAL`, the only scheduling policy restored tasks get.
-const SCHED_NORMAL: i32 = 0;
+/// Census bits that a [`TaskRecord`] flag saves.
+const SAVED_FLAGS: [(u32, u32); 4] = [
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_NO_NEW_PRIVS,
+        TASK_FLAG_NO_NEW_PRIVS,
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_NOT_DUMPABLE,
+        TASK_FLAG_NOT_DUMPABLE,
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_SUBREAPER,
+        TASK_FLAG_CHILD_SUBREAPER,
+    ),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_THP_DISABLE,
+        TASK_FLAG_THP_DISABLE,
+    ),
+];
 
 /// The census of `task` (see `kernel/checkpoint_task.c`).
 pub fn census(task: &TaskRef) -> bindings::ckpt_task_census {
@@ -211,11 +218,6 @@ pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> 
     if let Some((_, what)) = UNSAVED_STATE.iter().find(|(bit, _)| c.state & bit != 0) {
         failure.set(format_args!(
             "the task has {what}, which cannot be saved yet"
-        ));
-    } else if c.sched_policy != SCHED_NORMAL || c.nice != 0 {
-        failure.set(format_args!(
-            "the task has scheduling policy {} and nice {}; only the default can be restored",
-            c.sched_policy, c.nice
         ));
     } else if c.oom_score_adj != 0 {
         failure.set(format_args!(
@@ -267,11 +269,10 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
         rseq_len: c.rseq_len,
         rseq_sig: c.rseq_sig,
         robust_list: c.robust_list,
-        flags: if c.state & bindings::ckpt_state_bits_CKPT_STATE_NO_NEW_PRIVS != 0 {
-            TASK_FLAG_NO_NEW_PRIVS
-        } else {
-            0
-        },
+        flags: SAVED_FLAGS
+            .iter()
+            .filter(|(bit, _)| c.state & bit != 0)
+            .fold(0, |flags, (_, flag)| flags | flag),
         _pad: 0,
     }
 }
@@ -340,6 +341,14 @@ pub fn restore_task(task: &TaskRecord) -> Result {
     // SAFETY: `blocked` is a valid signal set; `set_current_blocked`
     // itself removes SIGKILL and SIGSTOP.
     unsafe { bindings::set_current_blocked(&mut blocked) };
+    // SAFETY: plain values; the helper changes only the calling process,
+    // whose mm restart has just replaced.
+    unsafe {
+        bindings::ckpt_restore_process_flags(
+            task.flags & TASK_FLAG_CHILD_SUBREAPER != 0,
+            task.flags & TASK_FLAG_THP_DISABLE != 0,
+        )
+    };
     // SAFETY: plain values (checked by the parser and again by the
     // helper); the helper writes only the calling task.
     to_result(unsafe {

@@ -670,7 +670,8 @@ pub struct SchedRecord {
     /// Real-time priority: 1 to [`MAX_RT_PRIORITY`] for `SCHED_FIFO` and
     /// `SCHED_RR`, 0 otherwise. Offset 4.
     pub rt_priority: u32,
-    /// Nice value, -20 to 19 (0 for the real-time policies). Offset 8.
+    /// Nice value, -20 to 19; a real-time task keeps one too, which
+    /// `getpriority(2)` shows. Offset 8.
     pub nice: i32,
     /// `SCHED_FLAG_*` bits. Offset 12.
     pub flags: u32,
@@ -689,22 +690,19 @@ impl Record for SchedRecord {
 
 impl SchedRecord {
     /// Whether the fields are consistent: a known policy with a priority
-    /// and nice value in its range, known flags, and a mask and slack
+    /// in its range, a nice value in range, known flags, and a mask and slack
     /// present exactly when their flags say so.
     pub fn is_valid(&self) -> bool {
         let policy_ok = match self.policy {
-            SCHED_FIFO | SCHED_RR => {
-                (1..=MAX_RT_PRIORITY).contains(&self.rt_priority) && self.nice == 0
-            }
-            SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => {
-                self.rt_priority == 0 && (-20..=19).contains(&self.nice)
-            }
+            SCHED_FIFO | SCHED_RR => (1..=MAX_RT_PRIORITY).contains(&self.rt_priority),
+            SCHED_OTHER | SCHED_BATCH | SCHED_IDLE => self.rt_priority == 0,
             _ => false,
         };
         let any_cpu = self.affinity.iter().any(|&w| w != 0);
         let has_affinity = self.flags & SCHED_FLAG_AFFINITY != 0;
         let has_slack = self.flags & SCHED_FLAG_TIMER_SLACK != 0;
         policy_ok
+            && (-20..=19).contains(&self.nice)
             && self.flags & !SCHED_FLAGS_KNOWN == 0
             && any_cpu == has_affinity
             && (self.timer_slack_ns != 0) == has_slack

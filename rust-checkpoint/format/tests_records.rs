@@ -827,26 +827,25 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 
 /// Counts beyond their caps are rejected before anything is sized by them.
 pub fn counts_beyond_caps_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let mut s = sample();
-    s.mm.vma_count = MAX_VMAS + 1;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
-    let mut s = sample();
-    s.fd_count = MAX_FDS + 1;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
-    let mut s = sample();
-    s.xstate_len = MAX_XSTATE_SIZE as usize + 8;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
-    let mut s = sample();
-    s.xstate_len = MIN_XSTATE_SIZE as usize - 8;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    // One sample at a time: the kernel runs this on a 16 KiB stack.
+    let cases: [fn(&mut Sample); 4] = [
+        |s| s.mm.vma_count = MAX_VMAS + 1,
+        |s| s.fd_count = MAX_FDS + 1,
+        |s| s.xstate_len = MAX_XSTATE_SIZE as usize + 8,
+        |s| s.xstate_len = MIN_XSTATE_SIZE as usize - 8,
+    ];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
     // A page chunk with more pages than the cap (written by hand: the
     // writer refuses it).
-    let s = sample();
+    let mut s = sample();
+    s.mm.vma_count = 1;
     let mut b = bufs(scratch);
     let r = build(&mut b, &s.header, |w, page| {
-        let mut one = s;
-        one.mm.vma_count = 1;
-        write_task_prefix(w, &one, page)?;
+        write_task_prefix(w, &s, page)?;
         w.write_record(&VmaRecord {
             end: 0x40_0000 + 0x1000 * (MAX_CHUNK_PAGES as u64 + 1),
             ..s.vmas[0]
@@ -985,7 +984,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 64] = [
+    let cases: [fn(&mut Sample); 66] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1024,9 +1023,10 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.sched.rt_priority = 1, // a priority for SCHED_BATCH
         |s| {
             s.sched.policy = SCHED_FIFO;
-            s.sched.nice = 0;
             s.sched.rt_priority = MAX_RT_PRIORITY + 1;
         },
+        |s| s.sched.policy = SCHED_RR, // without a priority
+        |s| s.sched.nice = -21,
         |s| s.sched.flags = 8,
         |s| s.sched.affinity = [0; AFFINITY_CPUS / 64], // empty mask
         |s| s.sched.flags = SCHED_FLAG_TIMER_SLACK,     // a mask, no flag
@@ -1076,12 +1076,13 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Non-zero padding, in fixed records and after variable bodies, is
 /// rejected.
 pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let mut s = sample();
-    s.files[1]._pad = 1;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
-    let mut s = sample();
-    s.fs._pad = 1;
-    expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    // One sample at a time: the kernel runs this on a 16 KiB stack.
+    let cases: [fn(&mut Sample); 2] = [|s| s.files[1]._pad = 1, |s| s.fs._pad = 1];
+    for mutate in cases {
+        let mut s = sample();
+        mutate(&mut s);
+        expect_rejected(t, scratch, &s, Errno::EINVAL, line!());
+    }
     // The XSAVE buffer of 836 bytes is followed by 4 bytes of padding.
     let s = sample();
     let mut b = bufs(scratch);
@@ -1123,7 +1124,6 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     check_eq!(t, p.read_xstate(out), Err(Errno::EINVAL));
 
     // Three groups (12 bytes) are followed by 4 bytes of padding.
-    let s = sample();
     let mut b = bufs(scratch);
     let r = build(&mut b, &s.header, |w, _| {
         write_up_to_itimers(w, &s)?;

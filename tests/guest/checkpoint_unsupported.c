@@ -4,7 +4,8 @@
  * the image ends with an error record that names what was unsupported:
  * a second thread, a shared mapping, a pipe, a terminal, and the task
  * state of Documentation/checkpoint/state.rst that is refused (POSIX
- * timers, seccomp, affinity, nice), in the caller or in a
+ * timers, seccomp, SCHED_DEADLINE, memory-deny-write-execute), in the
+ * caller or in a
  * stopped task checkpointed from outside.
  */
 #define _GNU_SOURCE
@@ -135,18 +136,34 @@ static int seccomp_filter(void)
 	return syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) ? -1 : 0;
 }
 
-static int cpu_affinity(void)
-{
-	cpu_set_t set;
+/* The uapi struct sched_attr, which glibc does not declare. */
+struct deadline_attr {
+	__u32 size;
+	__u32 sched_policy;
+	__u64 sched_flags;
+	__s32 sched_nice;
+	__u32 sched_priority;
+	__u64 sched_runtime;
+	__u64 sched_deadline;
+	__u64 sched_period;
+};
 
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
+static int deadline_policy(void)
+{
+	struct deadline_attr a = {
+		.size = sizeof(a),
+		.sched_policy = 6, /* SCHED_DEADLINE */
+		.sched_runtime = 1000000,
+		.sched_deadline = 100000000,
+		.sched_period = 100000000,
+	};
+
+	return syscall(__NR_sched_setattr, 0, &a, 0) ? -1 : 0;
 }
 
-static int nice_value(void)
+static int deny_write_execute(void)
 {
-	return setpriority(PRIO_PROCESS, 0, 5);
+	return prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0);
 }
 
 /* A POSIX timer's signal (pending, blocked) cannot be queued again. */
@@ -186,9 +203,10 @@ int main(void)
 			   "POSIX timers");
 	expect_unsupported("seccomp_filter_eopnotsupp", seccomp_filter,
 			   "seccomp");
-	expect_unsupported("cpu_affinity_eopnotsupp", cpu_affinity,
-			   "affinity");
-	expect_unsupported("nice_value_eopnotsupp", nice_value, "nice 5");
+	expect_unsupported("sched_deadline_eopnotsupp", deadline_policy,
+			   "SCHED_DEADLINE");
+	expect_unsupported("memory_deny_write_execute_eopnotsupp",
+			   deny_write_execute, "memory-deny-write-execute");
 	expect_unsupported("posix_timer_signal_pending_eopnotsupp",
 			   timer_signal_pending, "POSIX timer");
 	return ktap_end();

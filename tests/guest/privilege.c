@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Privilege: an image records no credentials, so restart can never raise
- * them, and it restores resource limits only as far as the caller could
- * set them itself.  An image taken by root and restarted by an
- * unprivileged user runs with that user's ids and no capabilities; a
- * file the user cannot open (as a descriptor or a private mapping) fails
- * the restart with EACCES before the point of no return, the caller
- * intact; an area below mmap_min_addr, which the user could not map, is
- * refused the same way; saved resource limits above the user's hard
- * limits give EPERM.
+ * Privilege: restart applies the saved credentials and resource limits
+ * only as far as the caller could set them itself.  An image taken by
+ * root and restarted by an unprivileged user fails with EPERM before the
+ * point of no return, the caller intact; an image of that user, restarted
+ * by it, runs with its ids and no capabilities.  A file the user cannot
+ * open (as a descriptor or a private mapping) fails the restart with
+ * EACCES before the point of no return, the caller intact; an area below
+ * mmap_min_addr, which the user could not map, is refused the same way;
+ * saved resource limits above the user's hard limits give EPERM.
  *
- * Each case: a root "saver" sets up its state and checkpoints itself; a
- * "caller" drops to uid/gid 1000 and restarts the image.  The restored
- * task exits with the number of the first check that failed (0: all
- * hold); a caller whose restart returns exits 0 if the errno is the
- * expected one, 150 otherwise.
+ * Each case: a root "saver" sets up its state (as root), drops to uid/gid
+ * 1000 unless the case keeps it root, and checkpoints itself; a "caller"
+ * drops to uid/gid 1000 and restarts the image.  So in every case but the
+ * first the saved credentials are the caller's, and the refusal comes
+ * from the protection the case names.  The restored task exits with the
+ * number of the first check that failed (0: all hold); a caller whose
+ * restart returns exits 0 if the errno is the expected one, 150
+ * otherwise.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -40,7 +43,10 @@ struct priv_case {
 	void (*caller)(void);
 	int restart_errno; /* 0: restart must succeed */
 	int other_errno;   /* also accepted (0: none) */
+	int saver_stays_root;
 };
+
+static int drop_to_user(void);
 
 /* The saver's descriptors: only those it opens itself. */
 static void close_standard_fds(void)
@@ -114,16 +120,18 @@ static void lower_hard_nofile(void)
 }
 
 static const struct priv_case cases[] = {
-	{ "root_image_restarted_by_user_runs_as_user", no_setup,
-	  runs_as_user, NULL, 0, 0 },
+	{ "root_image_restarted_by_user_eperm_caller_intact", no_setup,
+	  never_restored, NULL, EPERM, 0, 1 },
+	{ "user_image_restarted_by_user_runs_as_user", no_setup,
+	  runs_as_user, NULL, 0, 0, 0 },
 	{ "unreadable_open_file_eacces_caller_intact", open_secret,
-	  never_restored, NULL, EACCES, 0 },
+	  never_restored, NULL, EACCES, 0, 0 },
 	{ "unreadable_private_mapping_eacces_caller_intact", map_secret,
-	  never_restored, NULL, EACCES, 0 },
+	  never_restored, NULL, EACCES, 0, 0 },
 	{ "area_below_mmap_min_addr_refused_caller_intact", map_page_zero,
-	  never_restored, NULL, EINVAL, EPERM },
+	  never_restored, NULL, EINVAL, EPERM, 0 },
 	{ "raising_a_hard_limit_eperm_caller_intact", no_setup,
-	  never_restored, lower_hard_nofile, EPERM, 0 },
+	  never_restored, lower_hard_nofile, EPERM, 0, 0 },
 };
 
 static int drop_to_user(void)
@@ -148,6 +156,8 @@ static void run_case(const struct priv_case *c)
 		/* The image is among its descriptors: the user must reopen it. */
 		if (fd < 0 || fchmod(fd, 0666) || c->saver())
 			_exit(101);
+		if (!c->saver_stays_root && drop_to_user())
+			_exit(102);
 		r = sys_checkpoint(0, fd, 0);
 		if (r > 0)
 			_exit(0);

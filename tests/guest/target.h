@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include "ktap.h"
 
@@ -140,6 +141,78 @@ static inline int external_checkpoint_and_restart(const char *img,
 	}
 	if (*ckpt > 0)
 		waitpid(restart_in_child(img), &status, 0);
+	return status;
+}
+
+/*
+ * Forks a child that opens @img (mode 0666: users restarting it reopen it
+ * among the saved descriptors), runs @setup and checkpoints itself; its
+ * restored copy exits with what @check returns.  Returns 0 once the image
+ * is made, -1 otherwise.
+ */
+static inline int make_self_image(const char *img, int (*setup)(void),
+				  int (*check)(void))
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		long r;
+
+		if (fd < 0 || fchmod(fd, 0666) || (setup && setup()))
+			_exit(101);
+		r = sys_checkpoint(0, fd, 0);
+		_exit(r > 0 ? 0 : r == 0 ? check() : 100);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * The same from outside, of a target (start_restartable_target()) stopped
+ * and checkpointed; the image is made readable by every user.
+ */
+static inline int make_external_image(const char *img, int (*setup)(void),
+				      int (*check)(void))
+{
+	pid_t pid = start_restartable_target(setup, check);
+	long r = -1;
+
+	if (pid > 0) {
+		stop_target(pid);
+		r = checkpoint_and_kill(pid, img);
+	}
+	return r > 0 && !chmod(img, 0644) ? 0 : -1;
+}
+
+/*
+ * Restarts @img in a child, in a process group of its own, that first
+ * runs @before (NULL: nothing; non-zero: exit 151).  With @want_errno,
+ * restart must fail with it and leave the caller's uid as it was: then
+ * the child exits 0, otherwise (restart returned) 150.  Returns the wait
+ * status of the restored task or of the caller.
+ */
+static inline int restart_after(const char *img, int (*before)(void),
+				int want_errno)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		uid_t uid;
+		int err;
+
+		setpgid(0, 0);
+		if (before && before())
+			_exit(151);
+		uid = getuid();
+		sys_restart(0, open(img, O_RDONLY), 0);
+		err = errno;
+		_exit(want_errno && err == want_errno && getuid() == uid ?
+			      0 : 150);
+	}
+	waitpid(pid, &status, 0);
 	return status;
 }
 

@@ -146,9 +146,8 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         };
         if sched.policy == SCHED_FIFO || sched.policy == SCHED_RR {
             sched.rt_priority = 1 + rng.below(MAX_RT_PRIORITY as u64) as u32;
-        } else {
-            sched.nice = rng.below(40) as i32 - 20;
         }
+        sched.nice = rng.below(40) as i32 - 20;
         if rng.chance(50) {
             sched.flags |= SCHED_FLAG_AFFINITY;
             for w in sched.affinity.iter_mut() {
