@@ -27,9 +27,9 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::format::{
-    self, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTFORK,
-    VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED,
-    VMA_STACK,
+    self, auxv_len, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES,
+    MAX_VMAS, VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ,
+    VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
 };
 use crate::objhash::RestartObjects;
 use crate::task::TaskRef;
@@ -165,6 +165,15 @@ pub fn layout(mm: &MmRef) -> MmRecord {
     // SAFETY: the mm is alive and its layout fields are stable under the
     // mmap lock.
     let m = unsafe { &*mm.as_ptr() };
+    let mut auxv = [0u64; MAX_AUXV_WORDS];
+    for (out, &word) in auxv.iter_mut().zip(m.__bindgen_anon_1.saved_auxv.iter()) {
+        *out = word as u64;
+    }
+    // The kernel's vector always ends in an AT_NULL pair; make sure the
+    // record's does even if it filled the whole array.
+    if auxv_len(&auxv).is_none() {
+        auxv = [0; MAX_AUXV_WORDS];
+    }
     MmRecord {
         start_code: m.__bindgen_anon_1.start_code as u64,
         end_code: m.__bindgen_anon_1.end_code as u64,
@@ -180,6 +189,7 @@ pub fn layout(mm: &MmRef) -> MmRecord {
         vdso_base: m.__bindgen_anon_1.context.vdso as u64,
         exe_file_ref: 0,
         vma_count: 0,
+        auxv,
     }
 }
 
@@ -388,6 +398,12 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
 /// every area inside the user address space this kernel allows, mapped
 /// files opened, and the vDSO where this kernel's vDSO fits.
 pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects) -> Result {
+    // The auxiliary vector must fit this kernel's (the parser checked its
+    // shape).
+    let kernel_auxv_words = bindings::AT_VECTOR_SIZE as usize;
+    if auxv_len(&mm.auxv).is_none_or(|len| len > kernel_auxv_words) {
+        return Err(EINVAL);
+    }
     // SAFETY: no preconditions.
     let limit = unsafe { bindings::task_size_max() } as u64;
     // SAFETY: a variable set by sysctl; a racy read is what mmap does.
@@ -541,6 +557,11 @@ pub fn replace_mm(
         m.__bindgen_anon_1.env_end = rec.env_end as usize;
         if rec.vdso_base == 0 {
             m.__bindgen_anon_1.context.vdso = core::ptr::null_mut();
+        }
+        // `check_areas` made sure the vector fits.
+        let saved = &mut m.__bindgen_anon_1.saved_auxv;
+        for (i, word) in saved.iter_mut().enumerate() {
+            *word = rec.auxv.get(i).copied().unwrap_or(0) as usize;
         }
     }
     Ok(())

@@ -48,8 +48,8 @@ use super::{
     TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 use super::{
-    CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_PENDING_SIGNALS,
-    SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
+    auxv_len, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID,
+    MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use core::mem::size_of;
 
@@ -717,6 +717,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             || mm.vdso_base >= USER_ADDR_LIMIT
             || mm.vdso_base & (self.page_size as u64 - 1) != 0
             || mm.vma_count > MAX_VMAS
+            || auxv_len(&mm.auxv).is_none()
         {
             return Err(Errno::EINVAL);
         }

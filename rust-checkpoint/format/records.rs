@@ -791,6 +791,19 @@ impl Record for FsRecord {
     const TYPE: RecordType = RecordType::Fs;
 }
 
+/// Room for the auxiliary vector in an [`MmRecord`], in 64-bit words:
+/// more than the kernel's `AT_VECTOR_SIZE` (52 on x86-64).
+pub const MAX_AUXV_WORDS: usize = 64;
+
+/// Whether `auxv` is a vector of type and value pairs ended by an
+/// `AT_NULL` (0) pair, with nothing after it; returns its length in
+/// words, terminator included.
+pub fn auxv_len(auxv: &[u64; MAX_AUXV_WORDS]) -> Option<usize> {
+    let end = auxv.chunks_exact(2).position(|pair| pair[0] == 0)? * 2;
+    let rest = auxv.get(end..)?;
+    rest.iter().all(|&w| w == 0).then_some(end + 2)
+}
+
 /// The layout of an address space.
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -824,8 +837,12 @@ pub struct MmRecord {
     /// Number of [`VmaRecord`]s that follow, at most [`MAX_VMAS`].
     /// Offset 100.
     pub vma_count: u32,
+    /// The auxiliary vector `/proc/PID/auxv` shows (`PR_SET_MM_AUXV`):
+    /// type and value pairs up to and including an `AT_NULL` pair, then
+    /// zeros. Offset 104.
+    pub auxv: [u64; MAX_AUXV_WORDS],
 }
-plain_record!(MmRecord, 104);
+plain_record!(MmRecord, 616);
 impl Record for MmRecord {
     const TYPE: RecordType = RecordType::Mm;
 }

@@ -68,6 +68,13 @@ pub struct Sample {
     pub pages: [(usize, u64); 3],
 }
 
+/// An auxiliary vector: AT_PAGESZ, AT_ENTRY, AT_NULL.
+fn sample_auxv() -> [u64; MAX_AUXV_WORDS] {
+    let mut auxv = [0u64; MAX_AUXV_WORDS];
+    auxv[..4].copy_from_slice(&[6, 4096, 9, 0x40_1000]);
+    auxv
+}
+
 /// A valid sample task.
 pub fn sample() -> Sample {
     let mut task = TaskRecord::zeroed();
@@ -263,6 +270,7 @@ pub fn sample() -> Sample {
             vdso_base: 0x7fff_f000_0000,
             exe_file_ref: 1,
             vma_count: 3,
+            auxv: sample_auxv(),
         },
         vmas: [
             vma(
@@ -984,7 +992,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 66] = [
+    let cases: [fn(&mut Sample); 68] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1064,6 +1072,8 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.fs.umask = 0o1000,
         |s| s.mm.brk = s.mm.start_brk - 0x1000,
         |s| s.mm.vdso_base = 0x7fff_f000_0010,
+        |s| s.mm.auxv[5] = 1,                // a value after AT_NULL
+        |s| s.mm.auxv = [7; MAX_AUXV_WORDS], // no AT_NULL
         |s| s.header.constants.page_size = 12288,
     ];
     for mutate in cases {

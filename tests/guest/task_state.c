@@ -3,7 +3,8 @@
  * Nothing of the caller of restart(2) leaks into the restored task, and
  * the per-task registrations an image saves come back exactly: the rseq
  * area (or none), the robust futex list, signal actions and the signal
- * stack, no_new_privs.  The caller's own handlers and signal stack do not
+ * stack, no_new_privs, the auxiliary vector /proc/PID/auxv shows.  The
+ * caller's own handlers, signal stack and auxiliary vector do not
  * survive, its timers are removed; a caller that
  * cannot become another program (a blocked signal pending, signal
  * handlers shared with another process) gets EBUSY.
@@ -22,6 +23,8 @@
 #include <time.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/rseq.h>
 #include <sys/time.h>
@@ -199,6 +202,43 @@ static void nothing(void)
 {
 }
 
+static char saved_auxv[2048];
+static ssize_t saved_auxv_len = -1;
+
+static ssize_t read_auxv(char *buf, size_t size)
+{
+	int fd = open("/proc/self/auxv", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size);
+
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
+static void saver_auxv(void)
+{
+	saved_auxv_len = read_auxv(saved_auxv, sizeof(saved_auxv));
+}
+
+/* The caller shows a vector of its own: just AT_PAGESZ. */
+static void caller_auxv(void)
+{
+	unsigned long v[] = { AT_PAGESZ, 4096, AT_NULL, 0 };
+
+	prctl(PR_SET_MM, PR_SET_MM_AUXV, (unsigned long)v, sizeof(v), 0);
+}
+
+static int restored_has_saved_auxv(void)
+{
+	char now[2048];
+	ssize_t n = read_auxv(now, sizeof(now));
+
+	/* More than AT_PAGESZ and AT_NULL: the saver's real vector. */
+	if (saved_auxv_len <= 32 || n != saved_auxv_len)
+		return 1;
+	return memcmp(now, saved_auxv, n) ? 2 : 0;
+}
+
 /* For a case where restart must fail: a restored task is a failure. */
 static int never_restored(void)
 {
@@ -242,6 +282,8 @@ static const struct state_case cases[] = {
 	{ "signal_actions_and_stack_are_the_saved_ones_no_caller_timers",
 	  saver_signals, caller_state, restored_has_own_signals_and_no_timers,
 	  0 },
+	{ "auxv_is_the_saved_one_not_the_callers", saver_auxv, caller_auxv,
+	  restored_has_saved_auxv, 0 },
 	{ "caller_with_blocked_pending_signal_ebusy", nothing,
 	  caller_blocked_pending, never_restored, EBUSY },
 	{ "caller_sharing_signal_handlers_ebusy", nothing,

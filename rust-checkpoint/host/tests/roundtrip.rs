@@ -242,6 +242,14 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         }
         let nvmas = rng.below(5) as u32;
         let mut mm = MmRecord::zeroed();
+        for pair in mm
+            .auxv
+            .chunks_exact_mut(2)
+            .take(rng.below(MAX_AUXV_WORDS as u64 / 2) as usize)
+        {
+            pair[0] = 1 + rng.below(50);
+            pair[1] = rng.next_u64();
+        }
         mm.start_brk = 0x60_0000;
         mm.brk = 0x60_0000 + rng.below(100) * PAGE;
         mm.vdso_base = rng.below(1000) * PAGE;
