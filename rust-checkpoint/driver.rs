@@ -248,6 +248,8 @@ fn save_mm<S: Sink>(
 ) -> Result {
     let mm = MmRef::of_task(target)?;
     let mut layout = mm::layout(&mm);
+    let auxv = mm::saved_auxv(&mm)?;
+    layout.auxv_words = auxv.len() as u32;
     let mut areas = mm::collect_areas(&mm, &layout, failure)?;
     if let Some(exe) = mm::exe_file(&mm) {
         layout.exe_file_ref = files::save_file(
@@ -260,7 +262,7 @@ fn save_mm<S: Sink>(
         )?;
     }
     layout.vma_count = u32::try_from(areas.len()).map_err(|_| EINVAL)?;
-    fmt_result(w.write_record(&layout))?;
+    fmt_result(w.write_mm(&layout, &auxv))?;
     for area in areas.iter_mut() {
         if let Some(file) = &area.file {
             let start = area.rec.start;
@@ -309,6 +311,8 @@ struct Prepared {
     cpu: CpuRecord,
     xsave: KVec<u8>,
     mm: MmRecord,
+    /// The auxiliary vector of the address space.
+    auxv: KVec<u64>,
     objects: RestartObjects,
     /// The working directory (looked up) and umask.
     fs: Option<(PathRef, u32)>,
@@ -356,6 +360,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
+    mm::check_auxv(&prepared.auxv)?;
 
     // The point of no return.
     match restore(&mut parser, &prepared, new_creds) {
@@ -392,6 +397,7 @@ fn prepare<V: format::VmaStore>(
     let mut cpu = None;
     let mut xsave = KVec::new();
     let mut mm = None;
+    let mut auxv = KVec::new();
     let mut objects = RestartObjects::new();
     let mut fs = None;
     let mut fds = KVec::new();
@@ -453,7 +459,11 @@ fn prepare<V: format::VmaStore>(
                 fs = Some((PathRef::lookup_dir(&name)?, rec.umask));
             }
             Item::Fd(fd) => fds.push(fd, GFP_KERNEL)?,
-            Item::Mm(m) => mm = Some(m),
+            Item::Mm(m) => {
+                auxv = KVec::from_elem(0u64, m.auxv_words as usize, GFP_KERNEL)?;
+                fmt_result(parser.read_auxv(&mut auxv))?;
+                mm = Some(m);
+            }
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
                 let (
@@ -486,6 +496,7 @@ fn prepare<V: format::VmaStore>(
                     cpu,
                     xsave,
                     mm,
+                    auxv,
                     objects,
                     fs,
                     fds,
@@ -506,7 +517,7 @@ fn restore<V: format::VmaStore>(
 ) -> Result<i64> {
     task::reset_for_restart()?;
     let mm = MmRef::current()?;
-    mm::replace_mm(&mm, &p.mm, parser.vmas(), &p.objects)?;
+    mm::replace_mm(&mm, &p.mm, &p.auxv, parser.vmas(), &p.objects)?;
     // The pages of a chunk that lie back to back are written with one
     // call: `run` holds `run_len` pages from `run_start` on.
     let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;

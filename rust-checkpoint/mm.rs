@@ -27,14 +27,14 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::format::{
-    self, auxv_len, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES,
+    self, auxv_ok, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES,
     MAX_VMAS, VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ,
     VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
 };
 use crate::objhash::RestartObjects;
 use crate::task::TaskRef;
 use core::ptr::NonNull;
-use kernel::alloc::{flags::GFP_KERNEL, KVVec};
+use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 
@@ -165,15 +165,6 @@ pub fn layout(mm: &MmRef) -> MmRecord {
     // SAFETY: the mm is alive and its layout fields are stable under the
     // mmap lock.
     let m = unsafe { &*mm.as_ptr() };
-    let mut auxv = [0u64; MAX_AUXV_WORDS];
-    for (out, &word) in auxv.iter_mut().zip(m.__bindgen_anon_1.saved_auxv.iter()) {
-        *out = word as u64;
-    }
-    // The kernel's vector always ends in an AT_NULL pair; make sure the
-    // record's does even if it filled the whole array.
-    if auxv_len(&auxv).is_none() {
-        auxv = [0; MAX_AUXV_WORDS];
-    }
     MmRecord {
         start_code: m.__bindgen_anon_1.start_code as u64,
         end_code: m.__bindgen_anon_1.end_code as u64,
@@ -189,8 +180,43 @@ pub fn layout(mm: &MmRef) -> MmRecord {
         vdso_base: m.__bindgen_anon_1.context.vdso as u64,
         exe_file_ref: 0,
         vma_count: 0,
-        auxv,
+        auxv_words: 0,
+        _pad: 0,
     }
+}
+
+/// The auxiliary vector of `mm` as `/proc/PID/auxv` shows it: its pairs
+/// up to and including the first `AT_NULL` pair.
+pub fn saved_auxv(mm: &MmRef) -> Result<KVec<u64>> {
+    let mut auxv = KVec::with_capacity(MAX_AUXV_WORDS, GFP_KERNEL)?;
+    let _lock = mm.read_lock();
+    // SAFETY: the mm is alive; the vector is written only at exec and by
+    // `prctl(PR_SET_MM_AUXV)` of its own task, which is stopped or us.
+    let m = unsafe { &*mm.as_ptr() };
+    for pair in m.__bindgen_anon_1.saved_auxv.chunks_exact(2) {
+        let &[key, value] = pair else { break };
+        if key == 0 || auxv.len() + 2 > MAX_AUXV_WORDS {
+            break;
+        }
+        auxv.push(key as u64, GFP_KERNEL)?;
+        auxv.push(value as u64, GFP_KERNEL)?;
+    }
+    // The kernel keeps its last pair AT_NULL; the record's ends so too.
+    if auxv.len() + 2 > MAX_AUXV_WORDS {
+        return Err(EINVAL);
+    }
+    auxv.push(0, GFP_KERNEL)?;
+    auxv.push(0, GFP_KERNEL)?;
+    Ok(auxv)
+}
+
+/// Checks, before the point of no return, that a saved auxiliary vector
+/// fits this kernel's (`EINVAL` otherwise).
+pub fn check_auxv(auxv: &[u64]) -> Result {
+    if !auxv_ok(auxv) || auxv.len() > bindings::AT_VECTOR_SIZE as usize {
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// The executable file of `mm`, if any.
@@ -398,12 +424,6 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
 /// every area inside the user address space this kernel allows, mapped
 /// files opened, and the vDSO where this kernel's vDSO fits.
 pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects) -> Result {
-    // The auxiliary vector must fit this kernel's (the parser checked its
-    // shape).
-    let kernel_auxv_words = bindings::AT_VECTOR_SIZE as usize;
-    if auxv_len(&mm.auxv).is_none_or(|len| len > kernel_auxv_words) {
-        return Err(EINVAL);
-    }
     // SAFETY: no preconditions.
     let limit = unsafe { bindings::task_size_max() } as u64;
     // SAFETY: a variable set by sysctl; a racy read is what mmap does.
@@ -464,6 +484,7 @@ fn require_regular(file: &FileRef) -> Result {
 pub fn replace_mm(
     mm: &MmRef,
     rec: &MmRecord,
+    auxv: &[u64],
     areas: &[VmaRecord],
     objects: &RestartObjects,
 ) -> Result {
@@ -558,10 +579,10 @@ pub fn replace_mm(
         if rec.vdso_base == 0 {
             m.__bindgen_anon_1.context.vdso = core::ptr::null_mut();
         }
-        // `check_areas` made sure the vector fits.
+        // `check_auxv` made sure the vector fits.
         let saved = &mut m.__bindgen_anon_1.saved_auxv;
         for (i, word) in saved.iter_mut().enumerate() {
-            *word = rec.auxv.get(i).copied().unwrap_or(0) as usize;
+            *word = auxv.get(i).copied().unwrap_or(0) as usize;
         }
     }
     Ok(())

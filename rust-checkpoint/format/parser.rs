@@ -48,7 +48,7 @@ use super::{
     TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 use super::{
-    auxv_len, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID,
+    auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use core::mem::size_of;
@@ -104,7 +104,8 @@ pub enum Item<'a> {
     FileObject(FileObjectRecord, &'a [u8]),
     /// One file descriptor.
     Fd(FdRecord),
-    /// The task's address space.
+    /// The task's address space; its auxiliary vector is read next with
+    /// [`ImageParser::read_auxv`] (or skipped by the next `next_item`).
     Mm(MmRecord),
     /// One memory area.
     Vma(VmaRecord),
@@ -182,6 +183,10 @@ enum Pending {
     /// Pending signals, `left` of them.
     Signals {
         left: u32,
+    },
+    /// The auxiliary vector, `count` words.
+    Auxv {
+        count: usize,
     },
     /// Supplementary groups, `count` of them in a body of `padded` bytes.
     Groups {
@@ -324,6 +329,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         self.reader.take_zeros(padded - count * 4)
     }
 
+    /// Reads the auxiliary vector of the last [`Item::Mm`] into `out`,
+    /// which must be exactly `auxv_words` long, and checks it
+    /// ([`auxv_ok`]).
+    pub fn read_auxv(&mut self, out: &mut [u64]) -> Result {
+        let Pending::Auxv { count } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != count {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = Pending::None;
+        for word in out.iter_mut() {
+            let mut bytes = [0u8; 8];
+            self.reader.take(&mut bytes)?;
+            *word = u64::from_le_bytes(bytes);
+        }
+        if !auxv_ok(out) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
     /// Reads the next page of the last [`Item::PageChunk`] into `out`
     /// (exactly one page long) and returns its address.
     pub fn read_page(&mut self, out: &mut [u8]) -> Result<u64> {
@@ -357,6 +384,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
             }
+            Pending::Auxv { count } => self.reader.skip(count * 8)?,
             Pending::Signals { left } => {
                 self.reader
                     .skip(left as usize * size_of::<PendingSignal>())?;
@@ -547,8 +575,13 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 Ok(Item::Fd(fd))
             }
             (Expect::Mm, RecordType::Mm) => {
-                let mm: MmRecord = self.reader.payload(t, h)?;
+                let (mm, body): (MmRecord, usize) = self.reader.prefix(t, h)?;
+                let words = mm.auxv_words as usize;
+                if !(2..=MAX_AUXV_WORDS).contains(&words) || body != words * 8 || mm._pad != 0 {
+                    return Err(Errno::EINVAL);
+                }
                 self.check_mm(&mm)?;
+                self.pending = Pending::Auxv { count: words };
                 self.vmas.reset(mm.vma_count as usize)?;
                 self.expect = self.after_vmas(mm.vma_count);
                 Ok(Item::Mm(mm))
@@ -717,7 +750,6 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             || mm.vdso_base >= USER_ADDR_LIMIT
             || mm.vdso_base & (self.page_size as u64 - 1) != 0
             || mm.vma_count > MAX_VMAS
-            || auxv_len(&mm.auxv).is_none()
         {
             return Err(Errno::EINVAL);
         }

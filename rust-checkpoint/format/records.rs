@@ -791,20 +791,25 @@ impl Record for FsRecord {
     const TYPE: RecordType = RecordType::Fs;
 }
 
-/// Room for the auxiliary vector in an [`MmRecord`], in 64-bit words:
-/// more than the kernel's `AT_VECTOR_SIZE` (52 on x86-64).
+/// Most words of the auxiliary vector in an [`MmRecord`]: more than the
+/// kernel's `AT_VECTOR_SIZE` (52 on x86-64).
 pub const MAX_AUXV_WORDS: usize = 64;
 
-/// Whether `auxv` is a vector of type and value pairs ended by an
-/// `AT_NULL` (0) pair, with nothing after it; returns its length in
-/// words, terminator included.
-pub fn auxv_len(auxv: &[u64; MAX_AUXV_WORDS]) -> Option<usize> {
-    let end = auxv.chunks_exact(2).position(|pair| pair[0] == 0)? * 2;
-    let rest = auxv.get(end..)?;
-    rest.iter().all(|&w| w == 0).then_some(end + 2)
+/// Whether `auxv` is an auxiliary vector as `/proc/PID/auxv` shows it:
+/// type and value pairs, the last (and only the last) an `AT_NULL` pair
+/// `(0, 0)`, at most [`MAX_AUXV_WORDS`] words in all.
+pub fn auxv_ok(auxv: &[u64]) -> bool {
+    let Some((pairs, last)) = auxv.split_last_chunk::<2>() else {
+        return false;
+    };
+    auxv.len() % 2 == 0
+        && auxv.len() <= MAX_AUXV_WORDS
+        && *last == [0, 0]
+        && pairs.chunks_exact(2).all(|pair| pair.first() != Some(&0))
 }
 
-/// The layout of an address space.
+/// The layout of an address space; the body is its auxiliary vector,
+/// `auxv_words` 64-bit words (see [`auxv_ok`]).
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct MmRecord {
@@ -837,13 +842,14 @@ pub struct MmRecord {
     /// Number of [`VmaRecord`]s that follow, at most [`MAX_VMAS`].
     /// Offset 100.
     pub vma_count: u32,
-    /// The auxiliary vector `/proc/PID/auxv` shows (`PR_SET_MM_AUXV`):
-    /// type and value pairs up to and including an `AT_NULL` pair, then
-    /// zeros. Offset 104.
-    pub auxv: [u64; MAX_AUXV_WORDS],
+    /// Words of the auxiliary vector in the body, at most
+    /// [`MAX_AUXV_WORDS`]. Offset 104.
+    pub auxv_words: u32,
+    /// Zero. Offset 108.
+    pub _pad: u32,
 }
-plain_record!(MmRecord, 616);
-impl Record for MmRecord {
+plain_record!(MmRecord, 112);
+impl VarRecord for MmRecord {
     const TYPE: RecordType = RecordType::Mm;
 }
 

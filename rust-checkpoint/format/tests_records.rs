@@ -62,17 +62,12 @@ pub struct Sample {
     pub fds: [FdRecord; 3],
     /// The address space.
     pub mm: MmRecord,
+    /// Its auxiliary vector: AT_PAGESZ, AT_ENTRY, AT_NULL.
+    pub auxv: [u64; 6],
     /// Three areas: anonymous, file-backed, vDSO.
     pub vmas: [VmaRecord; 3],
     /// Pages saved: (area index, address).
     pub pages: [(usize, u64); 3],
-}
-
-/// An auxiliary vector: AT_PAGESZ, AT_ENTRY, AT_NULL.
-fn sample_auxv() -> [u64; MAX_AUXV_WORDS] {
-    let mut auxv = [0u64; MAX_AUXV_WORDS];
-    auxv[..4].copy_from_slice(&[6, 4096, 9, 0x40_1000]);
-    auxv
 }
 
 /// A valid sample task.
@@ -270,8 +265,10 @@ pub fn sample() -> Sample {
             vdso_base: 0x7fff_f000_0000,
             exe_file_ref: 1,
             vma_count: 3,
-            auxv: sample_auxv(),
+            auxv_words: 6,
+            _pad: 0,
         },
+        auxv: [6, 4096, 9, 0x40_1000, 0, 0],
         vmas: [
             vma(
                 0x40_0000,
@@ -373,7 +370,7 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     w.write_record(&s.fds[1])?;
     w.write_file_object(&s.files[1], s.paths[1])?;
     w.write_record(&s.fds[2])?;
-    w.write_record(&s.mm)?;
+    w.write_mm(&s.mm, &s.auxv)?;
     for v in &s.vmas {
         w.write_record(v)?;
     }
@@ -464,6 +461,10 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
                 for _ in 0..rec.count {
                     p.read_pending_signal()?;
                 }
+            }
+            Item::Mm(m) => {
+                let mut auxv = [0u64; 6];
+                p.read_auxv(auxv.get_mut(..m.auxv_words as usize).ok_or(Errno::EINVAL)?)?;
             }
             Item::Creds(c) => {
                 let mut groups = [0u32; 3];
@@ -589,6 +590,9 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         );
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[2])));
         check_eq!(t, p.next_item(), Ok(Item::Mm(s.mm)));
+        let mut auxv = [0u64; 6];
+        check_eq!(t, p.read_auxv(&mut auxv), Ok(()));
+        check_eq!(t, auxv, s.auxv);
         for v in &s.vmas {
             check_eq!(t, p.next_item(), Ok(Item::Vma(*v)));
         }
@@ -670,10 +674,13 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
         w.write_fs(&second.fs, b"/")?;
         w.write_record(&FilesTableRecord { count: 1, _pad: 0 })?;
         w.write_record(&second.fds[0])?;
-        w.write_record(&MmRecord {
-            vma_count: 0,
-            ..second.mm
-        })
+        w.write_mm(
+            &MmRecord {
+                vma_count: 0,
+                ..second.mm
+            },
+            &second.auxv,
+        )
     });
     check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(40));
 }
@@ -731,7 +738,7 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
     w.write_fs(&s.fs, s.cwd)?;
     w.write_record(&FilesTableRecord { count: 0, _pad: 0 })?;
     w.write_file_object(&s.files[0], s.paths[0])?;
-    w.write_record(&s.mm)
+    w.write_mm(&s.mm, &s.auxv)
 }
 
 /// Writes `s`'s task record and what follows it up to the timers.
@@ -992,7 +999,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 68] = [
+    let cases: [fn(&mut Sample); 69] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1072,8 +1079,9 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.fs.umask = 0o1000,
         |s| s.mm.brk = s.mm.start_brk - 0x1000,
         |s| s.mm.vdso_base = 0x7fff_f000_0010,
-        |s| s.mm.auxv[5] = 1,                // a value after AT_NULL
-        |s| s.mm.auxv = [7; MAX_AUXV_WORDS], // no AT_NULL
+        |s| s.auxv[5] = 1, // AT_NULL with a value
+        |s| s.auxv[4] = 7, // no AT_NULL
+        |s| s.auxv[2] = 0, // AT_NULL before the end
         |s| s.header.constants.page_size = 12288,
     ];
     for mutate in cases {

@@ -5,9 +5,10 @@
 use super::checksum::Xxh64;
 use super::{
     align_record_len, CredsRecord, Errno, ErrorRecord, FileObjectRecord, FpuRecord, FsRecord,
-    ImageTail, PageChunkRecord, PendingSignal, Pod, Record, RecordHeader, RecordType, Result,
-    SigPendingRecord, SigactionRecord, SignalsRecord, StringRecord, VarRecord, MAX_CHUNK_PAGES,
-    MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN, MAX_STRING_LEN, NSIG, TAIL_MAGIC,
+    ImageTail, MmRecord, PageChunkRecord, PendingSignal, Pod, Record, RecordHeader, RecordType,
+    Result, SigPendingRecord, SigactionRecord, SignalsRecord, StringRecord, VarRecord,
+    MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN,
+    MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use core::mem::size_of;
 
@@ -196,6 +197,25 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         }
         let zeros = [0u8; 8];
         self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
+    }
+
+    /// Writes the mm record `mm` (whose `auxv_words` must be
+    /// `auxv.len()`) with its auxiliary vector.
+    pub fn write_mm(&mut self, mm: &MmRecord, auxv: &[u64]) -> Result {
+        if mm.auxv_words as usize != auxv.len() || auxv.len() > MAX_AUXV_WORDS {
+            return Err(Errno::EINVAL);
+        }
+        let len = size_of::<RecordHeader>() + size_of::<MmRecord>() + auxv.len() * 8;
+        let header = RecordHeader {
+            rtype: RecordType::Mm as u32,
+            len: len as u32,
+        };
+        self.put(header.as_bytes())?;
+        self.put(mm.as_bytes())?;
+        for word in auxv {
+            self.put(&word.to_le_bytes())?;
+        }
+        Ok(())
     }
 
     /// Writes a string record holding `s` and a terminating NUL.  `s` must

@@ -233,10 +233,20 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 fd.file_ref,
                 if fd.flags != 0 { " (cloexec)" } else { "" }
             )),
-            Item::Mm(m) => say(format!(
-                "  mm: {} areas, brk {:#x}-{:#x}, stack {:#x}, vdso {:#x}",
-                m.vma_count, m.start_brk, m.brk, m.start_stack, m.vdso_base
-            )),
+            Item::Mm(m) => {
+                let mut auxv = vec![0u64; m.auxv_words as usize];
+                let at = p.position();
+                p.read_auxv(&mut auxv).map_err(|e| (e, at, false))?;
+                say(format!(
+                    "  mm: {} areas, brk {:#x}-{:#x}, stack {:#x}, vdso {:#x}, auxv {} entries",
+                    m.vma_count,
+                    m.start_brk,
+                    m.brk,
+                    m.start_stack,
+                    m.vdso_base,
+                    auxv.len() / 2
+                ));
+            }
             Item::Vma(v) => say(format!(
                 "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
                 v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff

@@ -30,7 +30,7 @@ enum Rec {
     FilesTable(FilesTableRecord),
     FileObject(FileObjectRecord, Vec<u8>),
     Fd(FdRecord),
-    Mm(MmRecord),
+    Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
     Pages(Vec<(u64, Vec<u8>)>),
     Error(i32, Vec<u8>),
@@ -242,19 +242,18 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         }
         let nvmas = rng.below(5) as u32;
         let mut mm = MmRecord::zeroed();
-        for pair in mm
-            .auxv
-            .chunks_exact_mut(2)
-            .take(rng.below(MAX_AUXV_WORDS as u64 / 2) as usize)
-        {
-            pair[0] = 1 + rng.below(50);
-            pair[1] = rng.next_u64();
+        let mut auxv = Vec::new();
+        for _ in 0..rng.below(MAX_AUXV_WORDS as u64 / 2) {
+            auxv.push(1 + rng.below(50));
+            auxv.push(rng.next_u64());
         }
+        auxv.extend_from_slice(&[0, 0]);
+        mm.auxv_words = auxv.len() as u32;
         mm.start_brk = 0x60_0000;
         mm.brk = 0x60_0000 + rng.below(100) * PAGE;
         mm.vdso_base = rng.below(1000) * PAGE;
         mm.vma_count = nvmas;
-        recs.push(Rec::Mm(mm));
+        recs.push(Rec::Mm(mm, auxv));
         let mut next = 0x1000 * (1 + rng.below(16));
         let mut vmas = Vec::new();
         for _ in 0..nvmas {
@@ -354,7 +353,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::FilesTable(t) => w.write_record(t),
             Rec::FileObject(f, p) => w.write_file_object(f, p),
             Rec::Fd(f) => w.write_record(f),
-            Rec::Mm(m) => w.write_record(m),
+            Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
             Rec::Pages(pages) => {
                 let addrs: Vec<u64> = pages.iter().map(|(a, _)| *a).collect();
@@ -423,7 +422,11 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FilesTable(t) => Rec::FilesTable(t),
             Item::FileObject(f, path) => Rec::FileObject(f, path.to_vec()),
             Item::Fd(f) => Rec::Fd(f),
-            Item::Mm(m) => Rec::Mm(m),
+            Item::Mm(m) => {
+                let mut auxv = vec![0u64; m.auxv_words as usize];
+                p.read_auxv(&mut auxv)?;
+                Rec::Mm(m, auxv)
+            }
             Item::Vma(v) => Rec::Vma(v),
             Item::PageChunk { count, .. } => {
                 let mut pages = Vec::new();
