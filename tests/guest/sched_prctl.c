@@ -167,7 +167,7 @@ static void restart_case(const char *name, int made, int (*before)(void),
 {
 	int status = made ? -1 : restart_after(IMG, before, want_errno);
 
-	ktap_case(!made && WIFEXITED(status) && !WEXITSTATUS(status), name,
+	ktap_case(!made && restart_outcome_ok(status, want_errno), name,
 		  "image %s, status %#x", made ? "not made" : "made", status);
 }
 

@@ -186,12 +186,16 @@ static inline int make_external_image(const char *img, int (*setup)(void),
 	return r > 0 && !chmod(img, 0644) ? 0 : -1;
 }
 
+/* Exit code of a restart caller whose restart failed as expected. */
+#define REFUSED_AS_EXPECTED 77
+
 /*
  * Restarts @img in a child, in a process group of its own, that first
  * runs @before (NULL: nothing; non-zero: exit 151).  With @want_errno,
  * restart must fail with it and leave the caller's uid as it was: then
- * the child exits 0, otherwise (restart returned) 150.  Returns the wait
- * status of the restored task or of the caller.
+ * the child exits REFUSED_AS_EXPECTED, which no restored task's check
+ * returns; otherwise (restart returned) 150.  Returns the wait status of
+ * the restored task or of the caller.
  */
 static inline int restart_after(const char *img, int (*before)(void),
 				int want_errno)
@@ -210,10 +214,21 @@ static inline int restart_after(const char *img, int (*before)(void),
 		sys_restart(0, open(img, O_RDONLY), 0);
 		err = errno;
 		_exit(want_errno && err == want_errno && getuid() == uid ?
-			      0 : 150);
+			      REFUSED_AS_EXPECTED : 150);
 	}
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+/*
+ * Whether @status is the outcome restart_after() was asked for: the
+ * restored task's checks all held (exit 0), or with @want_errno the
+ * caller was refused as expected.
+ */
+static inline int restart_outcome_ok(int status, int want_errno)
+{
+	return WIFEXITED(status) &&
+	       WEXITSTATUS(status) == (want_errno ? REFUSED_AS_EXPECTED : 0);
 }
 
 #endif
