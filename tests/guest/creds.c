@@ -5,8 +5,8 @@
  *
  * - "user": uids 1000/1001/1002, gids 1000/1003/1004, groups 5, 7, 1000,
  *   no capabilities.  Restarted by a caller with exactly those ids, it
- *   gets them back; by another user (uid 1005), restart fails with EPERM
- *   and the caller is intact; by root, it gets the saved ids and groups
+ *   gets them back; by another user (uid 1005, with the same gids and
+ *   groups), restart fails with EPERM and the caller is intact; by root, it gets the saved ids and groups
  *   and no capabilities.
  * - "caps": uid/gid 1000 keeping CAP_NET_BIND_SERVICE, CAP_NET_RAW and
  *   CAP_KILL permitted (PR_SET_KEEPCAPS), CAP_NET_BIND_SERVICE effective,
@@ -81,9 +81,10 @@ static int become_saved_user(void)
 	       setresuid(1000, 1001, 1002);
 }
 
+/* Another user with the saved user's groups: only the uids differ. */
 static int become_other_user(void)
 {
-	return setgroups(0, NULL) || setresgid(1005, 1005, 1005) ||
+	return setgroups(3, user_groups) || setresgid(1000, 1003, 1004) ||
 	       setresuid(1005, 1005, 1005);
 }
 
