@@ -121,6 +121,8 @@ pub unsafe trait Pod: Copy + 'static {
 
 // SAFETY: an integer: every bit pattern is valid, no padding.
 unsafe impl Pod for u64 {}
+// SAFETY: as for `u64`.
+unsafe impl Pod for u32 {}
 
 /// Rounds `len` up to the record alignment, or `None` on overflow.
 pub const fn align_record_len(len: usize) -> Option<usize> {

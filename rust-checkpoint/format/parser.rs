@@ -319,9 +319,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         }
         self.pending = Pending::None;
         for group in out.iter_mut() {
-            let mut bytes = [0u8; 4];
-            self.reader.take(&mut bytes)?;
-            *group = u32::from_le_bytes(bytes);
+            *group = self.reader.take_pod()?;
             if *group == INVALID_ID {
                 return Err(Errno::EINVAL);
             }
@@ -341,9 +339,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         }
         self.pending = Pending::None;
         for word in out.iter_mut() {
-            let mut bytes = [0u8; 8];
-            self.reader.take(&mut bytes)?;
-            *word = u64::from_le_bytes(bytes);
+            *word = self.reader.take_pod()?;
         }
         if !auxv_ok(out) {
             return Err(Errno::EINVAL);

@@ -10,7 +10,7 @@ use super::{
     MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN,
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
-use core::mem::size_of;
+use core::mem::{size_of, size_of_val};
 
 /// Where image bytes go (in the kernel: a file descriptor).
 pub trait Sink {
@@ -178,25 +178,34 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         Ok(())
     }
 
+    /// Writes a record of `prefix` and a body of `words`, padded with
+    /// zeros to the record alignment.
+    fn write_words<T: VarRecord, W: Pod>(&mut self, prefix: &T, words: &[W]) -> Result {
+        let len = size_of::<RecordHeader>() + size_of::<T>() + size_of_val(words);
+        let padded = align_record_len(len).ok_or(Errno::EINVAL)?;
+        if padded > MAX_RECORD_LEN as usize {
+            return Err(Errno::EINVAL);
+        }
+        let header = RecordHeader {
+            rtype: T::TYPE as u32,
+            len: padded as u32,
+        };
+        self.put(header.as_bytes())?;
+        self.put(prefix.as_bytes())?;
+        for word in words {
+            self.put(word.as_bytes())?;
+        }
+        let zeros = [0u8; 8];
+        self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
+    }
+
     /// Writes the credentials record of a task: `creds` (whose `ngroups`
     /// must be `groups.len()`) and the supplementary groups.
     pub fn write_creds(&mut self, creds: &CredsRecord, groups: &[u32]) -> Result {
         if creds.ngroups as usize != groups.len() || groups.len() > MAX_GROUPS as usize {
             return Err(Errno::EINVAL);
         }
-        let len = size_of::<RecordHeader>() + size_of::<CredsRecord>() + groups.len() * 4;
-        let padded = align_record_len(len).ok_or(Errno::EINVAL)?;
-        let header = RecordHeader {
-            rtype: RecordType::Creds as u32,
-            len: padded as u32,
-        };
-        self.put(header.as_bytes())?;
-        self.put(creds.as_bytes())?;
-        for group in groups {
-            self.put(&group.to_le_bytes())?;
-        }
-        let zeros = [0u8; 8];
-        self.put(zeros.get(..padded - len).ok_or(Errno::EINVAL)?)
+        self.write_words(creds, groups)
     }
 
     /// Writes the mm record `mm` (whose `auxv_words` must be
@@ -205,17 +214,7 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         if mm.auxv_words as usize != auxv.len() || auxv.len() > MAX_AUXV_WORDS {
             return Err(Errno::EINVAL);
         }
-        let len = size_of::<RecordHeader>() + size_of::<MmRecord>() + auxv.len() * 8;
-        let header = RecordHeader {
-            rtype: RecordType::Mm as u32,
-            len: len as u32,
-        };
-        self.put(header.as_bytes())?;
-        self.put(mm.as_bytes())?;
-        for word in auxv {
-            self.put(&word.to_le_bytes())?;
-        }
-        Ok(())
+        self.write_words(mm, auxv)
     }
 
     /// Writes a string record holding `s` and a terminating NUL.  `s` must

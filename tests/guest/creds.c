@@ -170,18 +170,18 @@ static int check_capable_user(void)
 	return 0;
 }
 
-static void restart_case(const char *name, int made, const char *img,
+static void restart_case(const char *name, int image_status, const char *img,
 			 int (*become)(void), int want_errno)
 {
-	int status = made ? -1 : restart_after(img, become, want_errno);
+	int status = image_status ? -1 : restart_after(img, become, want_errno);
 
-	ktap_case(!made && restart_outcome_ok(status, want_errno), name,
-		  "image %s, status %#x", made ? "not made" : "made", status);
+	ktap_case(!image_status && restart_outcome_ok(status, want_errno), name,
+		  "saver status %#x, restart status %#x", image_status, status);
 }
 
 int main(void)
 {
-	int made;
+	int image_status;
 
 	ktap_begin("creds", 10);
 	fflush(stdout);
@@ -192,32 +192,32 @@ int main(void)
 	if (chmod("output", 0666))
 		return 1;
 
-	made = make_self_image(IMG_USER, become_saved_user, check_saved_user);
-	restart_case("self_user_image_by_same_user_ids_exact", made, IMG_USER,
+	image_status = make_self_image(IMG_USER, become_saved_user, check_saved_user);
+	restart_case("self_user_image_by_same_user_ids_exact", image_status, IMG_USER,
 		     become_saved_user, 0);
-	restart_case("self_user_image_by_other_user_eperm_caller_intact", made,
+	restart_case("self_user_image_by_other_user_eperm_caller_intact", image_status,
 		     IMG_USER, become_other_user, EPERM);
-	restart_case("self_user_image_by_root_ids_as_saved", made, IMG_USER,
+	restart_case("self_user_image_by_root_ids_as_saved", image_status, IMG_USER,
 		     NULL, 0);
 
-	made = make_external_image(IMG_USER, become_saved_user, check_saved_user);
-	restart_case("external_user_image_by_same_user_ids_exact", made,
+	image_status = make_external_image(IMG_USER, become_saved_user, check_saved_user);
+	restart_case("external_user_image_by_same_user_ids_exact", image_status,
 		     IMG_USER, become_saved_user, 0);
-	restart_case("external_user_image_by_other_user_eperm", made, IMG_USER,
+	restart_case("external_user_image_by_other_user_eperm", image_status, IMG_USER,
 		     become_other_user, EPERM);
-	restart_case("external_user_image_by_root_ids_as_saved", made,
+	restart_case("external_user_image_by_root_ids_as_saved", image_status,
 		     IMG_USER, NULL, 0);
 
-	made = make_self_image(IMG_CAPS, become_capable_user, check_capable_user);
-	restart_case("self_caps_image_by_root_caps_as_saved", made, IMG_CAPS,
+	image_status = make_self_image(IMG_CAPS, become_capable_user, check_capable_user);
+	restart_case("self_caps_image_by_root_caps_as_saved", image_status, IMG_CAPS,
 		     NULL, 0);
-	restart_case("self_caps_image_by_plain_user_eperm_caller_intact", made,
+	restart_case("self_caps_image_by_plain_user_eperm_caller_intact", image_status,
 		     IMG_CAPS, become_plain_user, EPERM);
 
-	made = make_external_image(IMG_CAPS, become_capable_user, check_capable_user);
-	restart_case("external_caps_image_by_root_caps_as_saved", made,
+	image_status = make_external_image(IMG_CAPS, become_capable_user, check_capable_user);
+	restart_case("external_caps_image_by_root_caps_as_saved", image_status,
 		     IMG_CAPS, NULL, 0);
-	restart_case("external_caps_image_by_plain_user_eperm", made, IMG_CAPS,
+	restart_case("external_caps_image_by_plain_user_eperm", image_status, IMG_CAPS,
 		     become_plain_user, EPERM);
 	return ktap_end();
 }

@@ -162,13 +162,13 @@ static int never_restored(void)
 	return 99;
 }
 
-static void restart_case(const char *name, int made, int (*before)(void),
+static void restart_case(const char *name, int image_status, int (*before)(void),
 			 int want_errno)
 {
-	int status = made ? -1 : restart_after(IMG, before, want_errno);
+	int status = image_status ? -1 : restart_after(IMG, before, want_errno);
 
-	ktap_case(!made && restart_outcome_ok(status, want_errno), name,
-		  "image %s, status %#x", made ? "not made" : "made", status);
+	ktap_case(!image_status && restart_outcome_ok(status, want_errno), name,
+		  "saver status %#x, restart status %#x", image_status, status);
 }
 
 int main(void)

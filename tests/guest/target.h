@@ -93,62 +93,11 @@ static inline pid_t start_restartable_target(int (*setup)(void),
 }
 
 /*
- * Forks a child that runs @setup (if any) and checkpoints itself to @img,
- * then restarts @img in another child, whose restored copy exits with
- * what @check returns.  Returns the restored task's wait status; the
- * saver's is in *@saver_status (0 when it checkpointed).
- */
-static inline int self_checkpoint_and_restart(const char *img,
-					      int (*setup)(void),
-					      int (*check)(void),
-					      int *saver_status)
-{
-	int status = -1;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		long r;
-
-		if (setup && setup())
-			_exit(101);
-		r = sys_checkpoint(0, fd, 0);
-		_exit(r > 0 ? 0 : r == 0 ? check() : 100);
-	}
-	*saver_status = -1;
-	waitpid(pid, saver_status, 0);
-	waitpid(restart_in_child(img), &status, 0);
-	return status;
-}
-
-/*
- * The same with a target (start_restartable_target()) stopped and
- * checkpointed from outside.  Returns the restored task's wait status, or
- * -1 if the checkpoint failed; what checkpoint(2) returned is in *@ckpt.
- */
-static inline int external_checkpoint_and_restart(const char *img,
-						  int (*setup)(void),
-						  int (*check)(void),
-						  long *ckpt)
-{
-	int status = -1;
-	pid_t pid = start_restartable_target(setup, check);
-
-	*ckpt = -1;
-	if (pid > 0) {
-		stop_target(pid);
-		*ckpt = checkpoint_and_kill(pid, img);
-	}
-	if (*ckpt > 0)
-		waitpid(restart_in_child(img), &status, 0);
-	return status;
-}
-
-/*
  * Forks a child that opens @img (mode 0666: users restarting it reopen it
- * among the saved descriptors), runs @setup and checkpoints itself; its
- * restored copy exits with what @check returns.  Returns 0 once the image
- * is made, -1 otherwise.
+ * among the saved descriptors), runs @setup (if any; a non-zero result
+ * makes it exit 101) and checkpoints itself; its restored copy exits with
+ * what @check returns.  Returns the saver's wait status, 0 once the image
+ * is made.
  */
 static inline int make_self_image(const char *img, int (*setup)(void),
 				  int (*check)(void))
@@ -166,24 +115,71 @@ static inline int make_self_image(const char *img, int (*setup)(void),
 		_exit(r > 0 ? 0 : r == 0 ? check() : 100);
 	}
 	waitpid(pid, &status, 0);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return status;
 }
 
 /*
- * The same from outside, of a target (start_restartable_target()) stopped
- * and checkpointed; the image is made readable by every user.
+ * Starts a target (start_restartable_target()), stops it, checkpoints it
+ * from outside to @img and kills it.  Returns what checkpoint(2)
+ * returned, or -1 if the target did not start.
+ */
+static inline long checkpoint_external_target(const char *img,
+					      int (*setup)(void),
+					      int (*check)(void))
+{
+	pid_t pid = start_restartable_target(setup, check);
+
+	if (pid <= 0)
+		return -1;
+	stop_target(pid);
+	return checkpoint_and_kill(pid, img);
+}
+
+/*
+ * The same, and makes the image readable by every user.  Returns 0 once
+ * the image is made, -1 otherwise.
  */
 static inline int make_external_image(const char *img, int (*setup)(void),
 				      int (*check)(void))
 {
-	pid_t pid = start_restartable_target(setup, check);
-	long r = -1;
+	return checkpoint_external_target(img, setup, check) > 0 &&
+	       !chmod(img, 0644) ? 0 : -1;
+}
 
-	if (pid > 0) {
-		stop_target(pid);
-		r = checkpoint_and_kill(pid, img);
-	}
-	return r > 0 && !chmod(img, 0644) ? 0 : -1;
+/*
+ * make_self_image(), then restarts @img in another child, whose restored
+ * copy exits with what @check returns.  Returns the restored task's wait
+ * status; the saver's is in *@saver_status (0 when it checkpointed).
+ */
+static inline int self_checkpoint_and_restart(const char *img,
+					      int (*setup)(void),
+					      int (*check)(void),
+					      int *saver_status)
+{
+	int status = -1;
+
+	*saver_status = make_self_image(img, setup, check);
+	waitpid(restart_in_child(img), &status, 0);
+	return status;
+}
+
+/*
+ * The same with a target checkpointed from outside
+ * (checkpoint_external_target()).  Returns the restored task's wait
+ * status, or -1 if the checkpoint failed; what checkpoint(2) returned is
+ * in *@ckpt.
+ */
+static inline int external_checkpoint_and_restart(const char *img,
+						  int (*setup)(void),
+						  int (*check)(void),
+						  long *ckpt)
+{
+	int status = -1;
+
+	*ckpt = checkpoint_external_target(img, setup, check);
+	if (*ckpt > 0)
+		waitpid(restart_in_child(img), &status, 0);
+	return status;
 }
 
 /* Exit code of a restart caller whose restart failed as expected. */
