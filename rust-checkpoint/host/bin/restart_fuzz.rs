@@ -11,13 +11,16 @@
 //! counts and addresses inflated.  Half of them get a recomputed tail
 //! (byte count and checksum), so that mutations reach the deep parsing.
 //!
-//! The allowed outcomes of each child are: an errno with the child still
-//! intact (its memory, pid and descriptors as before); `SIGKILL` after the
-//! point of no return; or a restored task, which checks its own memory
-//! and exits 42 (as saved) or 43 (its memory was mutated), or fails as a
-//! program with mutated registers or memory would.  A child that returned
-//! from `restart` damaged fails the run; so does an unmutated image that
-//! does not restore correctly.  The histogram of outcomes is printed.
+//! The allowed outcomes of each restart are: an errno with the child still
+//! intact (its memory, pid and descriptors as before), which then takes
+//! the next image (a failed restart must leave its caller usable, and
+//! not forking for each failure makes the run several times faster);
+//! `SIGKILL` after the point of no return; or a restored task, which
+//! checks its own memory and exits 42 (as saved) or 43 (its memory was
+//! mutated), or fails as a program with mutated registers or memory
+//! would.  A child that returned from `restart` damaged fails the run;
+//! so does an unmutated image that does not restore correctly.  The
+//! histogram of outcomes is printed.
 //!
 //! The images are shared out among one worker process per CPU, so that a
 //! guest with two vCPUs runs two restarts at a time.
@@ -371,82 +374,175 @@ fn fix_tail(img: &mut [u8]) -> bool {
     true
 }
 
-#[derive(Default)]
-struct Report {
-    errno: i32,
-    intact: i32,
+/// A child that calls `restart` on the image file each time it is told
+/// to, and reports the errno and whether it is intact.  A failed restart
+/// must leave the caller usable, so the same child takes the next image;
+/// a new one is forked only after a restart went past the point of no
+/// return (the child is then the restored task, or was killed).
+struct Restarter {
+    pid: i32,
+    /// A pidfd of `pid`: readable when it has exited.
+    pidfd: c_int,
+    /// Write end of the command pipe: one byte per image.
+    command: c_int,
+    /// Read end of the report pipe: `[errno, intact]` per failed restart.
+    report: c_int,
 }
 
-/// Restarts `img` in a child; returns the outcome's name, and whether it
-/// is allowed.
-fn try_restart(img: &[u8], path: &str) -> (String, bool) {
-    std::fs::write(path, img).expect("write image");
-    let file = File::open(path).expect("open image");
-    let fd = file.as_raw_fd();
+/// Two pipe descriptors, `[read, write]`.
+fn new_pipe() -> Option<[c_int; 2]> {
     let mut p = [0 as c_int; 2];
     // SAFETY: `p` has room for two descriptors.
-    if unsafe { pipe(p.as_mut_ptr()) } != 0 {
-        return ("pipe failed".into(), false);
-    }
-    let pid = fork_process();
-    if pid == 0 {
-        // SAFETY: plain calls on our own descriptors and process group.
-        unsafe {
-            close(p[0]);
-            setpgid(0, 0);
+    (unsafe { pipe(p.as_mut_ptr()) } == 0).then_some(p)
+}
+
+fn close_fd(fd: c_int) {
+    // SAFETY: closes a descriptor this process owns and no longer uses.
+    unsafe { close(fd) };
+}
+
+/// Reads exactly `buf.len()` bytes; false at end of file or on error.
+fn read_exact_fd(fd: c_int, buf: &mut [u8]) -> bool {
+    // SAFETY: `buf` is writable for its length.
+    let n = unsafe { read(fd, buf.as_mut_ptr(), buf.len()) };
+    n == buf.len() as isize
+}
+
+impl Restarter {
+    /// Forks a restarter that restarts from `path` whenever a byte
+    /// arrives on its command pipe.
+    fn spawn(path: &str) -> Option<Restarter> {
+        let command = new_pipe()?;
+        let report = new_pipe()?;
+        let pid = fork_process();
+        if pid == 0 {
+            close_fd(command[1]);
+            close_fd(report[0]);
+            // SAFETY: puts this child in its own process group, so that
+            // whatever a restored task leaves behind can be killed.
+            unsafe { setpgid(0, 0) };
+            Self::serve(path, command[0], report[1]);
         }
-        let my_pid = std::process::id();
-        let r = restart(fd);
-        let err = errno();
-        // Still here: restart failed (or the image had no task).  Check
-        // that nothing of this process changed.
-        // SAFETY: `fcntl(F_GETFD)` on descriptors we own.
-        let fds_ok = unsafe { fcntl(fd, 1) >= 0 && fcntl(p[1], 1) >= 0 };
-        // SAFETY: no preconditions.
-        let same_pid = unsafe { getpid() } as u32 == my_pid;
-        let intact = canary_intact() && fds_ok && same_pid;
-        let rep = [if r == 0 { 0 } else { err }, intact as i32];
-        // SAFETY: writes 8 bytes from `rep` to our pipe.
-        unsafe { write(p[1], rep.as_ptr().cast(), 8) };
-        exit_now(0);
+        close_fd(command[0]);
+        close_fd(report[1]);
+        // SAFETY: pidfd_open takes plain integers and returns a new fd.
+        let pidfd = unsafe { syscall(NR_PIDFD_OPEN, pid as i64, 0i64) } as c_int;
+        let restarter = Restarter {
+            pid,
+            pidfd,
+            command: command[1],
+            report: report[0],
+        };
+        (pid > 0 && pidfd >= 0).then_some(restarter)
     }
-    // SAFETY: closes our copy of the write end.
-    unsafe { close(p[1]) };
-    let status = if child_exits_within(pid, CHILD_TIMEOUT) {
-        wait_status(pid, 0)
-    } else {
+
+    /// The child's loop.  It ends when its worker closes the command pipe,
+    /// or when a restart succeeds (this process is then the saved one).
+    fn serve(path: &str, command: c_int, report: c_int) -> ! {
+        let my_pid = std::process::id();
+        let mut go = [0u8; 1];
+        while read_exact_fd(command, &mut go) {
+            let Ok(file) = File::open(path) else {
+                exit_now(1);
+            };
+            let fd = file.as_raw_fd();
+            let r = restart(fd);
+            let err = errno();
+            // Still here: restart failed (or the image had no task).
+            // Check that nothing of this process changed.
+            // SAFETY: `fcntl(F_GETFD)` on descriptors we own.
+            let fds_ok =
+                unsafe { fcntl(fd, 1) >= 0 && fcntl(command, 1) >= 0 && fcntl(report, 1) >= 0 };
+            // SAFETY: no preconditions.
+            let same_pid = unsafe { getpid() } as u32 == my_pid;
+            let intact = canary_intact() && fds_ok && same_pid;
+            drop(file);
+            let rep = [if r == 0 { 0 } else { err }, intact as i32];
+            // SAFETY: writes 8 bytes from `rep` to our pipe.
+            unsafe { write(report, rep.as_ptr().cast(), 8) };
+        }
+        exit_now(0)
+    }
+
+    /// Ends the child (and its process group) and reaps it.
+    fn kill_and_reap(self) -> Option<c_int> {
         // SAFETY: kills our child's process group.
-        unsafe { kill(-pid, SIGKILL) };
-        wait_status(pid, 0);
-        // SAFETY: closes our read end.
-        unsafe { close(p[0]) };
-        return ("restored, ran past the time limit (killed)".into(), true);
-    };
-    // SAFETY: anything the restored task left in its group goes too.
-    unsafe { kill(-pid, SIGKILL) };
-    let mut rep = [0i32; 2];
-    // SAFETY: reads at most 8 bytes into `rep`.
-    let n = unsafe { read(p[0], rep.as_mut_ptr().cast(), 8) };
-    // SAFETY: closes our read end.
-    unsafe { close(p[0]) };
-    let status = status.unwrap_or(-1);
-    let report = (n == 8).then_some(Report {
-        errno: rep[0],
-        intact: rep[1],
+        unsafe { kill(-self.pid, SIGKILL) };
+        let status = wait_status(self.pid, 0);
+        for fd in [self.pidfd, self.command, self.report] {
+            close_fd(fd);
+        }
+        status
+    }
+}
+
+/// Waits until one of `fds` is readable or `limit` passes; returns which
+/// are readable.
+fn readable(fds: [c_int; 2], limit: Duration) -> [bool; 2] {
+    let mut pfds = fds.map(|fd| PollFd {
+        fd,
+        events: POLLIN,
+        revents: 0,
     });
+    let ms = limit.as_millis() as c_int;
+    loop {
+        // SAFETY: `pfds` is an array of two valid pollfds.
+        let ready = unsafe { poll(pfds.as_mut_ptr(), 2, ms) };
+        if ready >= 0 || errno() != 4 {
+            break; // not EINTR
+        }
+    }
+    pfds.map(|p| p.revents != 0)
+}
+
+/// Restarts `img` in `restarter` (forking one if there is none); returns
+/// the outcome's name, and whether it is allowed.  The restarter is kept
+/// for the next image if it returned from `restart` intact.
+fn try_restart(img: &[u8], path: &str, restarter: &mut Option<Restarter>) -> (String, bool) {
+    std::fs::write(path, img).expect("write image");
+    if restarter.is_none() {
+        *restarter = Restarter::spawn(path);
+    }
+    let Some(r) = restarter.as_ref() else {
+        return ("fork or pipe failed".into(), false);
+    };
+    // SAFETY: writes one byte to our command pipe.
+    if unsafe { write(r.command, [1u8].as_ptr(), 1) } != 1 {
+        restarter.take().map(Restarter::kill_and_reap);
+        return ("the restarter is gone".into(), false);
+    }
+    let began = Instant::now();
+    let [reported, _] = readable([r.report, r.pidfd], CHILD_TIMEOUT);
+    let mut rep = [0u8; 8];
+    if reported && read_exact_fd(r.report, &mut rep) {
+        let err = i32::from_ne_bytes([rep[0], rep[1], rep[2], rep[3]]);
+        let intact = i32::from_ne_bytes([rep[4], rep[5], rep[6], rep[7]]) == 1;
+        if !intact {
+            restarter.take().map(Restarter::kill_and_reap);
+            return (format!("errno {err} and the caller damaged"), false);
+        }
+        if err == 0 {
+            return ("returned 0: no task in the image".into(), true);
+        }
+        return (format!("errno {}", errno_name(err)), true);
+    }
+    // No report: the restart went past the point of no return (its
+    // descriptors were replaced, so the report pipe was closed).
+    let left = CHILD_TIMEOUT.saturating_sub(began.elapsed());
+    let exited = child_exits_within(r.pid, left);
+    let status = restarter.take().and_then(Restarter::kill_and_reap);
+    if !exited {
+        return ("restored, ran past the time limit (killed)".into(), true);
+    }
+    let status = status.unwrap_or(-1);
     let signal = status & 0x7f;
     let code = (status >> 8) & 0xff;
-    match (report, signal, code) {
-        (Some(r), 0, 0) if r.intact == 1 && r.errno == 0 => {
-            ("returned 0: no task in the image".into(), true)
-        }
-        (Some(r), 0, 0) if r.intact == 1 => (format!("errno {}", errno_name(r.errno)), true),
-        (Some(r), _, _) => (format!("errno {} and the caller damaged", r.errno), false),
-        (None, s, _) if s == SIGKILL => ("SIGKILL past the point of no return".into(), true),
-        (None, 0, c) if c == RESTORED_OK => ("restored, memory as saved".into(), true),
-        (None, 0, c) if c == RESTORED_MUTATED => ("restored, saw its mutated memory".into(), true),
-        (None, 0, c) => (format!("restored, exited {c} (mutated registers)"), true),
-        (None, s, _) => (
+    match (signal, code) {
+        (s, _) if s == SIGKILL => ("SIGKILL past the point of no return".into(), true),
+        (0, c) if c == RESTORED_OK => ("restored, memory as saved".into(), true),
+        (0, c) if c == RESTORED_MUTATED => ("restored, saw its mutated memory".into(), true),
+        (0, c) => (format!("restored, exited {c} (mutated registers)"), true),
+        (s, _) => (
             format!("restored, killed by signal {s} (mutated state)"),
             true,
         ),
@@ -502,6 +598,7 @@ fn run_worker(
         return 1;
     };
     let mut rng = XorShift(seed | 1);
+    let mut restarter = None;
     for i in 0..count {
         let (_, base) = &seeds[i % seeds.len()];
         let mut img = base.clone();
@@ -511,7 +608,7 @@ fn run_worker(
             continue;
         }
         let began = Instant::now();
-        let (outcome, allowed) = try_restart(&img, &img_path);
+        let (outcome, allowed) = try_restart(&img, &img_path, &mut restarter);
         let micros = began.elapsed().as_micros();
         if !allowed {
             let keep = format!("{dir}/bad-{i}.img");
@@ -529,6 +626,7 @@ fn run_worker(
             return 1;
         }
     }
+    restarter.map(Restarter::kill_and_reap);
     0
 }
 
@@ -548,15 +646,17 @@ fn main() {
     let mut failed = 0usize;
 
     // Controls: each unmutated seed restores correctly.
+    let mut restarter = None;
     for (kind, image) in &seeds {
-        let (outcome, _) = try_restart(image, &img_path);
+        let (outcome, _) = try_restart(image, &img_path, &mut restarter);
         let ok = outcome == "restored, memory as saved";
         println!("control {kind} ({} bytes): {outcome}", image.len());
         failed += usize::from(!ok);
     }
+    restarter.map(Restarter::kill_and_reap);
 
     // The images are shared out among one worker process per CPU (each
-    // restart runs in a child of its worker), which makes the same
+    // restart runs in a restarter child of its worker), which makes the same
     // sequence of images from the seed and runs every `workers`-th one;
     // each worker writes one line per image it ran to its result file.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
