@@ -11,10 +11,12 @@
 #   scripts/test.sh --quick          the main kernel only, no host tests
 #
 # Installs what it needs (scripts/deps.sh), sets up and builds the kernels
-# incrementally, and ends with one line "N passed, N failed".  Each kernel
-# builds in the background at low priority, under the host tests (the
-# main kernel) or the main kernel's boot (the debug kernel); every step's
-# log line carries the time of day.  Fails if any test fails, a KUnit
+# incrementally, and ends with one line "N passed, N failed".  The work
+# overlaps so that both cores stay busy: linux/ is unpacked while the host
+# tests run; then both kernels build at once in the background, the main
+# one at low priority and the debug one at the lowest, so the debug build
+# takes what the main build, the initramfs and the main kernel's boot leave
+# idle.  Every step's log line carries the time of day.  Fails if any test fails, a KUnit
 # suite or guest test is missing, a guest did not finish, or a kernel
 # reported a problem (BUG, WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
 set -uo pipefail
@@ -78,19 +80,19 @@ step() { # description command...
 	"$@" >"$out" 2>&1 || step_failed "$what"
 }
 
-# Kernel builds run in the background at the lowest priority while the
-# foreground work (host tests, the previous kernel's boot) runs: they take
-# only the CPU time that work leaves idle (libFuzzer uses one core, guests
-# sleep), and the foreground keeps the machine as if it were alone.
+# Background work runs at a lower priority than the foreground (host
+# tests, a kernel's boot): it takes only the CPU time the foreground leaves
+# idle (libFuzzer uses one core, guests sleep), and the foreground keeps
+# the machine as if it were alone.
 declare -A background=()
-start_background() { # description command...
-	local what=$1 out
-	shift
+start_background() { # description niceness command...
+	local what=$1 niceness=$2 out
+	shift 2
 	out=$(step_log "$what")
 	mkdir -p "$top/build/logs"
-	log "$what, in the background at low priority (output in ${out#"$top"/})"
+	log "$what, in the background at nice $niceness (output in ${out#"$top"/})"
 	# Its own session, so that a failing run can stop the whole build.
-	setsid nice -n 19 "$@" >"$out" 2>&1 &
+	setsid nice -n "$niceness" "$@" >"$out" 2>&1 &
 	background[$what]=$!
 }
 stop_background() {
@@ -108,9 +110,26 @@ wait_background() { # description
 }
 
 step "installing dependencies" "$top/scripts/deps.sh"
-step "kernel setup" "$top/scripts/setup-kernel.sh"
-# The main kernel's build also provides the uapi headers of the initramfs.
-start_background "main kernel build" "$top/scripts/build-kernel.sh"
+# Unpacking the kernel is one core's work, as are most of the host tests;
+# the kernels start building as soon as linux/ is ready, under the host
+# tests.  The main kernel's build also provides the uapi headers of the
+# initramfs.
+setup_status="$top/build/logs/kernel-setup.status"
+rm -f "$setup_status"
+mkdir -p "$top/build/logs"
+start_background "kernel setup" 0 \
+	bash -c '"$1"; st=$?; echo "$st" >"$0"; exit "$st"' "$setup_status" "$top/scripts/setup-kernel.sh"
+# Runs its arguments once the setup has succeeded.
+after_setup='while [ ! -s "$0" ]; do sleep 1; done
+[ "$(cat "$0")" = 0 ] || { echo "kernel setup failed" >&2; exit 1; }
+exec "$@"'
+start_background "main kernel build" 10 \
+	bash -c "$after_setup" "$setup_status" "$top/scripts/build-kernel.sh"
+for flavour in "${kernels[@]}"; do
+	[ "$flavour" = debug ] &&
+		start_background "debug kernel build" 19 \
+			bash -c "$after_setup" "$setup_status" "$top/scripts/build-kernel.sh" --debug
+done
 
 if [ "$host" = 1 ]; then
 	# Host tests of the pure format code.
@@ -139,12 +158,9 @@ if [ "$host" = 1 ]; then
 	fi
 fi
 
+wait_background "kernel setup"
 wait_background "main kernel build"
 step "initramfs build" "$top/qemu/build-initramfs.sh"
-for flavour in "${kernels[@]}"; do
-	[ "$flavour" = debug ] &&
-		start_background "debug kernel build" "$top/scripts/build-kernel.sh" --debug
-done
 
 kunit_py="$top/linux/tools/testing/kunit/kunit.py"
 parse() { # name log json expected-suites...
