@@ -92,7 +92,12 @@ start_background() { # description niceness command...
 	mkdir -p "$top/build/logs"
 	log "$what, in the background at nice $niceness (output in ${out#"$top"/})"
 	# Its own session, so that a failing run can stop the whole build.
-	setsid nice -n "$niceness" "$@" >"$out" 2>&1 &
+	# A new session is also a new scheduler autogroup, where a process's
+	# nice value only counts against the group's other members: the
+	# niceness goes to the group (/proc/self/autogroup) as well.
+	# shellcheck disable=SC2016
+	setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' \
+		"$niceness" "$@" >"$out" 2>&1 &
 	background[$what]=$!
 }
 stop_background() {
