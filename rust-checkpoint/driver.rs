@@ -33,7 +33,7 @@ use crate::format::{
     ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal,
     RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind,
     FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
-    RESTART_NANOSLEEP, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -185,21 +185,16 @@ fn save_task<S: Sink>(
         cpu.ax = 0;
     } else if arch::in_restartable_syscall(&cpu) {
         // Stopped in a system call that resumes through its restart
-        // block: only an interrupted nanosleep is supported.
-        let Some(ns) = target.nanosleep() else {
+        // block: nanosleep, poll and futex waits are supported.
+        let Some((kind, args)) = task::save_restart_block(target) else {
             failure.set(format_args!(
                 "stopped in system call {} which cannot be resumed yet",
                 cpu.orig_ax as i64
             ));
             return Err(eopnotsupp());
         };
-        task_rec.restart_kind = RESTART_NANOSLEEP;
-        task_rec.restart_args = [
-            ns.remaining_ns as u64,
-            ns.rmtp,
-            ns.clockid as u64,
-            ns.type_.into(),
-        ];
+        task_rec.restart_kind = kind;
+        task_rec.restart_args = args;
     }
     fmt_result(w.write_record(&task_rec))?;
     fmt_result(w.write_signals(&signals::save_altstack(target), |i| {

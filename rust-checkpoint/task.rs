@@ -6,7 +6,8 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
-    FsRecord, TaskRecord, RESTART_NANOSLEEP, RESTART_NONE, TASK_COMM_LEN,
+    FsRecord, TaskRecord, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, RESTART_FUTEX_WAIT,
+    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, TASK_COMM_LEN,
     TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_NOT_DUMPABLE, TASK_FLAG_NO_NEW_PRIVS,
     TASK_FLAG_THP_DISABLE,
 };
@@ -96,6 +97,24 @@ impl TaskRef {
         // SAFETY: the task is alive and quiescent (or the caller), so its
         // restart block is stable; `ns` is writable.
         unsafe { bindings::ckpt_task_nanosleep(self.ptr.as_ptr(), &mut ns) }.then_some(ns)
+    }
+
+    /// The interrupted poll the task would resume, if that is what its
+    /// restart block holds.
+    pub fn poll(&self) -> Option<bindings::ckpt_poll> {
+        let mut p = bindings::ckpt_poll::default();
+        // SAFETY: the task is alive and quiescent (or the caller), so its
+        // restart block is stable; `p` is writable.
+        unsafe { bindings::ckpt_task_poll(self.ptr.as_ptr(), &mut p) }.then_some(p)
+    }
+
+    /// The interrupted futex wait with a timeout the task would resume, if
+    /// that is what its restart block holds (a futex2 wait is not).
+    pub fn futex_wait(&self) -> Option<bindings::ckpt_futex_wait> {
+        let mut w = bindings::ckpt_futex_wait::default();
+        // SAFETY: the task is alive and quiescent (or the caller), so its
+        // restart block is stable; `w` is writable.
+        unsafe { bindings::ckpt_task_futex_wait(self.ptr.as_ptr(), &mut w) }.then_some(w)
     }
 
     /// How often the task was switched out: it changes if a stopped task
@@ -302,6 +321,91 @@ pub fn reset_for_restart() -> Result {
     to_result(unsafe { bindings::ckpt_restart_reset_current() })
 }
 
+/// Sets up the calling task's restart block as the saved task's was, so
+/// that the interrupted call goes on when `restart` returns into
+/// `restart_syscall(2)`.  The parser has checked the arguments of each
+/// kind; times are what remained at the checkpoint.
+fn resume_restart_block(task: &TaskRecord) {
+    let [remaining_ns, arg1, arg2, arg3] = task.restart_args;
+    match task.restart_kind {
+        RESTART_NANOSLEEP => {
+            let ns = bindings::ckpt_nanosleep {
+                remaining_ns: remaining_ns as i64,
+                rmtp: arg1,
+                clockid: arg2 as i32,
+                type_: arg3 as u32,
+            };
+            // SAFETY: `ns` is valid; the helper writes the calling task's
+            // restart block.
+            unsafe { bindings::ckpt_nanosleep_resume(&ns) };
+        }
+        RESTART_POLL => {
+            let p = bindings::ckpt_poll {
+                remaining_ns: if remaining_ns == RESTART_NO_TIMEOUT {
+                    -1
+                } else {
+                    remaining_ns as i64
+                },
+                ufds: arg1,
+                nfds: arg2 as u32,
+                pad: 0,
+            };
+            // SAFETY: `p` is valid; the helper writes the calling task's
+            // restart block.
+            unsafe { bindings::ckpt_poll_resume(&p) };
+        }
+        RESTART_FUTEX_WAIT => {
+            let w = bindings::ckpt_futex_wait {
+                remaining_ns: remaining_ns as i64,
+                uaddr: arg1,
+                val: arg2 as u32,
+                bitset: arg3 as u32,
+                shared: arg2 & FUTEX_RESTART_SHARED != 0,
+                clock_realtime: arg2 & FUTEX_RESTART_CLOCK_REALTIME != 0,
+            };
+            // SAFETY: `w` is valid; the helper writes the calling task's
+            // restart block.
+            unsafe { bindings::ckpt_futex_wait_resume(&w) };
+        }
+        _ => {}
+    }
+}
+
+/// Saves the restart block of `target`, stopped in a system call that
+/// resumes through `restart_syscall(2)`: its kind and arguments, or
+/// `None` for a call this version cannot resume.
+pub fn save_restart_block(target: &TaskRef) -> Option<(u32, [u64; 4])> {
+    if let Some(ns) = target.nanosleep() {
+        let args = [
+            ns.remaining_ns as u64,
+            ns.rmtp,
+            ns.clockid as u64,
+            ns.type_.into(),
+        ];
+        return Some((RESTART_NANOSLEEP, args));
+    }
+    if let Some(p) = target.poll() {
+        let remaining = if p.remaining_ns < 0 {
+            RESTART_NO_TIMEOUT
+        } else {
+            p.remaining_ns as u64
+        };
+        return Some((RESTART_POLL, [remaining, p.ufds, p.nfds.into(), 0]));
+    }
+    if let Some(w) = target.futex_wait() {
+        let mut val_flags = u64::from(w.val);
+        if w.shared {
+            val_flags |= FUTEX_RESTART_SHARED;
+        }
+        if w.clock_realtime {
+            val_flags |= FUTEX_RESTART_CLOCK_REALTIME;
+        }
+        let args = [w.remaining_ns as u64, w.uaddr, val_flags, w.bitset.into()];
+        return Some((RESTART_FUTEX_WAIT, args));
+    }
+    None
+}
+
 /// Loads a task record into the calling task.  The exit signal and the
 /// process ids stay the caller's: they describe its place among the tasks
 /// of this system, not the saved program.
@@ -324,18 +428,7 @@ pub fn restore_task(task: &TaskRecord) -> Result {
     };
     // SAFETY: `f` is valid; the helper writes only the calling task.
     unsafe { bindings::ckpt_task_write_current(&f) };
-    if task.restart_kind == RESTART_NANOSLEEP {
-        let [remaining_ns, rmtp, clockid, timespec_type] = task.restart_args;
-        let ns = bindings::ckpt_nanosleep {
-            remaining_ns: remaining_ns as i64,
-            rmtp,
-            clockid: clockid as i32,
-            type_: timespec_type as u32,
-        };
-        // SAFETY: `ns` is valid (the parser checked its fields); the helper
-        // writes the calling task's restart block.
-        unsafe { bindings::ckpt_nanosleep_resume(&ns) };
-    }
+    resume_restart_block(task);
     let mut blocked = bindings::sigset_t::default();
     blocked.sig[0] = task.sigblocked as usize;
     // SAFETY: `blocked` is a valid signal set; `set_current_blocked`

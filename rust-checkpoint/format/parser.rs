@@ -42,10 +42,12 @@ use super::{
     FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, ItimersRecord, MmRecord,
     PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord, SigactionRecord,
     SignalsRecord, StringRecord, TaskRecord, VmaKind, VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT,
-    ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS,
-    MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_NANOSLEEP,
-    RESTART_NONE, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE,
-    TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_PROT_MASK,
+    FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS,
+    MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE,
+    NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
+    RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
+    SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
+    VMA_FLAGS_MASK, VMA_PROT_MASK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -797,6 +799,23 @@ fn restart_ok(task: &TaskRecord) -> bool {
                 && rmtp < USER_ADDR_LIMIT
                 && RESTART_CLOCKS.contains(&clockid)
                 && timespec_type <= 2
+        }
+        RESTART_POLL => {
+            let [_, ufds, nfds, zero] = task.restart_args;
+            (remaining_ns <= i64::MAX as u64 || remaining_ns == RESTART_NO_TIMEOUT)
+                && ufds < USER_ADDR_LIMIT
+                && nfds <= RESTART_MAX_POLL_FDS
+                && zero == 0
+        }
+        RESTART_FUTEX_WAIT => {
+            let [_, uaddr, val_flags, bitset] = task.restart_args;
+            let flags = val_flags & !u64::from(u32::MAX);
+            remaining_ns <= i64::MAX as u64
+                && uaddr < USER_ADDR_LIMIT
+                && uaddr % 4 == 0
+                && flags & !(FUTEX_RESTART_SHARED | FUTEX_RESTART_CLOCK_REALTIME) == 0
+                && bitset != 0
+                && bitset <= u64::from(u32::MAX)
         }
         _ => false,
     }

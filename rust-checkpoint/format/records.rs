@@ -353,6 +353,23 @@ pub const RESTART_NONE: u32 = 0;
 /// are the nanoseconds that remained to sleep, the user address of the
 /// remaining-time buffer, the clock id and the kernel's timespec type.
 pub const RESTART_NANOSLEEP: u32 = 1;
+/// An interrupted `poll` to resume: the arguments are the nanoseconds
+/// that remained (or [`RESTART_NO_TIMEOUT`]), the user address of the
+/// `pollfd` array, the number of entries and 0.
+pub const RESTART_POLL: u32 = 2;
+/// An interrupted `futex` wait with a timeout to resume: the arguments
+/// are the nanoseconds that remained on its clock, the user address of
+/// the futex word, the expected value with [`FUTEX_RESTART_SHARED`] and
+/// [`FUTEX_RESTART_CLOCK_REALTIME`] shifted left by 32, and the bitset.
+pub const RESTART_FUTEX_WAIT: u32 = 3;
+/// The remaining time of a restart kind that waits without a timeout.
+pub const RESTART_NO_TIMEOUT: u64 = u64::MAX;
+/// Most entries a resumed `poll` may have: the kernel's largest `nr_open`.
+pub const RESTART_MAX_POLL_FDS: u64 = 1 << 20;
+/// Futex wait flag (bit 32 of the third argument): a shared futex.
+pub const FUTEX_RESTART_SHARED: u64 = 1 << 32;
+/// Futex wait flag: the timeout is on the realtime clock.
+pub const FUTEX_RESTART_CLOCK_REALTIME: u64 = 2 << 32;
 /// Clocks a resumed sleep may use: realtime, monotonic, boottime, TAI.
 pub const RESTART_CLOCKS: [u64; 4] = [0, 1, 7, 11];
 

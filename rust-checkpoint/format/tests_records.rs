@@ -503,10 +503,31 @@ fn expect_rejected(t: &mut dyn Check, scratch: &mut [u8], s: &Sample, want: Errn
 /// Every record type written comes back equal, whatever the read size.
 pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
     let mut s = sample();
-    // An interrupted nanosleep with 250 ms to go.
-    s.task.restart_kind = RESTART_NANOSLEEP;
-    s.task.restart_args = [250_000_000, 0x7ffc_0000_2000, 1, 1];
-    for chunk in [7usize, 4096, 100_000] {
+    // Each read size with an interrupted call of another kind: a
+    // nanosleep with 250 ms to go, a poll with and without a timeout, a
+    // shared futex wait on the realtime clock.
+    let runs = [
+        (
+            7usize,
+            RESTART_NANOSLEEP,
+            [250_000_000, 0x7ffc_0000_2000, 1, 1],
+        ),
+        (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
+        (100_000, RESTART_POLL, [RESTART_NO_TIMEOUT, 0, 0, 0]),
+        (
+            4096,
+            RESTART_FUTEX_WAIT,
+            [
+                999,
+                0x7ffc_0000_4004,
+                7 | FUTEX_RESTART_SHARED | FUTEX_RESTART_CLOCK_REALTIME,
+                u32::MAX.into(),
+            ],
+        ),
+    ];
+    for (chunk, kind, args) in runs {
+        s.task.restart_kind = kind;
+        s.task.restart_args = args;
         let mut b = bufs(scratch);
         let len = match build_sample(&mut b, &s) {
             Ok(len) => len,
@@ -999,7 +1020,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 69] = [
+    let cases: [fn(&mut Sample); 77] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1063,6 +1084,38 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             s.task.restart_kind = RESTART_NANOSLEEP;
             s.task.restart_args = [1000, 0, 1, 3]; // no such timespec type
+        },
+        |s| {
+            s.task.restart_kind = RESTART_POLL;
+            s.task.restart_args = [1000, USER_ADDR_LIMIT, 1, 0];
+        },
+        |s| {
+            s.task.restart_kind = RESTART_POLL;
+            s.task.restart_args = [1000, 0x1000, RESTART_MAX_POLL_FDS + 1, 0];
+        },
+        |s| {
+            s.task.restart_kind = RESTART_POLL;
+            s.task.restart_args = [1 << 63, 0x1000, 1, 0]; // neither time nor none
+        },
+        |s| {
+            s.task.restart_kind = RESTART_POLL;
+            s.task.restart_args = [1000, 0x1000, 1, 1];
+        },
+        |s| {
+            s.task.restart_kind = RESTART_FUTEX_WAIT;
+            s.task.restart_args = [1000, 0x1002, 0, 1]; // unaligned word
+        },
+        |s| {
+            s.task.restart_kind = RESTART_FUTEX_WAIT;
+            s.task.restart_args = [1000, 0x1000, 4 << 32, 1]; // unknown flag
+        },
+        |s| {
+            s.task.restart_kind = RESTART_FUTEX_WAIT;
+            s.task.restart_args = [1000, 0x1000, 0, 0]; // empty bitset
+        },
+        |s| {
+            s.task.restart_kind = RESTART_FUTEX_WAIT;
+            s.task.restart_args = [RESTART_NO_TIMEOUT, 0x1000, 0, 1]; // needs a timeout
         },
         |s| s.fds[1].fd = 0, // not increasing
         |s| s.fds[2].fd = FD_LIMIT,

@@ -185,9 +185,31 @@ static int timer_signal_pending(void)
 	return timer_delete(t);
 }
 
+/*
+ * A stopped child inside clock_nanosleep() on its own CPU-time clock: its
+ * restart block is one checkpoint cannot resume yet.
+ */
+static int stopped_in_cpu_clock_sleep(void)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		struct timespec ts = { .tv_sec = 100 };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &ts, NULL);
+		_exit(0);
+	}
+	usleep(200000);
+	kill(child, SIGSTOP);
+	if (child < 0 || waitpid(child, NULL, WUNTRACED) != child)
+		return -1;
+	return child;
+}
+
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 10);
+	ktap_begin("checkpoint_unsupported", 11);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -209,5 +231,7 @@ int main(void)
 			   deny_write_execute, "memory-deny-write-execute");
 	expect_unsupported("posix_timer_signal_pending_eopnotsupp",
 			   timer_signal_pending, "POSIX timer");
+	expect_unsupported("cpu_clock_sleep_eopnotsupp", stopped_in_cpu_clock_sleep,
+			   "cannot be resumed yet");
 	return ktap_end();
 }

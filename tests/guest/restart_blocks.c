@@ -4,8 +4,10 @@
  * and restarted, resumes the call as it would have after SIGCONT:
  * pause(), sigsuspend() (with its own mask back afterwards), select()
  * with the time it had left, clock_nanosleep() to its absolute deadline,
- * a futex wait, and wait4(), which finds no children after restart and
- * fails with ECHILD as the kernel would.
+ * a futex wait, poll() and futex waits with a timeout (the time they had
+ * left; their restart blocks are saved), poll() without one, and wait4(),
+ * which finds no children after restart and fails with ECHILD as the
+ * kernel would.
  *
  * Each case forks a target that sets up and enters the call, stops and
  * checkpoints it, kills it, and restarts the image in a new child; calls
@@ -17,6 +19,7 @@
 #include "target.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -107,6 +110,49 @@ static void in_futex_wait(void)
 	_exit(0);
 }
 
+static void in_poll_timeout(void)
+{
+	/* Entries with a negative fd are ignored: only the timeout ends it. */
+	struct pollfd fds[2] = { { .fd = -1 }, { .fd = -1 } };
+
+	/* Times out after what was left of its 2 s, with both entries. */
+	_exit(poll(fds, 2, 2000) == 0 && fds[0].revents == 0 ? 0 : 1);
+}
+
+static void in_poll_forever(void)
+{
+	struct pollfd fds[1] = { { .fd = -1 } };
+
+	signal(SIGUSR1, on_usr1);
+	/* A handler ends a poll with EINTR, SA_RESTART or not. */
+	_exit(poll(fds, 1, -1) == -1 && errno == EINTR && got_usr1 ? 0 : 1);
+}
+
+static void in_futex_wait_timeout(void)
+{
+	struct timespec rel = { .tv_sec = 2 };
+
+	/* Times out after what was left of its 2 s: nobody wakes it. */
+	_exit(syscall(__NR_futex, &futex_word, FUTEX_WAIT_PRIVATE, 0, &rel) == -1 &&
+			      errno == ETIMEDOUT ?
+		      0 : 1);
+}
+
+static void in_futex_wait_realtime_deadline(void)
+{
+	struct timespec deadline, now;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 2;
+	/* An absolute deadline on the realtime clock, on a shared futex. */
+	if (syscall(__NR_futex, &futex_word, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME,
+		    0, &deadline, NULL, FUTEX_BITSET_MATCH_ANY) != -1 ||
+	    errno != ETIMEDOUT)
+		_exit(1);
+	clock_gettime(CLOCK_REALTIME, &now);
+	_exit(now.tv_sec >= deadline.tv_sec ? 0 : 2);
+}
+
 static void in_wait4(void)
 {
 	pid_t child = fork();
@@ -134,6 +180,10 @@ static const struct block_case cases[] = {
 	{ "select_times_out_with_what_was_left", in_select, 0, 800 },
 	{ "clock_nanosleep_abstime_wakes_at_deadline", in_clock_nanosleep_abs, 0, 800 },
 	{ "futex_wait_resumes", in_futex_wait, 1, 0 },
+	{ "poll_times_out_with_what_was_left", in_poll_timeout, 0, 800 },
+	{ "poll_without_timeout_interrupted_by_handler", in_poll_forever, 1, 0 },
+	{ "futex_wait_times_out_with_what_was_left", in_futex_wait_timeout, 0, 800 },
+	{ "futex_wait_bitset_realtime_times_out", in_futex_wait_realtime_deadline, 0, 800 },
 	{ "wait4_without_children_echild", in_wait4, 0, 0 },
 };
 

@@ -9,9 +9,10 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS, MAX_STRING_LEN,
-    NR_ITIMERS, NSIG, RESTART_NANOSLEEP, RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGQUEUE_PROCESS,
-    SIG_DFL, SIG_IGN, SS_DISABLE,
+    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS,
+    FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
+    RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL, RLIM_INFINITY,
+    SCHED_FLAG_AFFINITY, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -96,11 +97,24 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     t.set_child_tid,
                     t.clear_child_tid
                 ));
-                if t.restart_kind == RESTART_NANOSLEEP {
-                    say(format!(
-                        "  resumes nanosleep: {} ns left on clock {}",
-                        t.restart_args[0], t.restart_args[2]
-                    ));
+                let [left, arg1, arg2, arg3] = t.restart_args;
+                match t.restart_kind {
+                    RESTART_NANOSLEEP => {
+                        say(format!("  resumes nanosleep: {left} ns left on clock {arg2}"))
+                    }
+                    RESTART_POLL if left == RESTART_NO_TIMEOUT => say(format!(
+                        "  resumes poll of {arg2} fds at {arg1:#x}, no timeout"
+                    )),
+                    RESTART_POLL => say(format!(
+                        "  resumes poll of {arg2} fds at {arg1:#x}: {left} ns left"
+                    )),
+                    RESTART_FUTEX_WAIT => say(format!(
+                        "  resumes futex wait at {arg1:#x} for value {} bitset {arg3:#x}{}{}: {left} ns left",
+                        arg2 as u32,
+                        if arg2 & FUTEX_RESTART_SHARED != 0 { ", shared" } else { "" },
+                        if arg2 & FUTEX_RESTART_CLOCK_REALTIME != 0 { ", realtime clock" } else { "" },
+                    )),
+                    _ => {}
                 }
             }
             Item::Signals(sig) => {
