@@ -122,9 +122,27 @@ static void saver_handler(int sig, siginfo_t *info, void *ctx)
 	handler_frame = (uintptr_t)&here;
 }
 
-/* A handler with flags and a mask, an ignored signal, a signal stack. */
+/* How often the one-shot SIGURG handler ran; whether SIGURG was blocked in it. */
+static volatile sig_atomic_t once_ran, once_blocked;
+
+static void once_handler(int sig)
+{
+	sigset_t now;
+
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	once_blocked = sigismember(&now, sig);
+	once_ran++;
+}
+
+/*
+ * A handler with flags and a mask, a one-shot handler that does not block
+ * its own signal, an ignored signal, a signal stack.
+ */
 static void saver_signals(void)
 {
+	struct sigaction once = { .sa_handler = once_handler,
+				  .sa_flags = SA_RESETHAND | SA_NODEFER };
+
 	stack_t ss = { .ss_sp = saver_stack, .ss_size = sizeof(saver_stack) };
 	struct sigaction sa = { .sa_sigaction = saver_handler,
 				.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK };
@@ -132,6 +150,8 @@ static void saver_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, SIGUSR2);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&once.sa_mask);
+	sigaction(SIGURG, &once, NULL);
 	sigaltstack(&ss, NULL);
 	signal(SIGUSR2, SIG_IGN);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -195,6 +215,18 @@ static int restored_has_own_signals_and_no_timers(void)
 	if (!handled || handler_frame < (uintptr_t)saver_stack ||
 	    handler_frame >= (uintptr_t)saver_stack + sizeof(saver_stack))
 		return 9;
+	/* The one-shot handler: its flags, then it runs once, unblocked. */
+	if (sigaction(SIGURG, NULL, &sa) || sa.sa_handler != once_handler ||
+	    !(sa.sa_flags & SA_RESETHAND) || !(sa.sa_flags & SA_NODEFER))
+		return 10;
+	raise(SIGURG);
+	if (once_ran != 1 || once_blocked)
+		return 11;
+	if (sigaction(SIGURG, NULL, &sa) || sa.sa_handler != SIG_DFL)
+		return 12;
+	raise(SIGURG); /* default action: ignored */
+	if (once_ran != 1)
+		return 13;
 	return 0;
 }
 
