@@ -25,7 +25,7 @@
 
 use crate::arch;
 use crate::creds::{self, PreparedCreds};
-use crate::error::{eopnotsupp, fmt_result, Failure};
+use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
 use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
@@ -361,10 +361,12 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     match restore(&mut parser, &prepared, new_creds) {
         Ok(ret) => Ok(ret),
         Err(e) => {
-            pr_warn!(
-                "restart: failed past the point of no return (errno {}); killing the task\n",
-                -e.to_errno()
-            );
+            if may_log_image_fault() {
+                pr_warn!(
+                    "restart: failed past the point of no return (errno {}); killing the task\n",
+                    -e.to_errno()
+                );
+            }
             // SAFETY: sends SIGKILL to the calling task, which dies before
             // it returns to user space.
             unsafe { bindings::force_sig(bindings::SIGKILL as i32) };
@@ -400,11 +402,13 @@ fn prepare<V: format::VmaStore>(
         match fmt_result(parser.next_item())? {
             Item::Header(h) => fmt_result(h.validate(arch::IMAGE_ARCH, &running_constants()))?,
             Item::Error { errno, message } => {
-                pr_err!(
-                    "restart: the image records a failed checkpoint (errno {}): {}\n",
-                    errno,
-                    BStr::from_bytes(message)
-                );
+                if may_log_image_fault() {
+                    pr_err!(
+                        "restart: the image records a failed checkpoint (errno {}): {}\n",
+                        errno,
+                        BStr::from_bytes(message)
+                    );
+                }
                 return Err(EIO);
             }
             Item::Tail if task.is_none() => return Ok(None),

@@ -3,7 +3,9 @@
 //! Errors: conversions between the format layer's errnos and the kernel's,
 //! and [`Failure`], the reason a checkpoint failed, which becomes the
 //! image's error record.  Every state family reports what it cannot save
-//! through a `Failure` and [`eopnotsupp`].
+//! through a `Failure` and [`eopnotsupp`].  Messages that any user can
+//! cause with a crafted image go to the log only within
+//! [`may_log_image_fault`]'s rate limit.
 
 use crate::format::{self, Errno};
 use core::fmt::Write;
@@ -17,6 +19,15 @@ pub fn to_kernel_error(e: Errno) -> Error {
 /// Converts a kernel error into a format-layer errno.
 pub fn to_format_errno(e: Error) -> Errno {
     Errno(-e.to_errno())
+}
+
+/// Whether a message about a bad image may be logged now.  Any user can
+/// restart any image, so these messages share the kernel's printk rate
+/// limit (`printk_ratelimit()`) rather than flood the log.
+pub fn may_log_image_fault() -> bool {
+    // SAFETY: `__printk_ratelimit` reads the NUL-terminated name and
+    // updates the kernel's shared rate-limit state under its own lock.
+    unsafe { kernel::bindings::__printk_ratelimit(kernel::c_str!("checkpoint").as_char_ptr()) != 0 }
 }
 
 /// The `EOPNOTSUPP` error (not among the kernel crate's named codes).
