@@ -16,9 +16,10 @@
 # tests run; then both kernels build at once in the background, the main
 # one at low priority and the debug one at the lowest, so the debug build
 # takes what the main build, the initramfs and the main kernel's boot leave
-# idle.  Every step's log line carries the time of day.  Fails if any test fails, a KUnit
-# suite or guest test is missing, a guest did not finish, or a kernel
-# reported a problem (BUG, WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak).
+# idle.  Every step's log line carries the time of day.  Fails if any test
+# fails, a KUnit suite or guest test is missing, a guest did not finish, or
+# a kernel reported a problem (BUG, WARNING, Oops, KASAN, UBSAN, lockdep,
+# kmemleak).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -791,31 +791,31 @@ const MAX_SIGNAL: i32 = NSIG as i32;
 /// Whether the task's interrupted-system-call state is one this format
 /// defines, with arguments in range.
 fn restart_ok(task: &TaskRecord) -> bool {
-    let [remaining_ns, rmtp, clockid, timespec_type] = task.restart_args;
+    // Every kind but none starts with the time that remained.
+    let [remaining_ns, arg1, arg2, arg3] = task.restart_args;
+    let time_ok = remaining_ns <= i64::MAX as u64;
     match task.restart_kind {
         RESTART_NONE => task.restart_args == [0; 4],
+        // The remaining-time buffer, the clock, the timespec type.
         RESTART_NANOSLEEP => {
-            remaining_ns <= i64::MAX as u64
-                && rmtp < USER_ADDR_LIMIT
-                && RESTART_CLOCKS.contains(&clockid)
-                && timespec_type <= 2
+            time_ok && arg1 < USER_ADDR_LIMIT && RESTART_CLOCKS.contains(&arg2) && arg3 <= 2
         }
+        // The pollfd array, its length, 0.
         RESTART_POLL => {
-            let [_, ufds, nfds, zero] = task.restart_args;
-            (remaining_ns <= i64::MAX as u64 || remaining_ns == RESTART_NO_TIMEOUT)
-                && ufds < USER_ADDR_LIMIT
-                && nfds <= RESTART_MAX_POLL_FDS
-                && zero == 0
+            (time_ok || remaining_ns == RESTART_NO_TIMEOUT)
+                && arg1 < USER_ADDR_LIMIT
+                && arg2 <= RESTART_MAX_POLL_FDS
+                && arg3 == 0
         }
+        // The futex word, its value and flags, the bitset.
         RESTART_FUTEX_WAIT => {
-            let [_, uaddr, val_flags, bitset] = task.restart_args;
-            let flags = val_flags & !u64::from(u32::MAX);
-            remaining_ns <= i64::MAX as u64
-                && uaddr < USER_ADDR_LIMIT
-                && uaddr % 4 == 0
+            let flags = arg2 & !u64::from(u32::MAX);
+            time_ok
+                && arg1 < USER_ADDR_LIMIT
+                && arg1 % 4 == 0
                 && flags & !(FUTEX_RESTART_SHARED | FUTEX_RESTART_CLOCK_REALTIME) == 0
-                && bitset != 0
-                && bitset <= u64::from(u32::MAX)
+                && arg3 != 0
+                && arg3 <= u64::from(u32::MAX)
         }
         _ => false,
     }

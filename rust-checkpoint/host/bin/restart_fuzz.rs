@@ -76,33 +76,6 @@ struct PollFd {
 const NR_PIDFD_OPEN: i64 = 434;
 const POLLIN: i16 = 1;
 
-/// Waits until child `pid` exits (without reaping it) or `limit` passes;
-/// a pidfd wakes us exactly when it exits.
-fn child_exits_within(pid: i32, limit: Duration) -> bool {
-    // SAFETY: pidfd_open takes plain integers and returns a new fd.
-    let pidfd = unsafe { syscall(NR_PIDFD_OPEN, pid as i64, 0i64) } as c_int;
-    if pidfd < 0 {
-        return false;
-    }
-    let mut pfd = PollFd {
-        fd: pidfd,
-        events: POLLIN,
-        revents: 0,
-    };
-    let ms = limit.as_millis() as c_int;
-    let mut ready;
-    loop {
-        // SAFETY: `pfd` is one valid pollfd.
-        ready = unsafe { poll(&mut pfd, 1, ms) };
-        if ready >= 0 || errno() != 4 {
-            break; // not EINTR
-        }
-    }
-    // SAFETY: closes the pidfd we opened.
-    unsafe { close(pidfd) };
-    ready > 0
-}
-
 /// Closes the standard descriptors, where Rust's runtime puts `/dev/null`
 /// if they were closed (a device, which checkpoint does not save yet); a
 /// seed child prints nothing.  (The runtime's SIGSEGV handler and signal
@@ -477,8 +450,8 @@ impl Restarter {
 }
 
 /// Waits until one of `fds` is readable or `limit` passes; returns which
-/// are readable.
-fn readable(fds: [c_int; 2], limit: Duration) -> [bool; 2] {
+/// are readable.  (A pidfd is readable once its process has exited.)
+fn readable<const N: usize>(fds: [c_int; N], limit: Duration) -> [bool; N] {
     let mut pfds = fds.map(|fd| PollFd {
         fd,
         events: POLLIN,
@@ -486,8 +459,8 @@ fn readable(fds: [c_int; 2], limit: Duration) -> [bool; 2] {
     });
     let ms = limit.as_millis() as c_int;
     loop {
-        // SAFETY: `pfds` is an array of two valid pollfds.
-        let ready = unsafe { poll(pfds.as_mut_ptr(), 2, ms) };
+        // SAFETY: `pfds` is an array of `N` valid pollfds.
+        let ready = unsafe { poll(pfds.as_mut_ptr(), N as u64, ms) };
         if ready >= 0 || errno() != 4 {
             break; // not EINTR
         }
@@ -529,7 +502,7 @@ fn try_restart(img: &[u8], path: &str, restarter: &mut Option<Restarter>) -> (St
     // No report: the restart went past the point of no return (its
     // descriptors were replaced, so the report pipe was closed).
     let left = CHILD_TIMEOUT.saturating_sub(began.elapsed());
-    let exited = child_exits_within(r.pid, left);
+    let [exited] = readable([r.pidfd], left);
     let status = restarter.take().and_then(Restarter::kill_and_reap);
     if !exited {
         return ("restored, ran past the time limit (killed)".into(), true);
