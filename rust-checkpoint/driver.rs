@@ -6,7 +6,8 @@
 //! # Checkpoint
 //!
 //! The records of a task follow the order of the format's grammar: task,
-//! signals, resource limits, interval timers, credentials, scheduling,
+//! signals, resource limits, interval and POSIX timers, credentials,
+//! scheduling,
 //! pending signals, registers,
 //! FPU, working directory, fd table, address space (layout, areas, then
 //! the pages of each area).  State this version cannot save stops the
@@ -41,7 +42,7 @@ use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::sched;
 use crate::signals;
 use crate::task::{self, TaskRef};
-use crate::timers;
+use crate::timers::{self, PreparedPosixTimers};
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
@@ -202,6 +203,8 @@ fn save_task<S: Sink>(
     }))?;
     fmt_result(w.write_record(&limits::save(target)))?;
     fmt_result(w.write_record(&timers::save(target)?))?;
+    let (next_timer_id, posix_timers) = timers::save_posix(target, failure)?;
+    fmt_result(w.write_posix_timers(next_timer_id, &posix_timers))?;
     let (creds_rec, groups) = creds::save(target)?;
     fmt_result(w.write_creds(&creds_rec, &groups))?;
     fmt_result(w.write_record(&sched::save(target, failure)?))?;
@@ -298,6 +301,7 @@ struct Prepared {
     sigactions: KVec<SigactionRecord>,
     rlimits: RlimitsRecord,
     itimers: ItimersRecord,
+    posix_timers: PreparedPosixTimers,
     creds: CredsRecord,
     groups: KVVec<u32>,
     sched: SchedRecord,
@@ -387,6 +391,7 @@ fn prepare<V: format::VmaStore>(
     let mut sigactions = KVec::new();
     let mut rlimits = None;
     let mut itimers = None;
+    let mut posix_timers = None;
     let mut creds = None;
     let mut groups = KVVec::new();
     let mut sched = None;
@@ -426,6 +431,13 @@ fn prepare<V: format::VmaStore>(
             }
             Item::Rlimits(r) => rlimits = Some(r),
             Item::Itimers(t) => itimers = Some(t),
+            Item::PosixTimers(rec) => {
+                let mut prepared = PreparedPosixTimers::new(rec.next_id, rec.count)?;
+                for _ in 0..rec.count {
+                    prepared.push(&fmt_result(parser.read_posix_timer())?)?;
+                }
+                posix_timers = Some(prepared);
+            }
             Item::Creds(c) => {
                 groups = KVVec::from_elem(0u32, c.ngroups as usize, GFP_KERNEL)?;
                 fmt_result(parser.read_groups(&mut groups))?;
@@ -470,11 +482,22 @@ fn prepare<V: format::VmaStore>(
                     Some(signals),
                     Some(rlimits),
                     Some(itimers),
+                    Some(posix_timers),
                     Some(creds),
                     Some(sched),
                     Some(cpu),
                     Some(mm),
-                ) = (task, signals, rlimits, itimers, creds, sched, cpu, mm)
+                ) = (
+                    task,
+                    signals,
+                    rlimits,
+                    itimers,
+                    posix_timers,
+                    creds,
+                    sched,
+                    cpu,
+                    mm,
+                )
                 else {
                     return Err(EINVAL);
                 };
@@ -488,6 +511,7 @@ fn prepare<V: format::VmaStore>(
                     sigactions,
                     rlimits,
                     itimers,
+                    posix_timers,
                     creds,
                     groups,
                     sched,
@@ -574,6 +598,8 @@ fn restore<V: format::VmaStore>(
     new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
     // Last, with actions, mask and limits in place.
     signals::restore_pending(&p.pending)?;
+    // After the pending signals: a timer may fire at once.
+    p.posix_timers.restore()?;
     arch::restore_fpu(&p.xsave)?;
     arch::restore_cpu(&p.cpu, signals::delivery_pending())
 }

@@ -134,11 +134,7 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 17] = [
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_POSIX_TIMERS,
-        "POSIX timers",
-    ),
+const UNSAVED_STATE: [(u32, &str); 16] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SECCOMP,
         "seccomp filtering",

@@ -14,7 +14,8 @@
 //!
 //! ```text
 //! image    := Header task* Tail
-//! task     := Task Signals Rlimits Itimers Creds Sched SigPending Cpu Fpu
+//! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
+//!             Cpu Fpu
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -53,6 +54,7 @@ use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
+use super::{PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID};
 use core::mem::size_of;
 
 /// Storage for the memory areas of the address space being parsed; the
@@ -83,6 +85,10 @@ pub enum Item<'a> {
     Rlimits(RlimitsRecord),
     /// The interval timers of the task's process.
     Itimers(ItimersRecord),
+    /// The POSIX timers of the task's process: `count` of them are read
+    /// next with [`ImageParser::read_posix_timer`] (or skipped by the next
+    /// `next_item`).
+    PosixTimers(PosixTimersRecord),
     /// The task's credentials; its `ngroups` supplementary groups are read
     /// next with [`ImageParser::read_groups`] (or skipped by the next
     /// `next_item`).
@@ -141,6 +147,7 @@ enum Expect {
     Signals,
     Rlimits,
     Itimers,
+    PosixTimers,
     Creds,
     Sched,
     SigPending,
@@ -185,6 +192,12 @@ enum Pending {
     /// Pending signals, `left` of them.
     Signals {
         left: u32,
+    },
+    /// POSIX timers, `left` of them; the next has an id of at least
+    /// `min_id`.
+    PosixTimers {
+        left: u32,
+        min_id: u32,
     },
     /// The auxiliary vector, `count` words.
     Auxv {
@@ -309,6 +322,29 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(signal)
     }
 
+    /// Reads and checks the next timer of the last [`Item::PosixTimers`];
+    /// ids are strictly increasing.
+    pub fn read_posix_timer(&mut self) -> Result<PosixTimer> {
+        let Pending::PosixTimers { left, min_id } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        let timer: PosixTimer = self.reader.take_pod()?;
+        if !timer.is_valid() || timer.id < min_id {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = if left == 1 {
+            Pending::None
+        } else {
+            Pending::PosixTimers {
+                left: left - 1,
+                // The id is at most `MAX_POSIX_TIMER_ID`, so this cannot
+                // overflow.
+                min_id: timer.id + 1,
+            }
+        };
+        Ok(timer)
+    }
+
     /// Reads the supplementary groups of the last [`Item::Creds`] into
     /// `out`, which must be exactly `ngroups` long.  No group is
     /// [`INVALID_ID`].
@@ -387,6 +423,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.reader
                     .skip(left as usize * size_of::<PendingSignal>())?;
             }
+            Pending::PosixTimers { left, .. } => {
+                self.reader.skip(left as usize * size_of::<PosixTimer>())?;
+            }
             Pending::Pages { next, count } => {
                 let pages = (count - next)
                     .checked_mul(self.page_size)
@@ -462,8 +501,25 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 {
                     return Err(Errno::EINVAL);
                 }
-                self.expect = Expect::Creds;
+                self.expect = Expect::PosixTimers;
                 Ok(Item::Itimers(itimers))
+            }
+            (Expect::PosixTimers, RecordType::PosixTimers) => {
+                let (timers, body): (PosixTimersRecord, usize) = self.reader.prefix(t, h)?;
+                if timers.count > MAX_POSIX_TIMERS
+                    || timers.next_id > MAX_POSIX_TIMER_ID
+                    || body != timers.count as usize * size_of::<PosixTimer>()
+                {
+                    return Err(Errno::EINVAL);
+                }
+                if timers.count > 0 {
+                    self.pending = Pending::PosixTimers {
+                        left: timers.count,
+                        min_id: 0,
+                    };
+                }
+                self.expect = Expect::Creds;
+                Ok(Item::PosixTimers(timers))
             }
             (Expect::Creds, RecordType::Creds) => {
                 let (creds, body): (CredsRecord, usize) = self.reader.prefix(t, h)?;

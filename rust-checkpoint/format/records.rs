@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 4;
+pub const FORMAT_REVISION: u32 = 5;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -94,6 +94,8 @@ pub enum RecordType {
     Creds = 22,
     /// [`SchedRecord`].
     Sched = 23,
+    /// [`PosixTimersRecord`] and its [`PosixTimer`]s.
+    PosixTimers = 24,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -129,6 +131,7 @@ impl RecordType {
             21 => RecordType::SigPending,
             22 => RecordType::Creds,
             23 => RecordType::Sched,
+            24 => RecordType::PosixTimers,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -562,6 +565,109 @@ pub struct ItimersRecord {
 plain_record!(ItimersRecord, 48);
 impl Record for ItimersRecord {
     const TYPE: RecordType = RecordType::Itimers;
+}
+
+/// Most POSIX timers a process may have in an image.
+pub const MAX_POSIX_TIMERS: u32 = 4096;
+/// Largest timer id (`INT_MAX`): ids are non-negative `int`s.
+pub const MAX_POSIX_TIMER_ID: u32 = i32::MAX as u32;
+
+/// `sigev_notify` values of a [`PosixTimer`]: `SIGEV_SIGNAL`.
+pub const SIGEV_SIGNAL: u32 = 0;
+/// `SIGEV_NONE`: the timer only counts; [`PosixTimer::signo`] is 0.
+pub const SIGEV_NONE: u32 = 1;
+/// `SIGEV_THREAD` as the kernel sees it (the C library turns it into
+/// `SIGEV_THREAD_ID` to a helper thread): a signal to the process.
+pub const SIGEV_THREAD: u32 = 2;
+/// `SIGEV_SIGNAL | SIGEV_THREAD_ID`: a signal to the task itself.
+pub const SIGEV_THREAD_ID: u32 = 4;
+
+/// Clocks a [`PosixTimer`] may run on: `CLOCK_REALTIME`,
+/// `CLOCK_MONOTONIC`, `CLOCK_PROCESS_CPUTIME_ID`,
+/// `CLOCK_THREAD_CPUTIME_ID`, `CLOCK_BOOTTIME` and `CLOCK_TAI`.
+pub const POSIX_TIMER_CLOCKS: [i32; 6] = [0, 1, 2, 3, 7, 11];
+/// `CLOCK_REALTIME`, the one clock whose timers may be absolute.
+pub const CLOCK_REALTIME: i32 = 0;
+/// [`PosixTimer::flags`]: armed with `TIMER_ABSTIME` on `CLOCK_REALTIME`,
+/// so that `clock_settime(2)` moves its expiry (restart arms it at the
+/// time left from the restart, as an absolute time).
+pub const POSIX_TIMER_ABSTIME: u32 = 1;
+
+/// Prefix of the POSIX-timers record of a task's process
+/// (`timer_create(2)`); the body is `count` [`PosixTimer`]s in increasing
+/// id order.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PosixTimersRecord {
+    /// Number of timers that follow, at most [`MAX_POSIX_TIMERS`].
+    /// Offset 0.
+    pub count: u32,
+    /// The id from which the next `timer_create(2)` searches for a free
+    /// one, at most [`MAX_POSIX_TIMER_ID`]. Offset 4.
+    pub next_id: u32,
+}
+plain_record!(PosixTimersRecord, 8);
+impl VarRecord for PosixTimersRecord {
+    const TYPE: RecordType = RecordType::PosixTimers;
+}
+// The largest POSIX-timers record fits in a record.
+const _: () = assert!(
+    size_of::<RecordHeader>()
+        + size_of::<PosixTimersRecord>()
+        + MAX_POSIX_TIMERS as usize * size_of::<PosixTimer>()
+        <= MAX_RECORD_LEN as usize
+);
+
+/// One POSIX timer: how it notifies and, as `timer_gettime(2)` reports
+/// it, how long it has left.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PosixTimer {
+    /// Its id (`timer_t`), at most [`MAX_POSIX_TIMER_ID`]. Offset 0.
+    pub id: u32,
+    /// Its clock, one of [`POSIX_TIMER_CLOCKS`]. Offset 4.
+    pub clock: i32,
+    /// How it notifies: [`SIGEV_SIGNAL`], [`SIGEV_NONE`], [`SIGEV_THREAD`]
+    /// or [`SIGEV_THREAD_ID`]. Offset 8.
+    pub notify: u32,
+    /// The signal it sends, 1 to [`NSIG`]; 0 for [`SIGEV_NONE`].
+    /// Offset 12.
+    pub signo: u32,
+    /// The `sigev_value` its signal carries. Offset 16.
+    pub value: u64,
+    /// Time left until it fires, in nanoseconds of its clock; 0 when it
+    /// is not armed. Offset 24.
+    pub value_ns: u64,
+    /// Its period, 0 for a one-shot timer. Offset 32.
+    pub interval_ns: u64,
+    /// What `timer_getoverrun(2)` returns, at most `INT_MAX`. Offset 40.
+    pub overrun: u32,
+    /// [`POSIX_TIMER_ABSTIME`] or 0. Offset 44.
+    pub flags: u32,
+}
+plain_record!(PosixTimer, 48);
+
+impl PosixTimer {
+    /// Whether every field holds a value a timer can have.
+    pub fn is_valid(&self) -> bool {
+        let signal_ok = match self.notify {
+            SIGEV_NONE => self.signo == 0,
+            SIGEV_SIGNAL | SIGEV_THREAD | SIGEV_THREAD_ID => (1..=NSIG).contains(&self.signo),
+            _ => false,
+        };
+        let flags_ok = match self.flags {
+            0 => true,
+            POSIX_TIMER_ABSTIME => self.clock == CLOCK_REALTIME && self.value_ns != 0,
+            _ => false,
+        };
+        signal_ok
+            && flags_ok
+            && self.id <= MAX_POSIX_TIMER_ID
+            && POSIX_TIMER_CLOCKS.contains(&self.clock)
+            && self.value_ns <= ITIMER_MAX_NS
+            && self.interval_ns <= ITIMER_MAX_NS
+            && self.overrun <= i32::MAX as u32
+    }
 }
 
 /// Most supplementary groups a [`CredsRecord`] may carry: the kernel's

@@ -31,6 +31,10 @@ pub struct Sample {
     pub rlimits: RlimitsRecord,
     /// Its process's interval timers.
     pub itimers: ItimersRecord,
+    /// Its process's POSIX timers.
+    pub posix_timers: [PosixTimer; 2],
+    /// The id the next `timer_create` starts from.
+    pub posix_next_id: u32,
     /// Its credentials.
     pub creds: CredsRecord,
     /// Its supplementary groups (`creds.ngroups` of them are written).
@@ -173,6 +177,32 @@ pub fn sample() -> Sample {
             },
         ],
     };
+    // An absolute, periodic real-time timer that sends SIGALRM, and a
+    // CPU-time timer that only counts.
+    let posix_timers = [
+        PosixTimer {
+            id: 0,
+            clock: CLOCK_REALTIME,
+            notify: SIGEV_SIGNAL,
+            signo: 14,
+            value: 0,
+            value_ns: 5_000_000_000,
+            interval_ns: 1_000_000_000,
+            overrun: 3,
+            flags: POSIX_TIMER_ABSTIME,
+        },
+        PosixTimer {
+            id: 4,
+            clock: 2,
+            notify: SIGEV_NONE,
+            signo: 0,
+            value: 0x7f00_0000_1000,
+            value_ns: 2_000_000,
+            interval_ns: 0,
+            overrun: 0,
+            flags: 0,
+        },
+    ];
     let mut cpu = CpuRecord::zeroed();
     cpu.r8 = 8;
     cpu.r15 = 15;
@@ -199,6 +229,8 @@ pub fn sample() -> Sample {
         actions,
         rlimits,
         itimers,
+        posix_timers,
+        posix_next_id: 5,
         creds,
         groups: [4, 24, 100],
         sched,
@@ -315,12 +347,13 @@ pub fn sample_action(s: &Sample, i: usize) -> SigactionRecord {
 }
 
 /// Writes the records of `s` between its task and registers: signals,
-/// resource limits, interval timers, credentials, scheduling, pending
+/// resource limits, interval and POSIX timers, credentials, scheduling, pending
 /// signals.
 pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
     w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
     w.write_record(&s.rlimits)?;
     w.write_record(&s.itimers)?;
+    w.write_posix_timers(s.posix_next_id, &s.posix_timers)?;
     write_creds_and_sched(w, s)?;
     w.write_pending_signals(s.pending.len(), |i| {
         s.pending.get(i).copied().ok_or(Errno::EINVAL)
@@ -462,6 +495,11 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
                     p.read_pending_signal()?;
                 }
             }
+            Item::PosixTimers(rec) => {
+                for _ in 0..rec.count {
+                    p.read_posix_timer()?;
+                }
+            }
             Item::Mm(m) => {
                 let mut auxv = [0u64; 6];
                 p.read_auxv(auxv.get_mut(..m.auxv_words as usize).ok_or(Errno::EINVAL)?)?;
@@ -557,6 +595,21 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         check_eq!(t, p.read_sigaction(), Err(Errno::EINVAL)); // no 65th
         check_eq!(t, p.next_item(), Ok(Item::Rlimits(s.rlimits)));
         check_eq!(t, p.next_item(), Ok(Item::Itimers(s.itimers)));
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::PosixTimers(PosixTimersRecord {
+                count: 2,
+                next_id: 5
+            }))
+        );
+        check!(
+            t,
+            s.posix_timers
+                .iter()
+                .all(|timer| p.read_posix_timer() == Ok(*timer))
+        );
+        check_eq!(t, p.read_posix_timer(), Err(Errno::EINVAL)); // no third
         check_eq!(t, p.next_item(), Ok(Item::Creds(s.creds)));
         let mut groups = [0u32; 3];
         check_eq!(t, p.read_groups(&mut groups[..2]), Err(Errno::EINVAL));
@@ -703,7 +756,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             &second.auxv,
         )
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(40));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(42));
 }
 
 /// Unknown record types are rejected.
@@ -763,17 +816,18 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
 }
 
 /// Writes `s`'s task record and what follows it up to the timers.
-fn write_up_to_itimers<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
+fn write_up_to_timers<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
     w.write_record(&s.task)?;
     w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
     w.write_record(&s.rlimits)?;
-    w.write_record(&s.itimers)
+    w.write_record(&s.itimers)?;
+    w.write_posix_timers(s.posix_next_id, &s.posix_timers)
 }
 
 /// Writes `s`'s task record and what follows it up to the scheduling
 /// record.
 fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
-    write_up_to_itimers(w, s)?;
+    write_up_to_timers(w, s)?;
     write_creds_and_sched(w, s)
 }
 
@@ -781,7 +835,7 @@ fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result 
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 15] = [
+    let cases: [Body; 17] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
         // Registers before the task.
@@ -812,20 +866,36 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
             w.write_record(&s.cpu)
         },
+        // Credentials right after the interval timers: no POSIX timers.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.rlimits)?;
+            w.write_record(&s.itimers)?;
+            write_creds_and_sched(w, s)
+        },
+        // POSIX timers before the interval timers.
+        |w, s, _| {
+            w.write_record(&s.task)?;
+            w.write_signals(&s.signals, |i| Ok(sample_action(s, i)))?;
+            w.write_record(&s.rlimits)?;
+            w.write_posix_timers(s.posix_next_id, &s.posix_timers)?;
+            w.write_record(&s.itimers)
+        },
         // Pending signals right after the timers: no credentials.
         |w, s, _| {
-            write_up_to_itimers(w, s)?;
+            write_up_to_timers(w, s)?;
             w.write_pending_signals(0, |_| Err(Errno::EINVAL))
         },
         // Scheduling before credentials.
         |w, s, _| {
-            write_up_to_itimers(w, s)?;
+            write_up_to_timers(w, s)?;
             w.write_record(&s.sched)?;
             w.write_creds(&s.creds, &s.groups)
         },
         // Credentials without scheduling.
         |w, s, _| {
-            write_up_to_itimers(w, s)?;
+            write_up_to_timers(w, s)?;
             w.write_creds(&s.creds, &s.groups)?;
             w.write_pending_signals(0, |_| Err(Errno::EINVAL))
         },
@@ -1020,7 +1090,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 77] = [
+    let cases: [fn(&mut Sample); 92] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1046,6 +1116,21 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.rlimits.limits[0].max = 0,    // likewise, from infinity
         |s| s.itimers.timers[0].value_ns = ITIMER_MAX_NS + 1,
         |s| s.itimers.timers[2].interval_ns = u64::MAX,
+        |s| s.posix_timers[1].id = 0, // ids not increasing
+        |s| s.posix_timers[1].id = MAX_POSIX_TIMER_ID + 1,
+        |s| s.posix_next_id = MAX_POSIX_TIMER_ID + 1,
+        |s| s.posix_timers[0].clock = 8,  // CLOCK_REALTIME_ALARM
+        |s| s.posix_timers[1].clock = -6, // a CPU clock by pid
+        |s| s.posix_timers[0].notify = 5, // SIGEV_NONE | SIGEV_THREAD_ID
+        |s| s.posix_timers[0].signo = NSIG + 1,
+        |s| s.posix_timers[0].signo = 0,
+        |s| s.posix_timers[1].signo = 14, // a signal for SIGEV_NONE
+        |s| s.posix_timers[1].flags = POSIX_TIMER_ABSTIME, // not real time
+        |s| s.posix_timers[0].flags = 2,
+        |s| s.posix_timers[0].value_ns = 0, // absolute but disarmed
+        |s| s.posix_timers[1].value_ns = ITIMER_MAX_NS + 1,
+        |s| s.posix_timers[0].interval_ns = u64::MAX,
+        |s| s.posix_timers[0].overrun = 1 << 31,
         |s| s.creds.euid = INVALID_ID,
         |s| s.creds.fsgid = INVALID_ID,
         |s| s.groups[1] = INVALID_ID,
@@ -1186,6 +1271,7 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     check!(t, p.next_item().is_ok()); // signals
     check!(t, p.next_item().is_ok()); // rlimits
     check!(t, p.next_item().is_ok()); // itimers
+    check!(t, p.next_item().is_ok()); // posix timers
     check!(t, p.next_item().is_ok()); // creds
     check!(t, p.next_item().is_ok()); // sched
     check!(t, p.next_item().is_ok()); // pending signals
@@ -1197,7 +1283,7 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     // Three groups (12 bytes) are followed by 4 bytes of padding.
     let mut b = bufs(scratch);
     let r = build(&mut b, &s.header, |w, _| {
-        write_up_to_itimers(w, &s)?;
+        write_up_to_timers(w, &s)?;
         let groups = [4u8, 0, 0, 0, 24, 0, 0, 0, 100, 0, 0, 0];
         w.write_var(&s.creds, &[&groups, &[0, 1, 0, 0]])?;
         w.write_record(&s.sched)
@@ -1212,8 +1298,8 @@ pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         Ok(p) => p,
         Err(_) => return,
     };
-    for _ in 0..5 {
-        check!(t, p.next_item().is_ok()); // header to itimers
+    for _ in 0..6 {
+        check!(t, p.next_item().is_ok()); // header to POSIX timers
     }
     check_eq!(t, p.next_item(), Ok(Item::Creds(s.creds)));
     let mut groups = [0u32; 3];

@@ -10,6 +10,7 @@ use super::{
     MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN,
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
+use super::{PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS};
 use core::mem::{size_of, size_of_val};
 
 /// Where image bytes go (in the kernel: a file descriptor).
@@ -176,6 +177,17 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
             self.put(signal(i)?.as_bytes())?;
         }
         Ok(())
+    }
+
+    /// Writes the POSIX-timers record of a task's process: `timers` (at
+    /// most [`MAX_POSIX_TIMERS`], in increasing id order) and the id the
+    /// next `timer_create(2)` starts from.
+    pub fn write_posix_timers(&mut self, next_id: u32, timers: &[PosixTimer]) -> Result {
+        let count = u32::try_from(timers.len())
+            .ok()
+            .filter(|&c| c <= MAX_POSIX_TIMERS)
+            .ok_or(Errno::EINVAL)?;
+        self.write_words(&PosixTimersRecord { count, next_id }, timers)
     }
 
     /// Writes a record of `prefix` and a body of `words`, padded with

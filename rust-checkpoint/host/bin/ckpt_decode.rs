@@ -11,8 +11,9 @@
 use ckpt_format::format::{
     cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS,
     FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
-    RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL, RLIM_INFINITY,
-    SCHED_FLAG_AFFINITY, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
+    POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
+    RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
+    SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -182,6 +183,37 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                             it.value_ns, it.interval_ns
                         ));
                     }
+                }
+            }
+            Item::PosixTimers(rec) => {
+                if rec.count > 0 {
+                    say(format!(
+                        "  POSIX timers: {}, next id {}",
+                        rec.count, rec.next_id
+                    ));
+                }
+                for _ in 0..rec.count {
+                    let at = p.position();
+                    let t = p.read_posix_timer().map_err(|e| (e, at, false))?;
+                    let notify = match t.notify {
+                        SIGEV_NONE => "no signal".to_string(),
+                        SIGEV_THREAD_ID => format!("signal {} to the thread", t.signo),
+                        _ => format!("signal {}", t.signo),
+                    };
+                    say(format!(
+                        "  POSIX timer {}: clock {}, {notify}, value {:#x}, {} ns left{}, interval {} ns, overrun {}",
+                        t.id,
+                        t.clock,
+                        t.value,
+                        t.value_ns,
+                        if t.flags & POSIX_TIMER_ABSTIME != 0 {
+                            " (absolute)"
+                        } else {
+                            ""
+                        },
+                        t.interval_ns,
+                        t.overrun
+                    ));
                 }
             }
             Item::Creds(c) => {

@@ -21,6 +21,7 @@ enum Rec {
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
+    PosixTimers(u32, Vec<PosixTimer>),
     Creds(CredsRecord, Vec<u32>),
     Sched(SchedRecord),
     SigPending(Vec<PendingSignal>),
@@ -113,6 +114,40 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             t.interval_ns = rng.below(ITIMER_MAX_NS + 1);
         }
         recs.push(Rec::Itimers(itimers));
+        let mut timers = Vec::new();
+        let mut next = 0u64;
+        for _ in 0..rng.below(6) {
+            let id = next + rng.below(1000);
+            if id > MAX_POSIX_TIMER_ID as u64 {
+                break;
+            }
+            next = id + 1;
+            let clock = POSIX_TIMER_CLOCKS[rng.below(POSIX_TIMER_CLOCKS.len() as u64) as usize];
+            let notify =
+                [SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID][rng.below(4) as usize];
+            let value_ns = rng.below(ITIMER_MAX_NS + 1);
+            timers.push(PosixTimer {
+                id: id as u32,
+                clock,
+                notify,
+                signo: if notify == SIGEV_NONE {
+                    0
+                } else {
+                    1 + rng.below(NSIG as u64) as u32
+                },
+                value: rng.next_u64(),
+                value_ns,
+                interval_ns: rng.below(ITIMER_MAX_NS + 1),
+                overrun: rng.below(i32::MAX as u64 + 1) as u32,
+                flags: if clock == CLOCK_REALTIME && value_ns != 0 && rng.chance(50) {
+                    POSIX_TIMER_ABSTIME
+                } else {
+                    0
+                },
+            });
+        }
+        let next_id = rng.below(MAX_POSIX_TIMER_ID as u64 + 1) as u32;
+        recs.push(Rec::PosixTimers(next_id, timers));
         let id = |rng: &mut Rng| rng.below(INVALID_ID as u64) as u32;
         let permitted = rng.next_u64() & CAP_VALID_MASK;
         let inheritable = rng.next_u64() & CAP_VALID_MASK;
@@ -344,6 +379,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
+            Rec::PosixTimers(next_id, timers) => w.write_posix_timers(*next_id, timers),
             Rec::Creds(c, g) => w.write_creds(c, g),
             Rec::Sched(s) => w.write_record(s),
             Rec::SigPending(p) => w.write_pending_signals(p.len(), |i| Ok(p[i])),
@@ -399,6 +435,13 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             }
             Item::Rlimits(r) => Rec::Rlimits(r),
             Item::Itimers(t) => Rec::Itimers(t),
+            Item::PosixTimers(rec) => {
+                let mut timers = Vec::new();
+                for _ in 0..rec.count {
+                    timers.push(p.read_posix_timer()?);
+                }
+                Rec::PosixTimers(rec.next_id, timers)
+            }
             Item::Creds(c) => {
                 let mut groups = vec![0u32; c.ngroups as usize];
                 p.read_groups(&mut groups)?;
