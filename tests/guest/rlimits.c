@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "ktap.h"
+#include "target.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -81,12 +82,39 @@ static int restored_limits(void)
 	return 0;
 }
 
+static int external_saver_limits(void)
+{
+	saver_limits();
+	for (int i = 0; i < NLIMITS; i++)
+		getrlimit(i, &saved[i]);
+	return 0;
+}
+
+static int external_caller_limits(void)
+{
+	caller_limits();
+	return 0;
+}
+
+/* The same with a target stopped and checkpointed from outside. */
+static void external_case(void)
+{
+	long r = checkpoint_external_target(IMG, external_saver_limits,
+					    restored_limits);
+	int status = r > 0 ? restart_after(IMG, external_caller_limits, 0) : -1;
+
+	ktap_case(r > 0 && restart_outcome_ok(status, 0),
+		  "external_limits_restored_not_the_callers",
+		  "checkpoint %ld; restarted task status %#x (exit code = first failed check, 10 + n: limit n differs, 150: restart returned)",
+		  r, status);
+}
+
 int main(void)
 {
 	int status = -1, saver_status = -1;
 	pid_t pid;
 
-	ktap_begin("rlimits", 1);
+	ktap_begin("rlimits", 2);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
@@ -115,5 +143,6 @@ int main(void)
 		  "saved_limits_restored_not_the_callers",
 		  "saver status %#x; restarted task status %#x (exit code = first failed check, 10 + n: limit n differs, 150: restart returned)",
 		  saver_status, status);
+	external_case();
 	return ktap_end();
 }

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "ktap.h"
+#include "target.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -359,13 +360,42 @@ static void run_case(const struct state_case *c)
 		  saver_status, status);
 }
 
+static int external_saver_signals(void)
+{
+	saver_signals();
+	return 0;
+}
+
+static int external_caller_state(void)
+{
+	caller_state();
+	return 0;
+}
+
+/*
+ * The signal case with a target stopped (in its sleep) and checkpointed
+ * from outside, restarted by a caller with its own handlers and timers.
+ */
+static void external_signals_case(void)
+{
+	long r = checkpoint_external_target(IMG, external_saver_signals,
+					    restored_has_own_signals_and_no_timers);
+	int status = r > 0 ? restart_after(IMG, external_caller_state, 0) : -1;
+
+	ktap_case(r > 0 && restart_outcome_ok(status, 0),
+		  "external_signal_actions_and_stack_are_the_saved_ones",
+		  "checkpoint %ld; restarted task status %#x (exit code = first failed check, 150: restart returned)",
+		  r, status);
+}
+
 int main(void)
 {
 	size_t i, n = sizeof(cases) / sizeof(cases[0]);
 
-	ktap_begin("task_state", n);
+	ktap_begin("task_state", n + 1);
 	fflush(stdout);
 	for (i = 0; i < n; i++)
 		run_case(&cases[i]);
+	external_signals_case();
 	return ktap_end();
 }
