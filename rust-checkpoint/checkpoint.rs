@@ -12,8 +12,8 @@
 //! - [`error`]: errno conversions and the failure record.
 //! - one module per state family, each with its save and restore side:
 //!   [`task`], [`signals`], [`limits`], [`timers`], [`creds`], [`sched`],
-//!   [`files`] (over
-//!   [`file`]), [`mm`], and the [`objhash`] of shared objects.
+//!   [`files`] (over [`file`], with one module per kind of open file in
+//!   [`file_kinds`]), [`mm`], and the [`objhash`] of shared objects.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
 //! See `Documentation/checkpoint/` for the design and the image format.
@@ -29,6 +29,7 @@ pub mod creds;
 pub mod driver;
 pub mod error;
 pub mod file;
+pub mod file_kinds;
 pub mod files;
 pub mod limits;
 pub mod mm;

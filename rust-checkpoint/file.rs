@@ -72,13 +72,14 @@ impl FileRef {
     }
 
     /// Opens `path` (NUL-terminated) with the open flags `flags`; never
-    /// creates a file (`O_CREAT`, `O_TRUNC` and `O_EXCL` are cleared).
+    /// creates a file (`O_CREAT`, `O_TRUNC` and `O_EXCL` are cleared) and
+    /// never makes a terminal the caller's controlling one (`O_NOCTTY`).
     pub fn open(path: &[u8], flags: u32) -> Result<Self> {
         if path.last() != Some(&0) {
             return Err(EINVAL);
         }
         let never = bindings::O_CREAT | bindings::O_TRUNC | bindings::O_EXCL | bindings::O_PATH;
-        let flags = (flags & !never) | bindings::O_LARGEFILE;
+        let flags = (flags & !never) | bindings::O_LARGEFILE | bindings::O_NOCTTY;
         // SAFETY: `path` is a NUL-terminated string valid for the call;
         // `filp_open` returns a counted reference or an error pointer.
         let ptr = unsafe { bindings::filp_open(path.as_ptr().cast(), flags as i32, 0) };
@@ -122,6 +123,14 @@ impl FileRef {
         // SAFETY: the file is alive (type invariant) and so is its inode;
         // the type bits of `i_mode` never change.
         unsafe { (*(*self.ptr.as_ptr()).f_inode).i_mode as u32 }
+    }
+
+    /// The device number of the file's inode (`i_rdev`, `major << 20 |
+    /// minor`), meaningful for device files.
+    pub fn inode_rdev(&self) -> u32 {
+        // SAFETY: the file is alive (type invariant) and so is its inode;
+        // a device inode's number never changes.
+        unsafe { (*(*self.ptr.as_ptr()).f_inode).i_rdev }
     }
 
     /// The file position.

@@ -6,21 +6,21 @@
 //! At checkpoint a file is saved once, on first sight, as a file object
 //! (kind, open flags, position, path) numbered by the objhash; descriptors
 //! and memory areas refer to it by that number, so two descriptors that
-//! share an open file (`dup`) share it again after restart.  Regular files
-//! and directories are supported; any other kind of file makes the
+//! share an open file (`dup`) share it again after restart.  What a file
+//! object holds, and how it is opened again, is up to its kind
+//! ([`crate::file_kinds`]); a file of a kind no module saves makes the
 //! checkpoint fail with `EOPNOTSUPP` and an error record naming the
 //! descriptor and the kind.
 //!
 //! At restart every file object is opened again by its path, with its
-//! saved flags (never creating a file) and the caller's credentials, and
-//! moved to its saved position, before the point of no return; then the
-//! caller's descriptors are replaced by exactly the saved table.
+//! saved flags (never creating a file) and the caller's credentials,
+//! before the point of no return; then the caller's descriptors are
+//! replaced by exactly the saved table.
 
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
-use crate::format::{
-    FdRecord, FileKind, FileObjectRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
-};
+use crate::file_kinds;
+use crate::format::{FdRecord, FileObjectRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS};
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
@@ -38,27 +38,6 @@ const PERSISTENT_OPEN_FLAGS: u32 = bindings::O_ACCMODE
     | bindings::O_NOATIME
     | bindings::__O_SYNC;
 
-/// A human name for the file type bits of an inode mode.
-fn kind_name(mode: u32) -> &'static str {
-    match mode & bindings::S_IFMT {
-        bindings::S_IFIFO => "a pipe or FIFO",
-        bindings::S_IFSOCK => "a socket",
-        bindings::S_IFCHR => "a character device (such as a tty)",
-        bindings::S_IFBLK => "a block device",
-        bindings::S_IFLNK => "a symbolic link",
-        _ => "an unknown kind of file",
-    }
-}
-
-/// The format's kind of `file`, or `None` for a kind not supported yet.
-fn kind_of(file: &FileRef) -> Option<FileKind> {
-    match file.inode_mode() & bindings::S_IFMT {
-        bindings::S_IFREG => Some(FileKind::Regular),
-        bindings::S_IFDIR => Some(FileKind::Directory),
-        _ => None,
-    }
-}
-
 /// Returns the object reference of `file`, saving the file object first
 /// if this is its first sight.  `what` names the user of the file for the
 /// error record ("fd 3", "the mapping at 0x...").
@@ -70,10 +49,10 @@ pub fn save_file<S: Sink>(
     failure: &mut Failure,
     what: core::fmt::Arguments<'_>,
 ) -> Result<u32> {
-    let Some(kind) = kind_of(file) else {
+    let Some(kind) = file_kinds::kind_of(file) else {
         failure.set(format_args!(
             "{what}: {} is not supported",
-            kind_name(file.inode_mode())
+            file_kinds::unsupported_kind_name(file.inode_mode())
         ));
         return Err(eopnotsupp());
     };
@@ -81,6 +60,14 @@ pub fn save_file<S: Sink>(
     if !first {
         return Ok(objref);
     }
+    let mut rec = FileObjectRecord {
+        objref,
+        kind: kind.kind() as u32,
+        flags: file.flags() & PERSISTENT_OPEN_FLAGS,
+        rdev: 0,
+        pos: 0,
+    };
+    kind.save(file, &mut rec, failure, what)?;
     let name = match file.path(path) {
         Ok(name) => name,
         Err(e) => {
@@ -89,13 +76,6 @@ pub fn save_file<S: Sink>(
             ));
             return Err(e);
         }
-    };
-    let rec = FileObjectRecord {
-        objref,
-        kind: kind as u32,
-        flags: file.flags() & PERSISTENT_OPEN_FLAGS,
-        _pad: 0,
-        pos: file.pos(),
     };
     w.write_file_object(&rec, name).map_err(to_kernel_error)?;
     Ok(objref)
@@ -150,16 +130,12 @@ pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
     }
 }
 
-/// Opens a file object again: by path (NUL-terminated), with its saved
-/// flags, at its saved position.
+/// Opens a file object again by its path (NUL-terminated), as its kind
+/// does it.
 pub fn reopen(rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
-    let file = FileRef::open(path, rec.flags)?;
-    if kind_of(&file).map(|k| k as u32) != Some(rec.kind) {
-        // The path names another kind of file than the one saved.
-        return Err(EINVAL);
-    }
-    file.seek(rec.pos)?;
-    Ok(file)
+    file_kinds::by_number(rec.kind)
+        .ok_or(EINVAL)?
+        .reopen(rec, path)
 }
 
 /// Replaces the calling task's descriptors by `fds` (past the point of no

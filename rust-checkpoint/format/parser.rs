@@ -54,7 +54,9 @@ use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
-use super::{PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID};
+use super::{
+    PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES,
+};
 use core::mem::size_of;
 
 /// Storage for the memory areas of the address space being parsed; the
@@ -601,8 +603,13 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 let file: FileObjectRecord = self.reader.payload(t, h)?;
                 self.define_object(file.objref)?;
                 let kind = FileKind::from_u32(file.kind);
+                let device_ok = if kind == Some(FileKind::CharDevice) {
+                    SAVED_CHAR_DEVICES.contains(&file.rdev) && file.pos == 0
+                } else {
+                    file.rdev == 0
+                };
                 if kind.is_none()
-                    || file._pad != 0
+                    || !device_ok
                     || file.pos < 0
                     || file.flags & OPEN_ACCMODE == OPEN_ACCMODE
                 {

@@ -1200,7 +1200,27 @@ pub enum FileKind {
     Regular = 1,
     /// A directory.
     Directory = 2,
+    /// A character device of [`SAVED_CHAR_DEVICES`].
+    CharDevice = 3,
 }
+
+/// Builds the device number a [`FileObjectRecord`] holds: the kernel's
+/// own encoding, `major << 20 | minor`.
+pub const fn device_number(major: u32, minor: u32) -> u32 {
+    major << 20 | minor
+}
+
+/// The character devices an image may hold: `/dev/null`, `/dev/zero`,
+/// `/dev/full`, `/dev/random`, `/dev/urandom` and `/dev/tty`.  They keep
+/// no state of their own an open file could lose.
+pub const SAVED_CHAR_DEVICES: [u32; 6] = [
+    device_number(1, 3),
+    device_number(1, 5),
+    device_number(1, 7),
+    device_number(1, 8),
+    device_number(1, 9),
+    device_number(5, 0),
+];
 
 impl FileKind {
     /// Maps a kind read from an image to a known kind.
@@ -1208,6 +1228,7 @@ impl FileKind {
         Some(match v {
             1 => FileKind::Regular,
             2 => FileKind::Directory,
+            3 => FileKind::CharDevice,
             _ => return None,
         })
     }
@@ -1225,9 +1246,11 @@ pub struct FileObjectRecord {
     pub kind: u32,
     /// Open flags (`O_*` values of Linux x86-64). Offset 8.
     pub flags: u32,
-    /// Zero. Offset 12.
-    pub _pad: u32,
-    /// File position, not negative. Offset 16.
+    /// For a [`FileKind::CharDevice`], its device number (see
+    /// [`device_number`]), one of [`SAVED_CHAR_DEVICES`]; otherwise 0.
+    /// Offset 12.
+    pub rdev: u32,
+    /// File position, not negative; 0 for a character device. Offset 16.
     pub pos: i64,
 }
 plain_record!(FileObjectRecord, 24);

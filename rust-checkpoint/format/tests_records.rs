@@ -249,14 +249,14 @@ pub fn sample() -> Sample {
                 objref: 1,
                 kind: FileKind::Regular as u32,
                 flags: 0o2 | 0o2000,
-                _pad: 0,
+                rdev: 0,
                 pos: 123,
             },
             FileObjectRecord {
                 objref: 2,
                 kind: FileKind::Directory as u32,
                 flags: 0o200000,
-                _pad: 0,
+                rdev: 0,
                 pos: 0,
             },
         ],
@@ -566,6 +566,13 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
     for (chunk, kind, args) in runs {
         s.task.restart_kind = kind;
         s.task.restart_args = args;
+        if kind == RESTART_FUTEX_WAIT {
+            // And a character device in place of the directory.
+            s.files[1].kind = FileKind::CharDevice as u32;
+            s.files[1].flags = 0o2;
+            s.files[1].rdev = device_number(1, 3);
+            s.paths[1] = b"/dev/null";
+        }
         let mut b = bufs(scratch);
         let len = match build_sample(&mut b, &s) {
             Ok(len) => len,
@@ -1090,7 +1097,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 92] = [
+    let cases: [fn(&mut Sample); 96] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1131,6 +1138,18 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.posix_timers[1].value_ns = ITIMER_MAX_NS + 1,
         |s| s.posix_timers[0].interval_ns = u64::MAX,
         |s| s.posix_timers[0].overrun = 1 << 31,
+        |s| s.files[0].rdev = device_number(1, 3), // a device number on a file
+        |s| s.files[1].kind = 4,                   // no such kind
+        |s| {
+            // A character device outside the saved ones (/dev/console).
+            s.files[1].kind = FileKind::CharDevice as u32;
+            s.files[1].rdev = device_number(5, 1);
+        },
+        |s| {
+            // /dev/null with a position.
+            s.files[0].kind = FileKind::CharDevice as u32;
+            s.files[0].rdev = device_number(1, 3);
+        },
         |s| s.creds.euid = INVALID_ID,
         |s| s.creds.fsgid = INVALID_ID,
         |s| s.groups[1] = INVALID_ID,
@@ -1233,7 +1252,7 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// rejected.
 pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     // One sample at a time: the kernel runs this on a 16 KiB stack.
-    let cases: [fn(&mut Sample); 2] = [|s| s.files[1]._pad = 1, |s| s.fs._pad = 1];
+    let cases: [fn(&mut Sample); 1] = [|s| s.fs._pad = 1];
     for mutate in cases {
         let mut s = sample();
         mutate(&mut s);

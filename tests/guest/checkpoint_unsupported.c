@@ -225,7 +225,7 @@ int main(void)
 	expect_unsupported("pipe_fd_eopnotsupp_with_error_record", pipe_fd,
 			   "pipe");
 	expect_unsupported("tty_fd_eopnotsupp_with_error_record", tty_fd,
-			   "character device");
+			   "character device 5:1 is not supported");
 	expect_unsupported("external_target_with_pipe_eopnotsupp",
 			   stopped_child_with_pipe, "fd 3: a pipe");
 	expect_unsupported("posix_timer_on_pid_clock_eopnotsupp",

@@ -9,7 +9,7 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS,
+    cstr_field, Errno, FileKind, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS,
     FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
     POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
     RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
@@ -266,9 +266,15 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
             )),
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, path) => say(format!(
-                "    file #{}: kind {} flags {:#o} pos {} path {}",
+                "    file #{}: {} flags {:#o} pos {} path {}",
                 f.objref,
-                f.kind,
+                match FileKind::from_u32(f.kind) {
+                    Some(FileKind::Regular) => "regular file".to_string(),
+                    Some(FileKind::Directory) => "directory".to_string(),
+                    Some(FileKind::CharDevice) =>
+                        format!("character device {}:{}", f.rdev >> 20, f.rdev & 0xf_ffff),
+                    None => format!("kind {}", f.kind),
+                },
                 f.flags,
                 f.pos,
                 String::from_utf8_lossy(path)

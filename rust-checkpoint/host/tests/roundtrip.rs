@@ -252,13 +252,19 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
+                let kind = 1 + rng.below(3) as u32;
+                let device = kind == FileKind::CharDevice as u32;
                 recs.push(Rec::FileObject(
                     FileObjectRecord {
                         objref: objects,
-                        kind: 1 + rng.below(2) as u32,
+                        kind,
                         flags: rng.below(3) as u32 | 0o2000,
-                        _pad: 0,
-                        pos: rng.below(1 << 40) as i64,
+                        rdev: if device {
+                            SAVED_CHAR_DEVICES[rng.below(SAVED_CHAR_DEVICES.len() as u64) as usize]
+                        } else {
+                            0
+                        },
+                        pos: if device { 0 } else { rng.below(1 << 40) as i64 },
                     },
                     path(rng),
                 ));
@@ -304,7 +310,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                             objref: objects,
                             kind: 1,
                             flags: 0,
-                            _pad: 0,
+                            rdev: 0,
                             pos: 0,
                         },
                         path(rng),

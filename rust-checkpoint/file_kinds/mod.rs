@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kinds of open files: one module per kind, each with its checkpoint and
+//! its restart side, behind [`OpenFileKind`].
+//!
+//! The fd table and the memory areas (`files.rs`, `mm.rs`) save and
+//! reopen every file through [`kind_of`] and [`by_number`] and know
+//! nothing of the kinds.  A new kind is a module here, a [`FileKind`]
+//! number in the format, and one line in [`KINDS`].
+
+use crate::error::Failure;
+use crate::file::FileRef;
+use crate::format::{FileKind, FileObjectRecord};
+use kernel::bindings;
+use kernel::error::Result;
+
+mod chardev;
+mod regular;
+
+/// One kind of open file.
+pub trait OpenFileKind: Sync {
+    /// The number images give this kind.
+    fn kind(&self) -> FileKind;
+
+    /// Whether `file` is of this kind (by the type of its inode).
+    fn claims(&self, file: &FileRef) -> bool;
+
+    /// Fills in the kind's fields of `rec` (position, device number), or
+    /// refuses `file` with `EOPNOTSUPP` after saying why in `failure`,
+    /// naming its user `what` ("fd 3").
+    fn save(
+        &self,
+        file: &FileRef,
+        rec: &mut FileObjectRecord,
+        failure: &mut Failure,
+        what: core::fmt::Arguments<'_>,
+    ) -> Result;
+
+    /// Opens the file of `rec` (a parser-checked record of this kind)
+    /// again by `path` (NUL-terminated), before restart's point of no
+    /// return; `EINVAL` if the path now names a file of another kind.
+    fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef>;
+}
+
+/// Every kind this version saves.
+static KINDS: [&dyn OpenFileKind; 3] = [
+    &regular::RegularFile,
+    &regular::Directory,
+    &chardev::CharDevice,
+];
+
+/// The kind that saves `file`, if any.
+pub fn kind_of(file: &FileRef) -> Option<&'static dyn OpenFileKind> {
+    KINDS.iter().copied().find(|k| k.claims(file))
+}
+
+/// The kind of number `kind` in an image.
+pub fn by_number(kind: u32) -> Option<&'static dyn OpenFileKind> {
+    KINDS.iter().copied().find(|k| k.kind() as u32 == kind)
+}
+
+/// A human name for a kind of file no module saves, by the type bits of
+/// its inode mode.
+pub fn unsupported_kind_name(mode: u32) -> &'static str {
+    match mode & bindings::S_IFMT {
+        bindings::S_IFIFO => "a pipe or FIFO",
+        bindings::S_IFSOCK => "a socket",
+        bindings::S_IFBLK => "a block device",
+        bindings::S_IFLNK => "a symbolic link",
+        _ => "an unknown kind of file",
+    }
+}
