@@ -456,11 +456,8 @@ fn prepare<V: format::VmaStore>(
                 xsave = KVec::from_elem(0u8, size, GFP_KERNEL)?;
                 fmt_result(parser.read_xstate(&mut xsave))?;
             }
-            Item::FileObject(f, path) => {
-                let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
-                name.extend_from_slice(path, GFP_KERNEL)?;
-                name.push(0, GFP_KERNEL)?;
-                let opened = files::reopen(&f, &name)?;
+            Item::FileObject(f, source) => {
+                let opened = files::reopen(&f, source)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::Fs(rec, cwd) => {

@@ -83,12 +83,26 @@ impl FileRef {
         // SAFETY: `path` is a NUL-terminated string valid for the call;
         // `filp_open` returns a counted reference or an error pointer.
         let ptr = unsafe { bindings::filp_open(path.as_ptr().cast(), flags as i32, 0) };
-        let value = ptr as isize;
+        // SAFETY: as just said.
+        unsafe { Self::from_owned_or_error(ptr) }
+    }
+
+    /// Takes ownership of a reference returned by a function that gives a
+    /// counted reference or an error pointer (`ERR_PTR`).  Null, which
+    /// such functions do not return, is `ENOENT`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be an error pointer, null, or point to a `struct file`
+    /// on which the caller owns a reference that it hands over.
+    pub unsafe fn from_owned_or_error(file: *mut bindings::file) -> Result<Self> {
+        let value = file as isize;
         if (-4095..0).contains(&value) {
             return Err(Error::from_errno(value as i32));
         }
-        // INVARIANT: a non-error result is a reference we now own.
-        NonNull::new(ptr).map(|ptr| FileRef { ptr }).ok_or(ENOENT)
+        // INVARIANT: a non-error result is a reference the caller hands
+        // over.
+        NonNull::new(file).map(|ptr| FileRef { ptr }).ok_or(ENOENT)
     }
 
     /// The raw pointer, valid while `self` lives.
@@ -152,6 +166,19 @@ impl FileRef {
         }
         // SAFETY: the file's path is valid while the file is alive.
         path_to_bytes(unsafe { &*path }, buf)
+    }
+}
+
+impl FileRef {
+    /// Writes what `/proc/PID/fd` shows for the file into `buf` and
+    /// returns it: its path, or for a file without one its kind (e.g.
+    /// `anon_inode:[timerfd]`, `pipe:[1234]`).  For messages only.
+    pub fn display_name<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        // SAFETY: the file is alive (type invariant), so is its path.
+        path_to_bytes(
+            unsafe { &*core::ptr::addr_of!((*self.ptr.as_ptr()).f_path) },
+            buf,
+        )
     }
 }
 

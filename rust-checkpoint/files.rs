@@ -20,7 +20,9 @@
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
 use crate::file_kinds;
-use crate::format::{FdRecord, FileObjectRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS};
+use crate::format::{
+    FdRecord, FileObjectRecord, FileSource, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
+};
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
@@ -50,9 +52,13 @@ pub fn save_file<S: Sink>(
     what: core::fmt::Arguments<'_>,
 ) -> Result<u32> {
     let Some(kind) = file_kinds::kind_of(file) else {
+        // The path of a file without one names its kind, e.g.
+        // "anon_inode:[timerfd]".
+        let name = file.display_name(path).unwrap_or(b"?");
         failure.set(format_args!(
-            "{what}: {} is not supported",
-            file_kinds::unsupported_kind_name(file.inode_mode())
+            "{what}: {} ({}) is not supported",
+            file_kinds::unsupported_kind_name(file.inode_mode()),
+            kernel::str::BStr::from_bytes(name)
         ));
         return Err(eopnotsupp());
     };
@@ -67,7 +73,11 @@ pub fn save_file<S: Sink>(
         rdev: 0,
         pos: 0,
     };
-    kind.save(file, &mut rec, failure, what)?;
+    if let Some(state) = kind.save(file, &mut rec, failure, what)? {
+        w.write_file_object_state(&rec, &state)
+            .map_err(to_kernel_error)?;
+        return Ok(objref);
+    }
     let name = match file.path(path) {
         Ok(name) => name,
         Err(e) => {
@@ -130,12 +140,19 @@ pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
     }
 }
 
-/// Opens a file object again by its path (NUL-terminated), as its kind
-/// does it.
-pub fn reopen(rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
-    file_kinds::by_number(rec.kind)
-        .ok_or(EINVAL)?
-        .reopen(rec, path)
+/// Opens a file object again by its path, or creates it again from its
+/// state, as its kind does it.
+pub fn reopen(rec: &FileObjectRecord, source: FileSource<'_>) -> Result<FileRef> {
+    let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
+    match source {
+        FileSource::Path(path) => {
+            let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
+            name.extend_from_slice(path, GFP_KERNEL)?;
+            name.push(0, GFP_KERNEL)?;
+            kind.reopen(rec, &name)
+        }
+        FileSource::State(state) => kind.recreate(rec, &state),
+    }
 }
 
 /// Replaces the calling task's descriptors by `fds` (past the point of no

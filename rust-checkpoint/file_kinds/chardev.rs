@@ -15,7 +15,9 @@
 use super::OpenFileKind;
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
-use crate::format::{device_number, FileKind, FileObjectRecord, SAVED_CHAR_DEVICES};
+use crate::format::{
+    device_number, FileKind, FileObjectRecord, FileStateRecord, SAVED_CHAR_DEVICES,
+};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -44,7 +46,7 @@ impl OpenFileKind for CharDevice {
         rec: &mut FileObjectRecord,
         failure: &mut Failure,
         what: core::fmt::Arguments<'_>,
-    ) -> Result {
+    ) -> Result<Option<FileStateRecord>> {
         let rdev = file.inode_rdev();
         if !SAVED_CHAR_DEVICES.contains(&rdev) {
             failure.set(format_args!(
@@ -56,7 +58,7 @@ impl OpenFileKind for CharDevice {
         }
         rec.rdev = rdev;
         rec.pos = 0;
-        Ok(())
+        Ok(None)
     }
 
     fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {

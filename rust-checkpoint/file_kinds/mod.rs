@@ -10,12 +10,14 @@
 
 use crate::error::Failure;
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
 use kernel::bindings;
-use kernel::error::Result;
+use kernel::error::{code::EINVAL, Result};
 
 mod chardev;
+mod eventfd;
 mod regular;
+mod signalfd;
 
 /// One kind of open file.
 pub trait OpenFileKind: Sync {
@@ -27,26 +29,40 @@ pub trait OpenFileKind: Sync {
 
     /// Fills in the kind's fields of `rec` (position, device number), or
     /// refuses `file` with `EOPNOTSUPP` after saying why in `failure`,
-    /// naming its user `what` ("fd 3").
+    /// naming its user `what` ("fd 3").  Returns the state that stands
+    /// for the path of a file that has none, `None` for a file saved by
+    /// its path.
     fn save(
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
         failure: &mut Failure,
         what: core::fmt::Arguments<'_>,
-    ) -> Result;
+    ) -> Result<Option<FileStateRecord>>;
 
     /// Opens the file of `rec` (a parser-checked record of this kind)
     /// again by `path` (NUL-terminated), before restart's point of no
-    /// return; `EINVAL` if the path now names a file of another kind.
-    fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef>;
+    /// return; `EINVAL` if the path now names a file of another kind, or
+    /// if files of this kind have no path.
+    fn reopen(&self, _rec: &FileObjectRecord, _path: &[u8]) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
+    /// Creates the file of `rec` again from its `state` (both checked by
+    /// the parser), before restart's point of no return; `EINVAL` for a
+    /// kind saved by path.
+    fn recreate(&self, _rec: &FileObjectRecord, _state: &FileStateRecord) -> Result<FileRef> {
+        Err(EINVAL)
+    }
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 3] = [
+static KINDS: [&dyn OpenFileKind; 5] = [
     &regular::RegularFile,
     &regular::Directory,
     &chardev::CharDevice,
+    &eventfd::EventFd,
+    &signalfd::SignalFd,
 ];
 
 /// The kind that saves `file`, if any.

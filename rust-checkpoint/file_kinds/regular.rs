@@ -6,7 +6,7 @@
 use super::OpenFileKind;
 use crate::error::Failure;
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -48,8 +48,9 @@ impl OpenFileKind for RegularFile {
         rec: &mut FileObjectRecord,
         _failure: &mut Failure,
         _what: core::fmt::Arguments<'_>,
-    ) -> Result {
-        save_position(file, rec)
+    ) -> Result<Option<FileStateRecord>> {
+        save_position(file, rec)?;
+        Ok(None)
     }
 
     fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
@@ -72,8 +73,9 @@ impl OpenFileKind for Directory {
         rec: &mut FileObjectRecord,
         _failure: &mut Failure,
         _what: core::fmt::Arguments<'_>,
-    ) -> Result {
-        save_position(file, rec)
+    ) -> Result<Option<FileStateRecord>> {
+        save_position(file, rec)?;
+        Ok(None)
     }
 
     fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {

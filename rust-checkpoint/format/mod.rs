@@ -36,7 +36,7 @@ pub mod tests;
 pub mod tests_records;
 pub mod writer;
 
-pub use parser::{ImageParser, Item, VmaStore};
+pub use parser::{FileSource, ImageParser, Item, VmaStore};
 pub use reader::{ImageReader, Source};
 pub use records::*;
 pub use writer::{ImageWriter, Sink};

@@ -19,7 +19,7 @@
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
-//! object   := FileObject String(path)
+//! object   := FileObject (String(path) | FileState)
 //! ```
 //!
 //! An `Error` record may stand in place of any record after the header: the
@@ -55,7 +55,8 @@ use super::{
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use super::{
-    PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES,
+    FileStateRecord, PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID,
+    SAVED_CHAR_DEVICES, STATE_FILE_FLAGS,
 };
 use core::mem::size_of;
 
@@ -110,8 +111,9 @@ pub enum Item<'a> {
     Fs(FsRecord, &'a [u8]),
     /// Starts the task's fd table.
     FilesTable(FilesTableRecord),
-    /// Defines a file object and its path.
-    FileObject(FileObjectRecord, &'a [u8]),
+    /// Defines a file object: its path, or the state of a file without
+    /// one.
+    FileObject(FileObjectRecord, FileSource<'a>),
     /// One file descriptor.
     Fd(FdRecord),
     /// The task's address space; its auxiliary vector is read next with
@@ -138,6 +140,15 @@ pub enum Item<'a> {
     },
     /// The tail: the whole image was read and its checksum matched.
     Tail,
+}
+
+/// Where a file object's file comes from at restart.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum FileSource<'a> {
+    /// Its absolute path (without its NUL), to open again.
+    Path(&'a [u8]),
+    /// The state of a file without a path, to create again.
+    State(FileStateRecord),
 }
 
 /// What the parser accepts next.
@@ -602,25 +613,43 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::FileObject) => {
                 let file: FileObjectRecord = self.reader.payload(t, h)?;
                 self.define_object(file.objref)?;
-                let kind = FileKind::from_u32(file.kind);
-                let device_ok = if kind == Some(FileKind::CharDevice) {
-                    SAVED_CHAR_DEVICES.contains(&file.rdev) && file.pos == 0
-                } else {
-                    file.rdev == 0
-                };
-                if kind.is_none()
-                    || !device_ok
-                    || file.pos < 0
-                    || file.flags & OPEN_ACCMODE == OPEN_ACCMODE
-                {
+                let Some(kind) = FileKind::from_u32(file.kind) else {
                     return Err(Errno::EINVAL);
+                };
+                let fields_ok = match kind {
+                    FileKind::CharDevice => {
+                        SAVED_CHAR_DEVICES.contains(&file.rdev) && file.pos == 0
+                    }
+                    FileKind::Regular | FileKind::Directory => file.rdev == 0,
+                    // Files without a path: read-write, no device, no
+                    // position.
+                    FileKind::EventFd | FileKind::SignalFd => {
+                        file.rdev == 0
+                            && file.pos == 0
+                            && file.flags & OPEN_ACCMODE == 2
+                            && file.flags & !STATE_FILE_FLAGS == 0
+                    }
+                };
+                if !fields_ok || file.pos < 0 || file.flags & OPEN_ACCMODE == OPEN_ACCMODE {
+                    return Err(Errno::EINVAL);
+                }
+                if !kind.has_path() {
+                    let state: FileStateRecord = self.reader.read_record()?;
+                    if !state.is_valid_for(kind) {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.expect = expect;
+                    return Ok(Item::FileObject(file, FileSource::State(state)));
                 }
                 let len = self.string()?;
                 if self.strings.first() != Some(&b'/') {
                     return Err(Errno::EINVAL);
                 }
                 self.expect = expect;
-                Ok(Item::FileObject(file, self.string_bytes(len)?))
+                Ok(Item::FileObject(
+                    file,
+                    FileSource::Path(self.string_bytes(len)?),
+                ))
             }
             (Expect::Fd { left, next_fd }, RecordType::Fd) => {
                 let fd: FdRecord = self.reader.payload(t, h)?;

@@ -111,8 +111,10 @@ pub enum RecordType {
     /// [`FdRecord`]: one open file descriptor.
     Fd = 65,
     /// [`FileObjectRecord`]: an open file; a string record with its path
-    /// follows.
+    /// or a [`FileStateRecord`] follows.
     FileObject = 66,
+    /// [`FileStateRecord`]: the state of an open file that has no path.
+    FileState = 67,
 }
 
 impl RecordType {
@@ -140,6 +142,7 @@ impl RecordType {
             64 => RecordType::FilesTable,
             65 => RecordType::Fd,
             66 => RecordType::FileObject,
+            67 => RecordType::FileState,
             _ => return None,
         })
     }
@@ -1202,6 +1205,46 @@ pub enum FileKind {
     Directory = 2,
     /// A character device of [`SAVED_CHAR_DEVICES`].
     CharDevice = 3,
+    /// An eventfd (`eventfd(2)`); no path, a [`FileStateRecord`].
+    EventFd = 4,
+    /// A signalfd (`signalfd(2)`); no path, a [`FileStateRecord`].
+    SignalFd = 5,
+}
+
+/// [`FileStateRecord`] of an eventfd: `words[1]` is this or 0.
+pub const EVENTFD_SEMAPHORE: u64 = 1;
+/// Open flags a file without a path may have: read-write access
+/// (`O_RDWR`), and `O_NONBLOCK`.
+pub const STATE_FILE_FLAGS: u32 = 0o2 | 0o4000;
+
+/// The state of an open file that has no path (an eventfd, a signalfd),
+/// in place of the path of the [`FileObjectRecord`] it follows.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FileStateRecord {
+    /// By kind.  Eventfd: the counter (below `2^64 - 1`), then 0 or
+    /// [`EVENTFD_SEMAPHORE`].  Signalfd: the signals it accepts (bit
+    /// `n - 1` for signal `n`, never `SIGKILL` or `SIGSTOP`).  Unused
+    /// words are 0. Offset 0.
+    pub words: [u64; 4],
+}
+plain_record!(FileStateRecord, 32);
+impl Record for FileStateRecord {
+    const TYPE: RecordType = RecordType::FileState;
+}
+
+impl FileStateRecord {
+    /// Whether this is a valid state of a file of kind `kind`.
+    pub fn is_valid_for(&self, kind: FileKind) -> bool {
+        let [a, b, c, d] = self.words;
+        match kind {
+            FileKind::EventFd => {
+                a != u64::MAX && (b == 0 || b == EVENTFD_SEMAPHORE) && c == 0 && d == 0
+            }
+            FileKind::SignalFd => a & UNCATCHABLE_SIGNALS == 0 && b == 0 && c == 0 && d == 0,
+            _ => false,
+        }
+    }
 }
 
 /// Builds the device number a [`FileObjectRecord`] holds: the kernel's
@@ -1223,12 +1266,23 @@ pub const SAVED_CHAR_DEVICES: [u32; 6] = [
 ];
 
 impl FileKind {
+    /// Whether a file of this kind is saved by its path (a string record
+    /// follows its object record) rather than by a [`FileStateRecord`].
+    pub fn has_path(self) -> bool {
+        matches!(
+            self,
+            FileKind::Regular | FileKind::Directory | FileKind::CharDevice
+        )
+    }
+
     /// Maps a kind read from an image to a known kind.
     pub fn from_u32(v: u32) -> Option<FileKind> {
         Some(match v {
             1 => FileKind::Regular,
             2 => FileKind::Directory,
             3 => FileKind::CharDevice,
+            4 => FileKind::EventFd,
+            5 => FileKind::SignalFd,
             _ => return None,
         })
     }

@@ -60,6 +60,9 @@ pub struct Sample {
     pub files: [FileObjectRecord; 2],
     /// Their paths.
     pub paths: [&'static [u8]; 2],
+    /// If set, the second file object is written with this state in place
+    /// of its path (a file without a path).
+    pub file_state: Option<FileStateRecord>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -261,6 +264,7 @@ pub fn sample() -> Sample {
             },
         ],
         paths: [b"/tmp/out.txt", b"/"],
+        file_state: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -401,7 +405,10 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     w.write_file_object(&s.files[0], s.paths[0])?;
     w.write_record(&s.fds[0])?;
     w.write_record(&s.fds[1])?;
-    w.write_file_object(&s.files[1], s.paths[1])?;
+    match &s.file_state {
+        Some(state) => w.write_file_object_state(&s.files[1], state)?,
+        None => w.write_file_object(&s.files[1], s.paths[1])?,
+    }
     w.write_record(&s.fds[2])?;
     w.write_mm(&s.mm, &s.auxv)?;
     for v in &s.vmas {
@@ -525,6 +532,17 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
     }
 }
 
+/// A non-blocking eventfd object with reference `objref`.
+fn eventfd_object(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::EventFd as u32,
+        flags: STATE_FILE_FLAGS,
+        rdev: 0,
+        pos: 0,
+    }
+}
+
 /// Writes `s` and expects the parser to reject it with `want`.
 fn expect_rejected(t: &mut dyn Check, scratch: &mut [u8], s: &Sample, want: Errno, line: u32) {
     let mut b = bufs(scratch);
@@ -572,6 +590,14 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.files[1].flags = 0o2;
             s.files[1].rdev = device_number(1, 3);
             s.paths[1] = b"/dev/null";
+            s.file_state = None;
+        }
+        if kind == RESTART_POLL && chunk == 4096 {
+            // And an eventfd, a semaphore with 5 in its counter.
+            s.files[1] = eventfd_object(2);
+            s.file_state = Some(FileStateRecord {
+                words: [5, EVENTFD_SEMAPHORE, 0, 0],
+            });
         }
         let mut b = bufs(scratch);
         let len = match build_sample(&mut b, &s) {
@@ -660,14 +686,20 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         check_eq!(
             t,
             p.next_item(),
-            Ok(Item::FileObject(s.files[0], s.paths[0]))
+            Ok(Item::FileObject(s.files[0], FileSource::Path(s.paths[0])))
         );
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[0])));
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[1])));
         check_eq!(
             t,
             p.next_item(),
-            Ok(Item::FileObject(s.files[1], s.paths[1]))
+            Ok(Item::FileObject(
+                s.files[1],
+                match s.file_state {
+                    Some(state) => FileSource::State(state),
+                    None => FileSource::Path(s.paths[1]),
+                }
+            ))
         );
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[2])));
         check_eq!(t, p.next_item(), Ok(Item::Mm(s.mm)));
@@ -1097,7 +1129,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 96] = [
+    let cases: [fn(&mut Sample); 102] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1139,11 +1171,49 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.posix_timers[0].interval_ns = u64::MAX,
         |s| s.posix_timers[0].overrun = 1 << 31,
         |s| s.files[0].rdev = device_number(1, 3), // a device number on a file
-        |s| s.files[1].kind = 4,                   // no such kind
+        |s| s.files[1].kind = 6,                   // no such kind
         |s| {
             // A character device outside the saved ones (/dev/console).
             s.files[1].kind = FileKind::CharDevice as u32;
             s.files[1].rdev = device_number(5, 1);
+        },
+        |s| {
+            // An eventfd whose counter is at the maximum.
+            s.files[1] = eventfd_object(2);
+            s.file_state = Some(FileStateRecord {
+                words: [u64::MAX, 0, 0, 0],
+            });
+        },
+        |s| {
+            // An eventfd with an unknown flag.
+            s.files[1] = eventfd_object(2);
+            s.file_state = Some(FileStateRecord {
+                words: [1, 2, 0, 0],
+            });
+        },
+        |s| {
+            // A signalfd that would take SIGKILL.
+            s.files[1] = eventfd_object(2);
+            s.files[1].kind = FileKind::SignalFd as u32;
+            s.file_state = Some(FileStateRecord {
+                words: [1 << 8, 0, 0, 0],
+            });
+        },
+        |s| {
+            // An eventfd opened read-only.
+            s.files[1] = eventfd_object(2);
+            s.files[1].flags = 0;
+            s.file_state = Some(FileStateRecord {
+                words: [1, 0, 0, 0],
+            });
+        },
+        |s| {
+            // An eventfd with a path instead of its state.
+            s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // A directory with a state instead of its path.
+            s.file_state = Some(FileStateRecord { words: [0; 4] });
         },
         |s| {
             // /dev/null with a position.

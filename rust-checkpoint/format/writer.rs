@@ -10,7 +10,7 @@ use super::{
     MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN,
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
-use super::{PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS};
+use super::{FileStateRecord, PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS};
 use core::mem::{size_of, size_of_val};
 
 /// Where image bytes go (in the kernel: a file descriptor).
@@ -294,6 +294,16 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
     pub fn write_file_object(&mut self, file: &FileObjectRecord, path: &[u8]) -> Result {
         self.write_record(file)?;
         self.write_string(path)
+    }
+
+    /// Writes a file object of a kind without a path and its state.
+    pub fn write_file_object_state(
+        &mut self,
+        file: &FileObjectRecord,
+        state: &FileStateRecord,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_record(state)
     }
 
     /// Writes the fs record and the string record with the working

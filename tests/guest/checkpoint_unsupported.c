@@ -22,6 +22,7 @@
 #include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #define IMG "/tmp/unsup.img"
@@ -121,6 +122,12 @@ static int tty_fd(void)
 	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
+/* A timerfd: the error record names the kind of the file. */
+static int timer_fd(void)
+{
+	return timerfd_create(CLOCK_MONOTONIC, 0) < 0 ? -1 : 0;
+}
+
 /*
  * A POSIX timer on the CPU-time clock of a process named by its pid,
  * which is not the restored process's pid.
@@ -216,7 +223,7 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 11);
+	ktap_begin("checkpoint_unsupported", 12);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -240,5 +247,7 @@ int main(void)
 			   timer_signal_pending, "POSIX timer");
 	expect_unsupported("cpu_clock_sleep_eopnotsupp", stopped_in_cpu_clock_sleep,
 			   "cannot be resumed yet");
+	expect_unsupported("timerfd_eopnotsupp_named_in_error_record", timer_fd,
+			   "anon_inode:[timerfd]");
 	return ktap_end();
 }

@@ -9,11 +9,11 @@
 //! checkpoint, 3 for a usage or I/O error.
 
 use ckpt_format::format::{
-    cstr_field, Errno, FileKind, ImageParser, Item, Result, Source, VmaRecord, AFFINITY_CPUS,
-    FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
-    POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
-    RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
-    SIG_IGN, SS_DISABLE,
+    cstr_field, Errno, FileKind, FileSource, ImageParser, Item, Result, Source, VmaRecord,
+    AFFINITY_CPUS, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS,
+    NSIG, POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT,
+    RESTART_POLL, RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID,
+    SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -265,19 +265,35 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 String::from_utf8_lossy(cwd)
             )),
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
-            Item::FileObject(f, path) => say(format!(
-                "    file #{}: {} flags {:#o} pos {} path {}",
+            Item::FileObject(f, source) => say(format!(
+                "    file #{}: {} flags {:#o} pos {} {}",
                 f.objref,
                 match FileKind::from_u32(f.kind) {
                     Some(FileKind::Regular) => "regular file".to_string(),
                     Some(FileKind::Directory) => "directory".to_string(),
                     Some(FileKind::CharDevice) =>
                         format!("character device {}:{}", f.rdev >> 20, f.rdev & 0xf_ffff),
+                    Some(FileKind::EventFd) => "eventfd".to_string(),
+                    Some(FileKind::SignalFd) => "signalfd".to_string(),
                     None => format!("kind {}", f.kind),
                 },
                 f.flags,
                 f.pos,
-                String::from_utf8_lossy(path)
+                match source {
+                    FileSource::Path(path) => format!("path {}", String::from_utf8_lossy(path)),
+                    FileSource::State(state) => match FileKind::from_u32(f.kind) {
+                        Some(FileKind::EventFd) => format!(
+                            "counter {}{}",
+                            state.words[0],
+                            if state.words[1] != 0 {
+                                " (semaphore)"
+                            } else {
+                                ""
+                            }
+                        ),
+                        _ => format!("signals {:#x}", state.words[0]),
+                    },
+                }
             )),
             Item::Fd(fd) => say(format!(
                 "    fd {} -> file #{}{}",

@@ -30,6 +30,7 @@ enum Rec {
     Fs(FsRecord, Vec<u8>),
     FilesTable(FilesTableRecord),
     FileObject(FileObjectRecord, Vec<u8>),
+    StateFile(FileObjectRecord, FileStateRecord),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
@@ -252,22 +253,45 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(3) as u32;
+                let kind = 1 + rng.below(5) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                recs.push(Rec::FileObject(
-                    FileObjectRecord {
-                        objref: objects,
-                        kind,
-                        flags: rng.below(3) as u32 | 0o2000,
-                        rdev: if device {
-                            SAVED_CHAR_DEVICES[rng.below(SAVED_CHAR_DEVICES.len() as u64) as usize]
-                        } else {
-                            0
+                if kind == FileKind::EventFd as u32 || kind == FileKind::SignalFd as u32 {
+                    let state = if kind == FileKind::EventFd as u32 {
+                        [rng.below(u64::MAX), rng.below(2), 0, 0]
+                    } else {
+                        [rng.next_u64() & !UNCATCHABLE_SIGNALS, 0, 0, 0]
+                    };
+                    recs.push(Rec::StateFile(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: if rng.chance(50) {
+                                STATE_FILE_FLAGS
+                            } else {
+                                0o2
+                            },
+                            rdev: 0,
+                            pos: 0,
                         },
-                        pos: if device { 0 } else { rng.below(1 << 40) as i64 },
-                    },
-                    path(rng),
-                ));
+                        FileStateRecord { words: state },
+                    ));
+                } else {
+                    recs.push(Rec::FileObject(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: rng.below(3) as u32 | 0o2000,
+                            rdev: if device {
+                                SAVED_CHAR_DEVICES
+                                    [rng.below(SAVED_CHAR_DEVICES.len() as u64) as usize]
+                            } else {
+                                0
+                            },
+                            pos: if device { 0 } else { rng.below(1 << 40) as i64 },
+                        },
+                        path(rng),
+                    ));
+                }
                 objects
             } else {
                 1 + rng.below(objects as u64) as u32
@@ -394,6 +418,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Fs(f, p) => w.write_fs(f, p),
             Rec::FilesTable(t) => w.write_record(t),
             Rec::FileObject(f, p) => w.write_file_object(f, p),
+            Rec::StateFile(f, state) => w.write_file_object_state(f, state),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
@@ -469,7 +494,8 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             }
             Item::Fs(f, path) => Rec::Fs(f, path.to_vec()),
             Item::FilesTable(t) => Rec::FilesTable(t),
-            Item::FileObject(f, path) => Rec::FileObject(f, path.to_vec()),
+            Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
+            Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::Fd(f) => Rec::Fd(f),
             Item::Mm(m) => {
                 let mut auxv = vec![0u64; m.auxv_words as usize];
