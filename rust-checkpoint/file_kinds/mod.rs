@@ -18,6 +18,7 @@ mod chardev;
 mod eventfd;
 mod regular;
 mod signalfd;
+mod timerfd;
 
 /// One kind of open file.
 pub trait OpenFileKind: Sync {
@@ -57,12 +58,13 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 5] = [
+static KINDS: [&dyn OpenFileKind; 6] = [
     &regular::RegularFile,
     &regular::Directory,
     &chardev::CharDevice,
     &eventfd::EventFd,
     &signalfd::SignalFd,
+    &timerfd::TimerFd,
 ];
 
 /// The kind that saves `file`, if any.

@@ -623,7 +623,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     FileKind::Regular | FileKind::Directory => file.rdev == 0,
                     // Files without a path: read-write, no device, no
                     // position.
-                    FileKind::EventFd | FileKind::SignalFd => {
+                    FileKind::EventFd | FileKind::SignalFd | FileKind::TimerFd => {
                         file.rdev == 0
                             && file.pos == 0
                             && file.flags & OPEN_ACCMODE == 2

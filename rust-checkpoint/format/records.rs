@@ -1209,7 +1209,16 @@ pub enum FileKind {
     EventFd = 4,
     /// A signalfd (`signalfd(2)`); no path, a [`FileStateRecord`].
     SignalFd = 5,
+    /// A timerfd (`timerfd_create(2)`); no path, a [`FileStateRecord`].
+    TimerFd = 6,
 }
+
+/// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
+/// `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`.
+pub const TIMERFD_CLOCKS: [u64; 3] = [0, 1, 7];
+/// `timerfd_settime(2)` flags a timerfd may have been armed with:
+/// `TFD_TIMER_ABSTIME`, `TFD_TIMER_CANCEL_ON_SET`.
+pub const TIMERFD_FLAGS: u64 = 1 | 2;
 
 /// [`FileStateRecord`] of an eventfd: `words[1]` is this or 0.
 pub const EVENTFD_SEMAPHORE: u64 = 1;
@@ -1224,8 +1233,11 @@ pub const STATE_FILE_FLAGS: u32 = 0o2 | 0o4000;
 pub struct FileStateRecord {
     /// By kind.  Eventfd: the counter (below `2^64 - 1`), then 0 or
     /// [`EVENTFD_SEMAPHORE`].  Signalfd: the signals it accepts (bit
-    /// `n - 1` for signal `n`, never `SIGKILL` or `SIGSTOP`).  Unused
-    /// words are 0. Offset 0.
+    /// `n - 1` for signal `n`, never `SIGKILL` or `SIGSTOP`).  Timerfd:
+    /// its clock (one of [`TIMERFD_CLOCKS`]) with its [`TIMERFD_FLAGS`]
+    /// shifted left by 32, the nanoseconds left until it fires (0: not
+    /// armed) and its interval (both at most `INT64_MAX`), then the
+    /// expirations not read yet.  Unused words are 0. Offset 0.
     pub words: [u64; 4],
 }
 plain_record!(FileStateRecord, 32);
@@ -1242,6 +1254,13 @@ impl FileStateRecord {
                 a != u64::MAX && (b == 0 || b == EVENTFD_SEMAPHORE) && c == 0 && d == 0
             }
             FileKind::SignalFd => a & UNCATCHABLE_SIGNALS == 0 && b == 0 && c == 0 && d == 0,
+            // `d`, the expirations not read, may be any number.
+            FileKind::TimerFd => {
+                TIMERFD_CLOCKS.contains(&(a & 0xffff_ffff))
+                    && (a >> 32) & !TIMERFD_FLAGS == 0
+                    && b <= ITIMER_MAX_NS
+                    && c <= ITIMER_MAX_NS
+            }
             _ => false,
         }
     }
@@ -1283,6 +1302,7 @@ impl FileKind {
             3 => FileKind::CharDevice,
             4 => FileKind::EventFd,
             5 => FileKind::SignalFd,
+            6 => FileKind::TimerFd,
             _ => return None,
         })
     }

@@ -592,6 +592,15 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.paths[1] = b"/dev/null";
             s.file_state = None;
         }
+        if kind == RESTART_POLL && chunk == 100_000 {
+            // And a periodic absolute real-time timerfd with 2 expirations
+            // unread.
+            s.files[1] = eventfd_object(2);
+            s.files[1].kind = FileKind::TimerFd as u32;
+            s.file_state = Some(FileStateRecord {
+                words: [1 << 32, 900_000_000, 1_000_000_000, 2],
+            });
+        }
         if kind == RESTART_POLL && chunk == 4096 {
             // And an eventfd, a semaphore with 5 in its counter.
             s.files[1] = eventfd_object(2);
@@ -1129,7 +1138,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 102] = [
+    let cases: [fn(&mut Sample); 105] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1171,7 +1180,7 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.posix_timers[0].interval_ns = u64::MAX,
         |s| s.posix_timers[0].overrun = 1 << 31,
         |s| s.files[0].rdev = device_number(1, 3), // a device number on a file
-        |s| s.files[1].kind = 6,                   // no such kind
+        |s| s.files[1].kind = 7,                   // no such kind
         |s| {
             // A character device outside the saved ones (/dev/console).
             s.files[1].kind = FileKind::CharDevice as u32;
@@ -1197,6 +1206,30 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.files[1].kind = FileKind::SignalFd as u32;
             s.file_state = Some(FileStateRecord {
                 words: [1 << 8, 0, 0, 0],
+            });
+        },
+        |s| {
+            // A timerfd on an alarm clock.
+            s.files[1] = eventfd_object(2);
+            s.files[1].kind = FileKind::TimerFd as u32;
+            s.file_state = Some(FileStateRecord {
+                words: [8, 1_000_000, 0, 0],
+            });
+        },
+        |s| {
+            // A timerfd with an unknown flag.
+            s.files[1] = eventfd_object(2);
+            s.files[1].kind = FileKind::TimerFd as u32;
+            s.file_state = Some(FileStateRecord {
+                words: [1 | 4 << 32, 1_000_000, 0, 0],
+            });
+        },
+        |s| {
+            // A timerfd with an interval beyond KTIME_MAX.
+            s.files[1] = eventfd_object(2);
+            s.files[1].kind = FileKind::TimerFd as u32;
+            s.file_state = Some(FileStateRecord {
+                words: [1, 0, ITIMER_MAX_NS + 1, 0],
             });
         },
         |s| {

@@ -22,7 +22,7 @@
 #include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
-#include <sys/timerfd.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 
 #define IMG "/tmp/unsup.img"
@@ -122,10 +122,10 @@ static int tty_fd(void)
 	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
-/* A timerfd: the error record names the kind of the file. */
-static int timer_fd(void)
+/* An epoll set: the error record names the kind of the file. */
+static int epoll_fd(void)
 {
-	return timerfd_create(CLOCK_MONOTONIC, 0) < 0 ? -1 : 0;
+	return epoll_create1(0) < 0 ? -1 : 0;
 }
 
 /*
@@ -247,7 +247,7 @@ int main(void)
 			   timer_signal_pending, "POSIX timer");
 	expect_unsupported("cpu_clock_sleep_eopnotsupp", stopped_in_cpu_clock_sleep,
 			   "cannot be resumed yet");
-	expect_unsupported("timerfd_eopnotsupp_named_in_error_record", timer_fd,
-			   "anon_inode:[timerfd]");
+	expect_unsupported("epoll_eopnotsupp_named_in_error_record", epoll_fd,
+			   "anon_inode:[eventpoll]");
 	return ktap_end();
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Eventfds and signalfds are saved and created again: after restart an
- * eventfd has its counter, semaphore mode and O_NONBLOCK, a dup'd
- * descriptor still shares it, and a signalfd reads exactly the signals of
- * its mask: one left pending at checkpoint, and one queued after restart
- * with its value.  Checked for a task that checkpoints itself and for one
+ * Eventfds, signalfds and timerfds are saved and created again: after
+ * restart an eventfd has its counter, semaphore mode and O_NONBLOCK, a
+ * dup'd descriptor still shares it, and a signalfd reads exactly the
+ * signals of its mask: one left pending at checkpoint, and one queued
+ * after restart with its value.  A timerfd has its interval and at most
+ * the time it had left, keeps the expirations not read at checkpoint,
+ * and one armed at an absolute real time with TFD_TIMER_CANCEL_ON_SET
+ * still moves with, and is canceled by, clock_settime().  Checked for a task that checkpoints itself and for one
  * stopped and checkpointed from outside, restarted by a caller with other
  * files on those descriptors.
  */
@@ -18,11 +21,39 @@
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #define IMG "/tmp/event_fds.img"
 
-enum { COUNTER_FD = 5, SEMAPHORE_FD, DUP_FD, SIGNAL_FD };
+enum { COUNTER_FD = 5, SEMAPHORE_FD, DUP_FD, SIGNAL_FD, TIMER_FD, PERIODIC_FD,
+       ABSOLUTE_FD, LAST_FD = ABSOLUTE_FD };
+
+#define NS 1000000000LL
+
+static int64_t ns_of(struct timespec ts)
+{
+	return ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int64_t realtime_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ns_of(now);
+}
+
+static int arm(int fd, int flags, int64_t value_ns, int64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = { value_ns / NS, value_ns % NS },
+		.it_interval = { interval_ns / NS, interval_ns % NS },
+	};
+
+	return timerfd_settime(fd, flags, &its, NULL);
+}
 
 static int place(int fd, int at)
 {
@@ -48,8 +79,18 @@ static int open_event_fds(void)
 	if (place(eventfd(7, EFD_NONBLOCK), COUNTER_FD) ||
 	    place(eventfd(3, EFD_SEMAPHORE), SEMAPHORE_FD) ||
 	    dup2(COUNTER_FD, DUP_FD) != DUP_FD ||
-	    place(signalfd(-1, &mask, SFD_NONBLOCK), SIGNAL_FD))
+	    place(signalfd(-1, &mask, SFD_NONBLOCK), SIGNAL_FD) ||
+	    place(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK), TIMER_FD) ||
+	    place(timerfd_create(CLOCK_BOOTTIME, 0), PERIODIC_FD) ||
+	    place(timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK), ABSOLUTE_FD))
 		return 1;
+	if (arm(TIMER_FD, 0, 30 * NS, 2 * NS) ||
+	    arm(PERIODIC_FD, 0, 10000000, 10000000) ||
+	    arm(ABSOLUTE_FD, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET,
+		realtime_ns() + 60 * NS, 0))
+		return 2;
+	/* About 10 expirations of the periodic one, not read. */
+	usleep(100000);
 	/* Pending at checkpoint: the signalfd reads it after restart. */
 	raise(SIGUSR1);
 	return 0;
@@ -60,6 +101,49 @@ static int readable(int fd)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* The timerfds in the restored task: 0, or the first failed check. */
+static int check_timer_fds(void)
+{
+	struct itimerspec its;
+	struct timespec now;
+	uint64_t ticks;
+	ssize_t got;
+
+	if (timerfd_gettime(TIMER_FD, &its) || ns_of(its.it_interval) != 2 * NS ||
+	    ns_of(its.it_value) > 30 * NS || ns_of(its.it_value) < 15 * NS)
+		return 20;
+	if (read(TIMER_FD, &ticks, 8) != -1 || errno != EAGAIN)
+		return 21;
+	/* The expirations not read at checkpoint are still there. */
+	if (read(PERIODIC_FD, &ticks, 8) != 8 || ticks < 5) {
+		printf("    # periodic timerfd: %llu expirations\n",
+		       (unsigned long long)ticks);
+		return 22;
+	}
+	if (timerfd_gettime(PERIODIC_FD, &its) ||
+	    ns_of(its.it_interval) != 10000000)
+		return 23;
+	/* Absolute: 30 s forward leaves about 30 s, and cancels it. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec += 30;
+	if (clock_settime(CLOCK_REALTIME, &now))
+		return 24;
+	timerfd_gettime(ABSOLUTE_FD, &its);
+	errno = 0;
+	got = read(ABSOLUTE_FD, &ticks, 8);
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec -= 30;
+	clock_settime(CLOCK_REALTIME, &now);
+	if (ns_of(its.it_value) > 31 * NS || ns_of(its.it_value) < 15 * NS) {
+		printf("    # absolute timerfd: %lld ns left\n",
+		       (long long)ns_of(its.it_value));
+		return 25;
+	}
+	if (got != -1 || errno != ECANCELED)
+		return 26;
+	return 0;
 }
 
 /* In the restored task: 0, or the number of the first check that failed. */
@@ -103,13 +187,13 @@ static int check_event_fds(void)
 	raise(SIGUSR2);
 	if (readable(SIGNAL_FD))
 		return 10;
-	return 0;
+	return check_timer_fds();
 }
 
 /* A caller with other files on the same descriptors. */
 static int caller_files(void)
 {
-	for (int fd = COUNTER_FD; fd <= SIGNAL_FD; fd++)
+	for (int fd = COUNTER_FD; fd <= LAST_FD; fd++)
 		if (place(open("/", O_RDONLY | O_DIRECTORY), fd))
 			return 1;
 	return 0;
@@ -121,7 +205,7 @@ static void self_case(void)
 	int status = saver ? -1 : restart_after(IMG, caller_files, 0);
 
 	ktap_case(!saver && restart_outcome_ok(status, 0),
-		  "self_eventfd_and_signalfd_restored",
+		  "self_eventfd_signalfd_timerfd_restored",
 		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
 		  saver, status);
 }
@@ -133,7 +217,7 @@ static void external_case(void)
 	int status = r > 0 ? restart_after(IMG, caller_files, 0) : -1;
 
 	ktap_case(r > 0 && restart_outcome_ok(status, 0),
-		  "external_eventfd_and_signalfd_restored",
+		  "external_eventfd_signalfd_timerfd_restored",
 		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
 		  r, r > 0 ? 0 : errno, status);
 }

@@ -275,6 +275,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                         format!("character device {}:{}", f.rdev >> 20, f.rdev & 0xf_ffff),
                     Some(FileKind::EventFd) => "eventfd".to_string(),
                     Some(FileKind::SignalFd) => "signalfd".to_string(),
+                    Some(FileKind::TimerFd) => "timerfd".to_string(),
                     None => format!("kind {}", f.kind),
                 },
                 f.flags,
@@ -290,6 +291,14 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                             } else {
                                 ""
                             }
+                        ),
+                        Some(FileKind::TimerFd) => format!(
+                            "clock {} flags {} {} ns left, interval {} ns, {} expirations unread",
+                            state.words[0] & 0xffff_ffff,
+                            state.words[0] >> 32,
+                            state.words[1],
+                            state.words[2],
+                            state.words[3]
                         ),
                         _ => format!("signals {:#x}", state.words[0]),
                     },

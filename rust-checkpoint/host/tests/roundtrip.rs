@@ -253,13 +253,20 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(5) as u32;
+                let kind = 1 + rng.below(6) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::EventFd as u32 || kind == FileKind::SignalFd as u32 {
+                if kind >= FileKind::EventFd as u32 {
                     let state = if kind == FileKind::EventFd as u32 {
                         [rng.below(u64::MAX), rng.below(2), 0, 0]
-                    } else {
+                    } else if kind == FileKind::SignalFd as u32 {
                         [rng.next_u64() & !UNCATCHABLE_SIGNALS, 0, 0, 0]
+                    } else {
+                        [
+                            TIMERFD_CLOCKS[rng.below(3) as usize] | rng.below(4) << 32,
+                            rng.below(ITIMER_MAX_NS + 1),
+                            rng.below(ITIMER_MAX_NS + 1),
+                            rng.next_u64(),
+                        ]
                     };
                     recs.push(Rec::StateFile(
                         FileObjectRecord {
