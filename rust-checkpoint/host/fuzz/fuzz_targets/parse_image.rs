@@ -46,6 +46,14 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
+            Ok(Item::PosixTimers(rec)) => {
+                for _ in 0..rec.count {
+                    match p.read_posix_timer() {
+                        Ok(t) => assert!(t.is_valid()),
+                        Err(_) => return,
+                    }
+                }
+            }
             Ok(Item::Tail) | Ok(Item::Error { .. }) | Err(_) => return,
             Ok(_) => {}
         }
