@@ -4,7 +4,8 @@
 //! kernel (a guest test; it needs the checkpoint syscalls).
 //!
 //! It makes valid images in this boot (a self checkpoint, an external
-//! checkpoint of a stopped child, and a self checkpoint with open files),
+//! checkpoint of a stopped child, and a self checkpoint with open files of
+//! every kind restart re-creates, and a POSIX timer),
 //! then sends COUNT mutated copies to `restart` in forked children:
 //! bit flips, byte overwrites, truncation at and inside records, lengths
 //! off by small and huge amounts, records duplicated, dropped and swapped,
@@ -63,6 +64,47 @@ extern "C" {
     fn _exit(code: c_int) -> !;
     fn __errno_location() -> *mut c_int;
     fn poll(fds: *mut PollFd, count: u64, timeout_ms: c_int) -> c_int;
+    fn eventfd(count: u32, flags: c_int) -> c_int;
+    fn signalfd(fd: c_int, mask: *const [u64; 16], flags: c_int) -> c_int;
+    fn timerfd_create(clock: c_int, flags: c_int) -> c_int;
+    fn timerfd_settime(fd: c_int, flags: c_int, new: *const [i64; 4], old: *mut [i64; 4]) -> c_int;
+}
+
+const NR_TIMER_CREATE: i64 = 222;
+const NR_TIMER_SETTIME: i64 = 223;
+const CLOCK_MONOTONIC: c_int = 1;
+
+/// Gives the "files" seed one file of each kind without a path (an
+/// eventfd, a signalfd, an armed timerfd) and an armed POSIX timer, so
+/// that mutations reach their parsing and re-creation too.  The timers
+/// are 100 s away: a restored task exits long before.
+fn open_stateful_files() {
+    let in_100_s: [i64; 4] = [0, 0, 100, 0];
+    let mut timer_id: c_int = -1;
+    // `struct sigevent` for SIGEV_NONE (1): value, signo, notify, pad.
+    let mut sigevent = [0u32; 16];
+    sigevent[3] = 1;
+    // SAFETY: plain system calls on this process; every pointer is to a
+    // live local of the size the call reads or writes.
+    unsafe {
+        eventfd(3, 0);
+        signalfd(-1, &[1u64 << (10 - 1); 16], 0);
+        let tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+        timerfd_settime(tfd, 0, &in_100_s, core::ptr::null_mut());
+        syscall(
+            NR_TIMER_CREATE,
+            CLOCK_MONOTONIC as i64,
+            sigevent.as_mut_ptr(),
+            &mut timer_id as *mut c_int,
+        );
+        syscall(
+            NR_TIMER_SETTIME,
+            timer_id as i64,
+            0i64,
+            in_100_s.as_ptr(),
+            0i64,
+        );
+    }
 }
 
 /// `struct pollfd`.
@@ -175,11 +217,16 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                     restored_exit();
                 }
                 _ => {
-                    // Open files for the image to hold: a regular file
-                    // and a directory.
+                    // Open files for the image to hold: a regular file,
+                    // a directory, a device and the kinds without a path.
                     let _open = (kind == "files").then(|| {
                         std::fs::write(format!("{dir}/data"), b"fuzz data\n").ok();
-                        (File::open(format!("{dir}/data")).ok(), File::open(dir).ok())
+                        open_stateful_files();
+                        (
+                            File::open(format!("{dir}/data")).ok(),
+                            File::open(dir).ok(),
+                            File::open("/dev/null").ok(),
+                        )
                     });
                     match checkpoint(0, fd) {
                         0 => restored_exit(),
