@@ -7,11 +7,9 @@
 //! system-wide.
 
 use super::OpenFileKind;
-use crate::error::{eopnotsupp, Failure};
+use crate::error::Failure;
 use crate::file::FileRef;
-use crate::format::{
-    FileKind, FileObjectRecord, FileStateRecord, EVENTFD_SEMAPHORE, STATE_FILE_FLAGS,
-};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord, EVENTFD_SEMAPHORE};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -45,13 +43,7 @@ impl OpenFileKind for EventFd {
         what: core::fmt::Arguments<'_>,
     ) -> Result<Option<FileStateRecord>> {
         let (count, semaphore) = read(file).ok_or(EINVAL)?;
-        if rec.flags & !STATE_FILE_FLAGS != 0 {
-            failure.set(format_args!(
-                "{what}: an eventfd with open flags {:#o} cannot be saved",
-                rec.flags
-            ));
-            return Err(eopnotsupp());
-        }
+        super::check_state_file_flags("an eventfd", rec, failure, what)?;
         Ok(Some(FileStateRecord {
             words: [count, if semaphore { EVENTFD_SEMAPHORE } else { 0 }, 0, 0],
         }))

@@ -8,9 +8,9 @@
 //! nothing of the kinds.  A new kind is a module here, a [`FileKind`]
 //! number in the format, and one line in [`KINDS`].
 
-use crate::error::Failure;
+use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord, STATE_FILE_FLAGS};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -59,8 +59,8 @@ pub trait OpenFileKind: Sync {
 
 /// Every kind this version saves.
 static KINDS: [&dyn OpenFileKind; 6] = [
-    &regular::RegularFile,
-    &regular::Directory,
+    &regular::REGULAR_FILE,
+    &regular::DIRECTORY,
     &chardev::CharDevice,
     &eventfd::EventFd,
     &signalfd::SignalFd,
@@ -75,6 +75,26 @@ pub fn kind_of(file: &FileRef) -> Option<&'static dyn OpenFileKind> {
 /// The kind of number `kind` in an image.
 pub fn by_number(kind: u32) -> Option<&'static dyn OpenFileKind> {
     KINDS.iter().copied().find(|k| k.kind() as u32 == kind)
+}
+
+/// Refuses, with `EOPNOTSUPP` and a message naming `what` and `name`, a
+/// file without a path whose open flags (in `rec`) are more than
+/// read-write access and `O_NONBLOCK` ([`STATE_FILE_FLAGS`]): no other
+/// flag means anything to such a file, so restart sets only those.
+fn check_state_file_flags(
+    name: &str,
+    rec: &FileObjectRecord,
+    failure: &mut Failure,
+    what: core::fmt::Arguments<'_>,
+) -> Result {
+    if rec.flags & !STATE_FILE_FLAGS != 0 {
+        failure.set(format_args!(
+            "{what}: {name} with open flags {:#o} cannot be saved",
+            rec.flags
+        ));
+        return Err(eopnotsupp());
+    }
+    Ok(())
 }
 
 /// A human name for a kind of file no module saves, by the type bits of

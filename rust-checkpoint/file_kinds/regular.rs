@@ -10,36 +10,33 @@ use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
+/// Files of one inode type that are opened again by path at their
+/// position.
+pub(super) struct PathFile {
+    kind: FileKind,
+    /// The `S_IFMT` bits of the inodes of this kind.
+    inode_type: u32,
+}
+
 /// Regular files.
-pub(super) struct RegularFile;
+pub(super) const REGULAR_FILE: PathFile = PathFile {
+    kind: FileKind::Regular,
+    inode_type: bindings::S_IFREG,
+};
+
 /// Directories.
-pub(super) struct Directory;
+pub(super) const DIRECTORY: PathFile = PathFile {
+    kind: FileKind::Directory,
+    inode_type: bindings::S_IFDIR,
+};
 
-fn save_position(file: &FileRef, rec: &mut FileObjectRecord) -> Result {
-    rec.pos = file.pos();
-    Ok(())
-}
-
-fn reopen_at_position(
-    kind: &dyn OpenFileKind,
-    rec: &FileObjectRecord,
-    path: &[u8],
-) -> Result<FileRef> {
-    let file = FileRef::open(path, rec.flags)?;
-    if !kind.claims(&file) {
-        return Err(EINVAL);
-    }
-    file.seek(rec.pos)?;
-    Ok(file)
-}
-
-impl OpenFileKind for RegularFile {
+impl OpenFileKind for PathFile {
     fn kind(&self) -> FileKind {
-        FileKind::Regular
+        self.kind
     }
 
     fn claims(&self, file: &FileRef) -> bool {
-        file.inode_mode() & bindings::S_IFMT == bindings::S_IFREG
+        file.inode_mode() & bindings::S_IFMT == self.inode_type
     }
 
     fn save(
@@ -49,36 +46,16 @@ impl OpenFileKind for RegularFile {
         _failure: &mut Failure,
         _what: core::fmt::Arguments<'_>,
     ) -> Result<Option<FileStateRecord>> {
-        save_position(file, rec)?;
+        rec.pos = file.pos();
         Ok(None)
     }
 
     fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
-        reopen_at_position(self, rec, path)
-    }
-}
-
-impl OpenFileKind for Directory {
-    fn kind(&self) -> FileKind {
-        FileKind::Directory
-    }
-
-    fn claims(&self, file: &FileRef) -> bool {
-        file.inode_mode() & bindings::S_IFMT == bindings::S_IFDIR
-    }
-
-    fn save(
-        &self,
-        file: &FileRef,
-        rec: &mut FileObjectRecord,
-        _failure: &mut Failure,
-        _what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
-        save_position(file, rec)?;
-        Ok(None)
-    }
-
-    fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
-        reopen_at_position(self, rec, path)
+        let file = FileRef::open(path, rec.flags)?;
+        if !self.claims(&file) {
+            return Err(EINVAL);
+        }
+        file.seek(rec.pos)?;
+        Ok(file)
     }
 }

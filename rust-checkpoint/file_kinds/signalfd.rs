@@ -5,9 +5,9 @@
 //! reads are the restored task's pending ones, which restart queues again.
 
 use super::OpenFileKind;
-use crate::error::{eopnotsupp, Failure};
+use crate::error::Failure;
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, FileStateRecord, STATE_FILE_FLAGS};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -39,13 +39,7 @@ impl OpenFileKind for SignalFd {
         what: core::fmt::Arguments<'_>,
     ) -> Result<Option<FileStateRecord>> {
         let mask = read(file).ok_or(EINVAL)?;
-        if rec.flags & !STATE_FILE_FLAGS != 0 {
-            failure.set(format_args!(
-                "{what}: a signalfd with open flags {:#o} cannot be saved",
-                rec.flags
-            ));
-            return Err(eopnotsupp());
-        }
+        super::check_state_file_flags("a signalfd", rec, failure, what)?;
         Ok(Some(FileStateRecord {
             words: [mask, 0, 0, 0],
         }))

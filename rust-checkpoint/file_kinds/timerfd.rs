@@ -12,9 +12,7 @@
 use super::OpenFileKind;
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
-use crate::format::{
-    FileKind, FileObjectRecord, FileStateRecord, STATE_FILE_FLAGS, TIMERFD_CLOCKS,
-};
+use crate::format::{FileKind, FileObjectRecord, FileStateRecord, TIMERFD_CLOCKS};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -60,13 +58,7 @@ impl OpenFileKind for TimerFd {
             ));
             return Err(eopnotsupp());
         }
-        if rec.flags & !STATE_FILE_FLAGS != 0 {
-            failure.set(format_args!(
-                "{what}: a timerfd with open flags {:#o} cannot be saved",
-                rec.flags
-            ));
-            return Err(eopnotsupp());
-        }
+        super::check_state_file_flags("a timerfd", rec, failure, what)?;
         Ok(Some(FileStateRecord {
             words: [
                 u64::from(t.clockid as u32) | u64::from(t.flags) << 32,
