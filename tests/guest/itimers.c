@@ -194,8 +194,8 @@ static void alarm_exit(int sig)
 static void external_alarm_case(void)
 {
 	const char *name = "external_alarm_in_pause_fires_after_restart";
-	int status = -1;
-	int64_t started, waited;
+	long long waited;
+	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -210,22 +210,13 @@ static void external_alarm_case(void)
 		ktap_case(0, name, "checkpoint failed: %s", strerror(errno));
 		return;
 	}
-	started = now_us();
-	pid = restart_in_child(IMG);
 	/* Without its alarm the copy would pause forever: wait 15 s. */
-	while (waitpid(pid, &status, WNOHANG) == 0 &&
-	       now_us() - started < 15000000)
-		usleep(20000);
-	waited = now_us() - started;
-	if (waited >= 15000000) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
+	status = restart_and_wait(IMG, 15000, &waited);
 	ktap_case(WIFEXITED(status) && WEXITSTATUS(status) == 42 &&
-			  waited > 800000 && waited < 15000000,
+			  waited > 800 && waited < 15000,
 		  name,
 		  "restarted task status %#x after %lld ms (42: its SIGALRM handler ran; about 1700 ms expected)",
-		  status, (long long)(waited / 1000));
+		  status, waited);
 }
 
 int main(void)

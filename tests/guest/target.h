@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "ktap.h"
@@ -55,6 +56,36 @@ static inline pid_t restart_in_child(const char *img)
 		_exit(150);
 	}
 	return pid;
+}
+
+/*
+ * Restarts @img in a child (restart_in_child()) and waits for it at most
+ * @limit_ms, killing its process group if it runs longer.  Returns its
+ * wait status; *@waited_ms is how long it ran, @limit_ms or more if it
+ * was killed.
+ */
+static inline int restart_and_wait(const char *img, long long limit_ms,
+				   long long *waited_ms)
+{
+	struct timespec start, now;
+	int status = -1;
+	pid_t pid;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid = restart_in_child(img);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		*waited_ms = (now.tv_sec - start.tv_sec) * 1000LL +
+			     (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waitpid(pid, &status, WNOHANG) != 0)
+			return status;
+		if (*waited_ms >= limit_ms)
+			break;
+		usleep(20000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return status;
 }
 
 /*
