@@ -30,11 +30,10 @@ use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
 use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FilesTableRecord, ImageHeader,
-    ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal,
-    RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind,
-    FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
-    TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, ImageHeader, ImageParser, ImageWriter,
+    Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal, RlimitsRecord, SchedRecord,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
+    MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -220,19 +219,7 @@ fn save_task<S: Sink>(
 
     let mut objects = CheckpointObjects::new();
     let fds = files::collect_fds(target, failure)?;
-    let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
-    fmt_result(w.write_record(&FilesTableRecord { count, _pad: 0 }))?;
-    for fd in fds.iter() {
-        let objref = files::save_file(
-            w,
-            &mut objects,
-            &fd.file,
-            &mut path,
-            failure,
-            format_args!("fd {}", fd.fd),
-        )?;
-        fmt_result(w.write_record(&files::fd_record(fd, objref)))?;
-    }
+    files::save_table(w, &mut objects, &fds, &mut path, failure)?;
     save_mm(w, target, &mut objects, &mut path, failure)
 }
 
@@ -456,8 +443,13 @@ fn prepare<V: format::VmaStore>(
                 xsave = KVec::from_elem(0u8, size, GFP_KERNEL)?;
                 fmt_result(parser.read_xstate(&mut xsave))?;
             }
+            Item::Pipe(rec) => {
+                let mut data = KVVec::from_elem(0u8, rec.data_len as usize, GFP_KERNEL)?;
+                fmt_result(parser.read_pipe_data(&mut data))?;
+                objects.pipes.define(&rec, data)?;
+            }
             Item::FileObject(f, source) => {
-                let opened = files::reopen(&f, source)?;
+                let opened = files::reopen(&f, source, &mut objects)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::Fs(rec, cwd) => {

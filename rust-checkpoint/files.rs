@@ -13,15 +13,17 @@
 //! descriptor and the kind.
 //!
 //! At restart every file object is opened again by its path, with its
-//! saved flags (never creating a file) and the caller's credentials,
-//! before the point of no return; then the caller's descriptors are
-//! replaced by exactly the saved table.
+//! saved flags (never creating a file) and the caller's credentials, or
+//! created again from its state or its pipe, before the point of no
+//! return; then the caller's descriptors are replaced by exactly the
+//! saved table.
 
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
-use crate::file_kinds;
+use crate::file_kinds::{self, SaveContext, SavedFile};
 use crate::format::{
-    FdRecord, FileObjectRecord, FileSource, ImageWriter, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
+    FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG,
+    MAX_FDS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
@@ -70,13 +72,25 @@ pub fn save_file<S: Sink>(
         objref,
         kind: kind.kind() as u32,
         flags: file.flags() & PERSISTENT_OPEN_FLAGS,
-        rdev: 0,
+        device_or_pipe: 0,
         pos: 0,
     };
-    if let Some(state) = kind.save(file, &mut rec, failure, what)? {
-        w.write_file_object_state(&rec, &state)
-            .map_err(to_kernel_error)?;
-        return Ok(objref);
+    let mut cx = SaveContext {
+        objects,
+        out: w,
+        failure,
+    };
+    match kind.save(file, &mut rec, &mut cx, what)? {
+        SavedFile::ByPath => {}
+        SavedFile::ByState(state) => {
+            w.write_file_object_state(&rec, &state)
+                .map_err(to_kernel_error)?;
+            return Ok(objref);
+        }
+        SavedFile::PipeEnd => {
+            w.write_record(&rec).map_err(to_kernel_error)?;
+            return Ok(objref);
+        }
     }
     let name = match file.path(path) {
         Ok(name) => name,
@@ -130,8 +144,36 @@ pub fn collect_fds(task: &TaskRef, failure: &mut Failure) -> Result<KVec<OpenFd>
     Ok(fds)
 }
 
-/// Writes the fd record of `fd`, whose file has object reference `objref`.
-pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
+/// Saves the fd table `fds`: its record, then each descriptor, with its
+/// file object on first sight; then checks what only the whole table
+/// shows (see [`file_kinds::check_table`]).
+pub fn save_table<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    objects: &mut CheckpointObjects,
+    fds: &[OpenFd],
+    path: &mut [u8],
+    failure: &mut Failure,
+) -> Result {
+    let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
+    w.write_record(&FilesTableRecord { count, _pad: 0 })
+        .map_err(to_kernel_error)?;
+    for fd in fds {
+        let objref = save_file(
+            w,
+            objects,
+            &fd.file,
+            path,
+            failure,
+            format_args!("fd {}", fd.fd),
+        )?;
+        w.write_record(&fd_record(fd, objref))
+            .map_err(to_kernel_error)?;
+    }
+    file_kinds::check_table(fds, failure)
+}
+
+/// The fd record of `fd`, whose file has object reference `objref`.
+fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
     FdRecord {
         fd: fd.fd,
         flags: if fd.cloexec { FD_CLOEXEC_FLAG } else { 0 },
@@ -141,17 +183,22 @@ pub fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
 }
 
 /// Opens a file object again by its path, or creates it again from its
-/// state, as its kind does it.
-pub fn reopen(rec: &FileObjectRecord, source: FileSource<'_>) -> Result<FileRef> {
+/// state or its pipe, as its kind does it.
+pub fn reopen(
+    rec: &FileObjectRecord,
+    source: FileSource<'_>,
+    objects: &mut RestartObjects,
+) -> Result<FileRef> {
     let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
     match source {
         FileSource::Path(path) => {
             let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
             name.extend_from_slice(path, GFP_KERNEL)?;
             name.push(0, GFP_KERNEL)?;
-            kind.reopen(rec, &name)
+            kind.reopen(rec, &name, objects)
         }
         FileSource::State(state) => kind.recreate(rec, &state),
+        FileSource::PipeEnd => kind.rejoin(rec, objects),
     }
 }
 

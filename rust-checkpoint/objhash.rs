@@ -12,6 +12,7 @@
 //! while the table still knows it.
 
 use crate::file::FileRef;
+use crate::file_kinds::RestoredPipes;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::{code::*, Result};
 use kernel::rbtree::RBTree;
@@ -21,6 +22,9 @@ use kernel::rbtree::RBTree;
 pub enum ObjKind {
     /// An open file (`struct file`).
     File = 1,
+    /// A pipe (`struct pipe_inode_info`), numbered in a sequence of its
+    /// own.
+    Pipe = 2,
 }
 
 /// A shared object and the reference the table holds on it.
@@ -43,6 +47,8 @@ pub struct CheckpointObjects {
     by_address: RBTree<(ObjKind, usize), u32>,
     /// The objects, object reference `n` at index `n - 1`.
     objects: KVec<Object>,
+    /// Pipes numbered so far.
+    pipes: u32,
 }
 
 impl CheckpointObjects {
@@ -51,6 +57,7 @@ impl CheckpointObjects {
         CheckpointObjects {
             by_address: RBTree::new(),
             objects: KVec::new(),
+            pipes: 0,
         }
     }
 
@@ -83,6 +90,25 @@ impl CheckpointObjects {
     }
 }
 
+impl CheckpointObjects {
+    /// Looks up the pipe at `address`: returns its number, and whether
+    /// this is the first sight (then the caller saves it).  The table
+    /// holds no reference on the pipe itself: the file through which it
+    /// was first seen, which the table holds, keeps it alive.
+    pub fn pipe(&mut self, address: usize) -> Result<(u32, bool)> {
+        let key = (ObjKind::Pipe, address);
+        if let Some(&number) = self.by_address.get(&key) {
+            return Ok((number, false));
+        }
+        let number = self.pipes.checked_add(1).ok_or(ENOMEM)?;
+        self.by_address
+            .try_create_and_insert(key, number, GFP_KERNEL)
+            .map_err(|_| ENOMEM)?;
+        self.pipes = number;
+        Ok((number, true))
+    }
+}
+
 impl Default for CheckpointObjects {
     fn default() -> Self {
         Self::new()
@@ -93,6 +119,8 @@ impl Default for CheckpointObjects {
 pub struct RestartObjects {
     /// Object reference `n` at index `n - 1`.
     objects: KVec<Object>,
+    /// The pipes, in a sequence of their own.
+    pub pipes: RestoredPipes,
 }
 
 impl RestartObjects {
@@ -100,6 +128,7 @@ impl RestartObjects {
     pub fn new() -> Self {
         RestartObjects {
             objects: KVec::new(),
+            pipes: RestoredPipes::default(),
         }
     }
 

@@ -12,12 +12,11 @@
 //! the caller's session.  Any other character device (a terminal, a
 //! sound card...) is refused with its major and minor numbers.
 
-use super::OpenFileKind;
-use crate::error::{eopnotsupp, Failure};
+use super::{OpenFileKind, SaveContext, SavedFile};
+use crate::error::eopnotsupp;
 use crate::file::FileRef;
-use crate::format::{
-    device_number, FileKind, FileObjectRecord, FileStateRecord, SAVED_CHAR_DEVICES,
-};
+use crate::format::{device_number, FileKind, FileObjectRecord, SAVED_CHAR_DEVICES};
+use crate::objhash::RestartObjects;
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -44,26 +43,31 @@ impl OpenFileKind for CharDevice {
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        failure: &mut Failure,
+        cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
+    ) -> Result<SavedFile> {
         let rdev = file.inode_rdev();
         if !SAVED_CHAR_DEVICES.contains(&rdev) {
-            failure.set(format_args!(
+            cx.failure.set(format_args!(
                 "{what}: character device {}:{} is not supported",
                 rdev >> MINOR_BITS,
                 rdev & ((1 << MINOR_BITS) - 1)
             ));
             return Err(eopnotsupp());
         }
-        rec.rdev = rdev;
+        rec.device_or_pipe = rdev;
         rec.pos = 0;
-        Ok(None)
+        Ok(SavedFile::ByPath)
     }
 
-    fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
+    fn reopen(
+        &self,
+        rec: &FileObjectRecord,
+        path: &[u8],
+        _objects: &mut RestartObjects,
+    ) -> Result<FileRef> {
         let file = FileRef::open(path, rec.flags)?;
-        if !self.claims(&file) || file.inode_rdev() != rec.rdev {
+        if !self.claims(&file) || file.inode_rdev() != rec.device_or_pipe {
             return Err(EINVAL);
         }
         Ok(file)

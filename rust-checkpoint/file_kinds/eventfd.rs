@@ -6,8 +6,7 @@
 //! Its `eventfd-id` (in `/proc/PID/fdinfo`) is a new one, as ids are
 //! system-wide.
 
-use super::OpenFileKind;
-use crate::error::Failure;
+use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::file::FileRef;
 use crate::format::{FileKind, FileObjectRecord, FileStateRecord, EVENTFD_SEMAPHORE};
 use kernel::bindings;
@@ -39,12 +38,12 @@ impl OpenFileKind for EventFd {
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        failure: &mut Failure,
+        cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
+    ) -> Result<SavedFile> {
         let (count, semaphore) = read(file).ok_or(EINVAL)?;
-        super::check_state_file_flags("an eventfd", rec, failure, what)?;
-        Ok(Some(FileStateRecord {
+        super::check_state_file_flags("an eventfd", rec, cx.failure, what)?;
+        Ok(SavedFile::ByState(FileStateRecord {
             words: [count, if semaphore { EVENTFD_SEMAPHORE } else { 0 }, 0, 0],
         }))
     }

@@ -7,18 +7,66 @@
 //! reopen every file through [`kind_of`] and [`by_number`] and know
 //! nothing of the kinds.  A new kind is a module here, a [`FileKind`]
 //! number in the format, and one line in [`KINDS`].
+//!
+//! A kind whose files share an object of their own (the pipe behind the
+//! two ends of a pipe) saves that object once, through the objhash and
+//! an [`ObjectWriter`], before the first file object that uses it; at
+//! restart it re-creates the object from that record and joins later
+//! files to it through the restart's objhash.
 
-use crate::error::{eopnotsupp, Failure};
+use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, FileStateRecord, STATE_FILE_FLAGS};
+use crate::files::OpenFd;
+use crate::format::{
+    FileKind, FileObjectRecord, FileStateRecord, ImageWriter, Sink, STATE_FILE_FLAGS,
+};
+use crate::objhash::{CheckpointObjects, RestartObjects};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
 mod chardev;
 mod eventfd;
+mod pipe;
 mod regular;
 mod signalfd;
 mod timerfd;
+
+pub use pipe::RestoredPipes;
+
+/// How a saved file object is opened again.
+pub enum SavedFile {
+    /// By its path, written after the file object.
+    ByPath,
+    /// From its state, written after the file object in place of a path.
+    ByState(FileStateRecord),
+    /// By joining the pipe its object names (defined before it); nothing
+    /// follows the file object.
+    PipeEnd,
+}
+
+/// Writes the records of objects files share, before the first file
+/// object that uses them.  (A trait object, so that kinds need not know
+/// the image's sink.)
+pub trait ObjectWriter {
+    /// Writes pipe number `pipe` of `size` bytes holding `data`.
+    fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result;
+}
+
+impl<S: Sink> ObjectWriter for ImageWriter<'_, S> {
+    fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result {
+        ImageWriter::write_pipe(self, pipe, size, data).map_err(to_kernel_error)
+    }
+}
+
+/// What a kind's [`OpenFileKind::save`] may use besides its file.
+pub struct SaveContext<'a> {
+    /// The checkpoint's objhash.
+    pub objects: &'a mut CheckpointObjects,
+    /// The image, for shared objects.
+    pub out: &'a mut dyn ObjectWriter,
+    /// Where to say why the file cannot be saved.
+    pub failure: &'a mut Failure,
+}
 
 /// One kind of open file.
 pub trait OpenFileKind: Sync {
@@ -28,24 +76,43 @@ pub trait OpenFileKind: Sync {
     /// Whether `file` is of this kind (by the type of its inode).
     fn claims(&self, file: &FileRef) -> bool;
 
-    /// Fills in the kind's fields of `rec` (position, device number), or
-    /// refuses `file` with `EOPNOTSUPP` after saying why in `failure`,
-    /// naming its user `what` ("fd 3").  Returns the state that stands
-    /// for the path of a file that has none, `None` for a file saved by
-    /// its path.
+    /// Fills in the kind's fields of `rec` (position, device number,
+    /// pipe), saving first any object the file shares that was not saved
+    /// yet, or refuses `file` with `EOPNOTSUPP` after saying why in
+    /// `cx.failure`, naming its user `what` ("fd 3").  Returns how restart
+    /// opens the file again.
     fn save(
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        failure: &mut Failure,
+        cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>>;
+    ) -> Result<SavedFile>;
+
+    /// Checks, once the whole fd table `fds` is saved, what only the
+    /// whole table shows (who else holds a pipe); refuses with
+    /// `EOPNOTSUPP` after saying why in `failure`.
+    fn check_table(&self, _fds: &[OpenFd], _failure: &mut Failure) -> Result {
+        Ok(())
+    }
 
     /// Opens the file of `rec` (a parser-checked record of this kind)
     /// again by `path` (NUL-terminated), before restart's point of no
     /// return; `EINVAL` if the path now names a file of another kind, or
     /// if files of this kind have no path.
-    fn reopen(&self, _rec: &FileObjectRecord, _path: &[u8]) -> Result<FileRef> {
+    fn reopen(
+        &self,
+        _rec: &FileObjectRecord,
+        _path: &[u8],
+        _objects: &mut RestartObjects,
+    ) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
+    /// Joins the file of `rec` to the pipe it names, re-created from the
+    /// objhash, before restart's point of no return; `EINVAL` for a kind
+    /// that is not an anonymous pipe end.
+    fn rejoin(&self, _rec: &FileObjectRecord, _objects: &mut RestartObjects) -> Result<FileRef> {
         Err(EINVAL)
     }
 
@@ -58,13 +125,15 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 6] = [
+static KINDS: [&dyn OpenFileKind; 8] = [
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
     &chardev::CharDevice,
     &eventfd::EventFd,
     &signalfd::SignalFd,
     &timerfd::TimerFd,
+    &pipe::ANONYMOUS_PIPE,
+    &pipe::FIFO,
 ];
 
 /// The kind that saves `file`, if any.
@@ -75,6 +144,14 @@ pub fn kind_of(file: &FileRef) -> Option<&'static dyn OpenFileKind> {
 /// The kind of number `kind` in an image.
 pub fn by_number(kind: u32) -> Option<&'static dyn OpenFileKind> {
     KINDS.iter().copied().find(|k| k.kind() as u32 == kind)
+}
+
+/// Runs every kind's [`OpenFileKind::check_table`] on the saved fd table.
+pub fn check_table(fds: &[OpenFd], failure: &mut Failure) -> Result {
+    for kind in KINDS.iter() {
+        kind.check_table(fds, failure)?;
+    }
+    Ok(())
 }
 
 /// Refuses, with `EOPNOTSUPP` and a message naming `what` and `name`, a
@@ -101,7 +178,6 @@ fn check_state_file_flags(
 /// its inode mode.
 pub fn unsupported_kind_name(mode: u32) -> &'static str {
     match mode & bindings::S_IFMT {
-        bindings::S_IFIFO => "a pipe or FIFO",
         bindings::S_IFSOCK => "a socket",
         bindings::S_IFBLK => "a block device",
         bindings::S_IFLNK => "a symbolic link",

@@ -3,10 +3,10 @@
 //! Regular files and directories: saved as their path, open flags and
 //! position; reopened by path (never created) and moved to the position.
 
-use super::OpenFileKind;
-use crate::error::Failure;
+use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
+use crate::format::{FileKind, FileObjectRecord};
+use crate::objhash::RestartObjects;
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -43,14 +43,19 @@ impl OpenFileKind for PathFile {
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        _failure: &mut Failure,
+        _cx: &mut SaveContext<'_>,
         _what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
+    ) -> Result<SavedFile> {
         rec.pos = file.pos();
-        Ok(None)
+        Ok(SavedFile::ByPath)
     }
 
-    fn reopen(&self, rec: &FileObjectRecord, path: &[u8]) -> Result<FileRef> {
+    fn reopen(
+        &self,
+        rec: &FileObjectRecord,
+        path: &[u8],
+        _objects: &mut RestartObjects,
+    ) -> Result<FileRef> {
         let file = FileRef::open(path, rec.flags)?;
         if !self.claims(&file) {
             return Err(EINVAL);

@@ -4,8 +4,7 @@
 //! `O_NONBLOCK`; restart creates a new signalfd with them.  The signals it
 //! reads are the restored task's pending ones, which restart queues again.
 
-use super::OpenFileKind;
-use crate::error::Failure;
+use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::file::FileRef;
 use crate::format::{FileKind, FileObjectRecord, FileStateRecord};
 use kernel::bindings;
@@ -35,12 +34,12 @@ impl OpenFileKind for SignalFd {
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        failure: &mut Failure,
+        cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
+    ) -> Result<SavedFile> {
         let mask = read(file).ok_or(EINVAL)?;
-        super::check_state_file_flags("a signalfd", rec, failure, what)?;
-        Ok(Some(FileStateRecord {
+        super::check_state_file_flags("a signalfd", rec, cx.failure, what)?;
+        Ok(SavedFile::ByState(FileStateRecord {
             words: [mask, 0, 0, 0],
         }))
     }

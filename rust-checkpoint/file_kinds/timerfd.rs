@@ -9,8 +9,8 @@
 //! clock, or one whose clock was set so that its next read fails with
 //! `ECANCELED`, is refused.
 
-use super::OpenFileKind;
-use crate::error::{eopnotsupp, Failure};
+use super::{OpenFileKind, SaveContext, SavedFile};
+use crate::error::eopnotsupp;
 use crate::file::FileRef;
 use crate::format::{FileKind, FileObjectRecord, FileStateRecord, TIMERFD_CLOCKS};
 use kernel::bindings;
@@ -41,25 +41,25 @@ impl OpenFileKind for TimerFd {
         &self,
         file: &FileRef,
         rec: &mut FileObjectRecord,
-        failure: &mut Failure,
+        cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
-    ) -> Result<Option<FileStateRecord>> {
+    ) -> Result<SavedFile> {
         let t = read(file).ok_or(EINVAL)?;
         if !TIMERFD_CLOCKS.contains(&u64::from(t.clockid as u32)) {
-            failure.set(format_args!(
+            cx.failure.set(format_args!(
                 "{what}: a timerfd on clock {} (an alarm clock) cannot be saved",
                 t.clockid
             ));
             return Err(eopnotsupp());
         }
         if t.cancel_pending {
-            failure.set(format_args!(
+            cx.failure.set(format_args!(
                 "{what}: a timerfd canceled by a clock change cannot be saved"
             ));
             return Err(eopnotsupp());
         }
-        super::check_state_file_flags("a timerfd", rec, failure, what)?;
-        Ok(Some(FileStateRecord {
+        super::check_state_file_flags("a timerfd", rec, cx.failure, what)?;
+        Ok(SavedFile::ByState(FileStateRecord {
             words: [
                 u64::from(t.clockid as u32) | u64::from(t.flags) << 32,
                 t.value_ns,

@@ -19,8 +19,15 @@
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
-//! object   := FileObject (String(path) | FileState)
+//! object   := FileObject (String(path) | FileState)?
+//!           | Pipe FileObject String(path)?
 //! ```
+//!
+//! Which of the forms of `object` an object takes is set by its kind: a
+//! file with a path has a string, one without a path a state, the end of
+//! an anonymous pipe neither.  A `Pipe` record defines a pipe and its
+//! data; the file object of one of its ends follows it at once, and the
+//! other ends refer back to it.
 //!
 //! An `Error` record may stand in place of any record after the header: the
 //! checkpoint failed, and the image ends there.
@@ -34,7 +41,9 @@
 //!   sorted and not overlapping; page addresses are page aligned, strictly
 //!   increasing, and inside the area whose pages are being read.
 //! - Object references are defined in order (1, 2, 3, ...) and every use
-//!   refers to an object defined before it.
+//!   refers to an object defined before it; so are pipe numbers, a
+//!   sequence of their own, so that a file reference can never name a
+//!   pipe.
 //! - Fd numbers are below [`FD_LIMIT`] and strictly increasing in a table.
 
 use super::reader::{ImageReader, Source};
@@ -55,8 +64,8 @@ use super::{
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use super::{
-    FileStateRecord, PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID,
-    SAVED_CHAR_DEVICES, STATE_FILE_FLAGS,
+    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, MAX_OBJECTS as MAX_PIPES,
+    MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES, STATE_FILE_FLAGS,
 };
 use core::mem::size_of;
 
@@ -114,6 +123,10 @@ pub enum Item<'a> {
     /// Defines a file object: its path, or the state of a file without
     /// one.
     FileObject(FileObjectRecord, FileSource<'a>),
+    /// Defines a pipe; its data (`data_len` bytes) is read next with
+    /// [`ImageParser::read_pipe_data`] (or skipped by the next
+    /// `next_item`).  The file object of one of its ends follows.
+    Pipe(PipeRecord),
     /// One file descriptor.
     Fd(FdRecord),
     /// The task's address space; its auxiliary vector is read next with
@@ -149,6 +162,8 @@ pub enum FileSource<'a> {
     Path(&'a [u8]),
     /// The state of a file without a path, to create again.
     State(FileStateRecord),
+    /// An end of the anonymous pipe its record names.
+    PipeEnd,
 }
 
 /// What the parser accepts next.
@@ -221,6 +236,11 @@ enum Pending {
         count: usize,
         padded: usize,
     },
+    /// The data of a pipe, `len` bytes in a body of `padded` bytes.
+    PipeData {
+        len: usize,
+        padded: usize,
+    },
 }
 
 /// Parses and validates an image; see the module documentation.
@@ -232,6 +252,11 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     pending: Pending,
     page_size: usize,
     objects: u32,
+    /// Pipes defined so far.
+    pipes: u32,
+    /// The pipe of the last `Pipe` record, until the file object of its
+    /// first end.
+    pipe_awaiting_end: Option<u32>,
     addrs: [u64; MAX_CHUNK_PAGES as usize],
 }
 
@@ -252,6 +277,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             pending: Pending::None,
             page_size: 0,
             objects: 0,
+            pipes: 0,
+            pipe_awaiting_end: None,
             addrs: [0; MAX_CHUNK_PAGES as usize],
         })
     }
@@ -283,6 +310,20 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         self.pending = Pending::None;
         self.reader.take(out)?;
         self.reader.take_zeros(padded - size)
+    }
+
+    /// Reads the data of the last [`Item::Pipe`] into `out`, which must be
+    /// exactly `data_len` bytes long.
+    pub fn read_pipe_data(&mut self, out: &mut [u8]) -> Result {
+        let Pending::PipeData { len, padded } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != len {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = Pending::None;
+        self.reader.take(out)?;
+        self.reader.take_zeros(padded - len)
     }
 
     /// Reads and checks the next signal action of the last
@@ -424,9 +465,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     fn skip_pending(&mut self) -> Result {
         match self.pending {
             Pending::None => {}
-            Pending::Xstate { padded, .. } | Pending::Groups { padded, .. } => {
-                self.reader.skip(padded)?
-            }
+            Pending::Xstate { padded, .. }
+            | Pending::Groups { padded, .. }
+            | Pending::PipeData { padded, .. } => self.reader.skip(padded)?,
             Pending::Sigactions { next } => {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
@@ -465,6 +506,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         let (t, h) = self.reader.next_header()?;
         if t == RecordType::Error && expect != Expect::Header {
             return self.error_record(t, h);
+        }
+        if self.pipe_awaiting_end.is_some() && t != RecordType::FileObject {
+            return Err(Errno::EINVAL);
         }
         match (expect, t) {
             (Expect::Header, RecordType::Header) => {
@@ -610,28 +654,60 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Self::after_fd(table.count, 0);
                 Ok(Item::FilesTable(table))
             }
+            (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::Pipe) => {
+                let (pipe, body): (PipeRecord, usize) = self.reader.prefix(t, h)?;
+                let number = self.pipes + 1;
+                if number > MAX_PIPES || !pipe.is_valid(number, body) {
+                    return Err(Errno::EINVAL);
+                }
+                self.pipes = number;
+                self.pipe_awaiting_end = Some(number);
+                self.pending = Pending::PipeData {
+                    len: pipe.data_len as usize,
+                    padded: body,
+                };
+                self.expect = expect;
+                Ok(Item::Pipe(pipe))
+            }
             (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::FileObject) => {
                 let file: FileObjectRecord = self.reader.payload(t, h)?;
                 self.define_object(file.objref)?;
                 let Some(kind) = FileKind::from_u32(file.kind) else {
                     return Err(Errno::EINVAL);
                 };
+                if let Some(pipe) = self.pipe_awaiting_end.take() {
+                    if !kind.is_pipe_end() || file.device_or_pipe != pipe {
+                        return Err(Errno::EINVAL);
+                    }
+                }
                 let fields_ok = match kind {
                     FileKind::CharDevice => {
-                        SAVED_CHAR_DEVICES.contains(&file.rdev) && file.pos == 0
+                        SAVED_CHAR_DEVICES.contains(&file.device_or_pipe) && file.pos == 0
                     }
-                    FileKind::Regular | FileKind::Directory => file.rdev == 0,
+                    FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
                     // Files without a path: read-write, no device, no
                     // position.
                     FileKind::EventFd | FileKind::SignalFd | FileKind::TimerFd => {
-                        file.rdev == 0
+                        file.device_or_pipe == 0
                             && file.pos == 0
                             && file.flags & OPEN_ACCMODE == 2
                             && file.flags & !STATE_FILE_FLAGS == 0
                     }
+                    // A pipe end: a defined pipe, no position, only
+                    // `O_NONBLOCK`; one direction unless it is a FIFO.
+                    FileKind::Pipe | FileKind::Fifo => {
+                        (1..=self.pipes).contains(&file.device_or_pipe)
+                            && file.pos == 0
+                            && file.flags & !(OPEN_ACCMODE | OPEN_NONBLOCK) == 0
+                            && (kind == FileKind::Fifo || file.flags & OPEN_ACCMODE != 2)
+                    }
                 };
                 if !fields_ok || file.pos < 0 || file.flags & OPEN_ACCMODE == OPEN_ACCMODE {
                     return Err(Errno::EINVAL);
+                }
+                if kind == FileKind::Pipe {
+                    self.expect = expect;
+                    return Ok(Item::FileObject(file, FileSource::PipeEnd));
                 }
                 if !kind.has_path() {
                     let state: FileStateRecord = self.reader.read_record()?;
@@ -876,6 +952,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
 
 /// `O_ACCMODE`: the access mode bits of open flags; all set is invalid.
 const OPEN_ACCMODE: u32 = 3;
+/// `O_NONBLOCK` of Linux x86-64.
+const OPEN_NONBLOCK: u32 = 0o4000;
 
 /// Highest signal number of x86-64 (`_NSIG`).
 const MAX_SIGNAL: i32 = NSIG as i32;

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 5;
+pub const FORMAT_REVISION: u32 = 6;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -115,6 +115,9 @@ pub enum RecordType {
     FileObject = 66,
     /// [`FileStateRecord`]: the state of an open file that has no path.
     FileState = 67,
+    /// [`PipeRecord`] and the data buffered in the pipe; the file object
+    /// of one of its ends follows.
+    Pipe = 68,
 }
 
 impl RecordType {
@@ -143,6 +146,7 @@ impl RecordType {
             65 => RecordType::Fd,
             66 => RecordType::FileObject,
             67 => RecordType::FileState,
+            68 => RecordType::Pipe,
             _ => return None,
         })
     }
@@ -1211,6 +1215,12 @@ pub enum FileKind {
     SignalFd = 5,
     /// A timerfd (`timerfd_create(2)`); no path, a [`FileStateRecord`].
     TimerFd = 6,
+    /// One end of an anonymous pipe (`pipe(2)`); neither a path nor a
+    /// state follows: the pipe is a [`PipeRecord`] defined before.
+    Pipe = 7,
+    /// A named FIFO (`mkfifo(3)`), opened again by its path; its pipe is a
+    /// [`PipeRecord`] defined before.
+    Fifo = 8,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1290,8 +1300,14 @@ impl FileKind {
     pub fn has_path(self) -> bool {
         matches!(
             self,
-            FileKind::Regular | FileKind::Directory | FileKind::CharDevice
+            FileKind::Regular | FileKind::Directory | FileKind::CharDevice | FileKind::Fifo
         )
+    }
+
+    /// Whether a file of this kind is an end of a pipe, which its
+    /// [`FileObjectRecord::device_or_pipe`] names.
+    pub fn is_pipe_end(self) -> bool {
+        matches!(self, FileKind::Pipe | FileKind::Fifo)
     }
 
     /// Maps a kind read from an image to a known kind.
@@ -1303,6 +1319,8 @@ impl FileKind {
             4 => FileKind::EventFd,
             5 => FileKind::SignalFd,
             6 => FileKind::TimerFd,
+            7 => FileKind::Pipe,
+            8 => FileKind::Fifo,
             _ => return None,
         })
     }
@@ -1321,13 +1339,61 @@ pub struct FileObjectRecord {
     /// Open flags (`O_*` values of Linux x86-64). Offset 8.
     pub flags: u32,
     /// For a [`FileKind::CharDevice`], its device number (see
-    /// [`device_number`]), one of [`SAVED_CHAR_DEVICES`]; otherwise 0.
-    /// Offset 12.
-    pub rdev: u32,
+    /// [`device_number`]), one of [`SAVED_CHAR_DEVICES`]; for a
+    /// [`FileKind::Pipe`] or [`FileKind::Fifo`], the number of its
+    /// [`PipeRecord`]; otherwise 0.  Offset 12.
+    pub device_or_pipe: u32,
     /// File position, not negative; 0 for a character device. Offset 16.
     pub pos: i64,
 }
 plain_record!(FileObjectRecord, 24);
 impl Record for FileObjectRecord {
     const TYPE: RecordType = RecordType::FileObject;
+}
+
+/// Largest number of bytes a [`PipeRecord`] may carry: what fits in one
+/// record.  A pipe holding more cannot be saved (`EFBIG`).
+pub const MAX_PIPE_DATA: u32 = MAX_RECORD_LEN - 4096;
+
+/// Smallest pipe size: one page.
+pub const MIN_PIPE_SIZE: u32 = 4096;
+
+/// Largest pipe size the kernel can give a pipe (`F_SETPIPE_SZ`).
+pub const MAX_PIPE_SIZE: u32 = 1 << 31;
+
+/// A pipe, shared by the file objects of its ends that follow: its size
+/// and the data buffered in it, `data_len` bytes padded with zeros to the
+/// record alignment.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PipeRecord {
+    /// The number this record defines: one more than the last pipe
+    /// defined in the image (the first is 1). Offset 0.
+    pub pipe: u32,
+    /// Its capacity in bytes (`F_GETPIPE_SZ`): a power of two from
+    /// [`MIN_PIPE_SIZE`] to [`MAX_PIPE_SIZE`]. Offset 4.
+    pub size: u32,
+    /// Bytes of data that follow: at most `size` and at most
+    /// [`MAX_PIPE_DATA`]. Offset 8.
+    pub data_len: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+}
+plain_record!(PipeRecord, 16);
+impl VarRecord for PipeRecord {
+    const TYPE: RecordType = RecordType::Pipe;
+}
+
+impl PipeRecord {
+    /// Whether the fields are valid for a record of pipe `pipe` with a
+    /// body of `body` bytes.
+    pub fn is_valid(&self, pipe: u32, body: usize) -> bool {
+        self.pipe == pipe
+            && self.size.is_power_of_two()
+            && (MIN_PIPE_SIZE..=MAX_PIPE_SIZE).contains(&self.size)
+            && self.data_len <= self.size
+            && self.data_len <= MAX_PIPE_DATA
+            && self._pad == 0
+            && super::align_record_len(self.data_len as usize) == Some(body)
+    }
 }

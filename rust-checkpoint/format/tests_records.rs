@@ -63,6 +63,10 @@ pub struct Sample {
     /// If set, the second file object is written with this state in place
     /// of its path (a file without a path).
     pub file_state: Option<FileStateRecord>,
+    /// If set, a pipe record (number, size, data) is written before the
+    /// second file object, which is then an end of it (of kind
+    /// [`FileKind::Pipe`], written without a path).
+    pub pipe: Option<(u32, u32, &'static [u8])>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -252,19 +256,20 @@ pub fn sample() -> Sample {
                 objref: 1,
                 kind: FileKind::Regular as u32,
                 flags: 0o2 | 0o2000,
-                rdev: 0,
+                device_or_pipe: 0,
                 pos: 123,
             },
             FileObjectRecord {
                 objref: 2,
                 kind: FileKind::Directory as u32,
                 flags: 0o200000,
-                rdev: 0,
+                device_or_pipe: 0,
                 pos: 0,
             },
         ],
         paths: [b"/tmp/out.txt", b"/"],
         file_state: None,
+        pipe: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -405,8 +410,12 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     w.write_file_object(&s.files[0], s.paths[0])?;
     w.write_record(&s.fds[0])?;
     w.write_record(&s.fds[1])?;
+    if let Some((number, size, data)) = s.pipe {
+        w.write_pipe(number, size, data)?;
+    }
     match &s.file_state {
         Some(state) => w.write_file_object_state(&s.files[1], state)?,
+        None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
         None => w.write_file_object(&s.files[1], s.paths[1])?,
     }
     w.write_record(&s.fds[2])?;
@@ -538,7 +547,18 @@ fn eventfd_object(objref: u32) -> FileObjectRecord {
         objref,
         kind: FileKind::EventFd as u32,
         flags: STATE_FILE_FLAGS,
-        rdev: 0,
+        device_or_pipe: 0,
+        pos: 0,
+    }
+}
+
+/// The read end of pipe 1, non-blocking, with reference `objref`.
+fn pipe_end(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::Pipe as u32,
+        flags: 0o4000,
+        device_or_pipe: 1,
         pos: 0,
     }
 }
@@ -569,6 +589,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             [250_000_000, 0x7ffc_0000_2000, 1, 1],
         ),
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
+        (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
         (100_000, RESTART_POLL, [RESTART_NO_TIMEOUT, 0, 0, 0]),
         (
             4096,
@@ -584,11 +605,12 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
     for (chunk, kind, args) in runs {
         s.task.restart_kind = kind;
         s.task.restart_args = args;
+        s.pipe = None;
         if kind == RESTART_FUTEX_WAIT {
             // And a character device in place of the directory.
             s.files[1].kind = FileKind::CharDevice as u32;
             s.files[1].flags = 0o2;
-            s.files[1].rdev = device_number(1, 3);
+            s.files[1].device_or_pipe = device_number(1, 3);
             s.paths[1] = b"/dev/null";
             s.file_state = None;
         }
@@ -600,6 +622,12 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.file_state = Some(FileStateRecord {
                 words: [1 << 32, 900_000_000, 1_000_000_000, 2],
             });
+        }
+        if chunk == 64 {
+            // And the read end of a 64 KiB pipe holding 13 bytes.
+            s.files[1] = pipe_end(2);
+            s.file_state = None;
+            s.pipe = Some((1, 65536, b"buffered data"));
         }
         if kind == RESTART_POLL && chunk == 4096 {
             // And an eventfd, a semaphore with 5 in its counter.
@@ -699,14 +727,32 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         );
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[0])));
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[1])));
+        if let Some((pipe, size, data)) = s.pipe {
+            let data_len = data.len() as u32;
+            check_eq!(
+                t,
+                p.next_item(),
+                Ok(Item::Pipe(PipeRecord {
+                    pipe,
+                    size,
+                    data_len,
+                    _pad: 0
+                }))
+            );
+            let mut read = [0u8; 13];
+            check_eq!(t, p.read_pipe_data(&mut read[..1]), Err(Errno::EINVAL));
+            check_eq!(t, p.read_pipe_data(&mut read), Ok(()));
+            check_eq!(t, &read[..], data);
+        }
         check_eq!(
             t,
             p.next_item(),
             Ok(Item::FileObject(
                 s.files[1],
-                match s.file_state {
-                    Some(state) => FileSource::State(state),
-                    None => FileSource::Path(s.paths[1]),
+                match (s.file_state, s.pipe) {
+                    (Some(state), _) => FileSource::State(state),
+                    (None, Some(_)) => FileSource::PipeEnd,
+                    (None, None) => FileSource::Path(s.paths[1]),
                 }
             ))
         );
@@ -1138,7 +1184,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 105] = [
+    let cases: [fn(&mut Sample); 115] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1179,12 +1225,12 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| s.posix_timers[1].value_ns = ITIMER_MAX_NS + 1,
         |s| s.posix_timers[0].interval_ns = u64::MAX,
         |s| s.posix_timers[0].overrun = 1 << 31,
-        |s| s.files[0].rdev = device_number(1, 3), // a device number on a file
-        |s| s.files[1].kind = 7,                   // no such kind
+        |s| s.files[0].device_or_pipe = device_number(1, 3), // a device number on a file
+        |s| s.files[1].kind = 9,                             // no such kind
         |s| {
             // A character device outside the saved ones (/dev/console).
             s.files[1].kind = FileKind::CharDevice as u32;
-            s.files[1].rdev = device_number(5, 1);
+            s.files[1].device_or_pipe = device_number(5, 1);
         },
         |s| {
             // An eventfd whose counter is at the maximum.
@@ -1245,13 +1291,70 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.files[1] = eventfd_object(2);
         },
         |s| {
+            // A pipe end without a pipe.
+            s.files[1] = pipe_end(2);
+        },
+        |s| {
+            // A pipe end naming a pipe not defined yet.
+            s.files[1] = pipe_end(2);
+            s.files[1].device_or_pipe = 2;
+            s.pipe = Some((1, 4096, b""));
+        },
+        |s| {
+            // A pipe numbered 2 first.
+            s.files[1] = pipe_end(2);
+            s.files[1].device_or_pipe = 2;
+            s.pipe = Some((2, 4096, b""));
+        },
+        |s| {
+            // A pipe size that is not a power of two.
+            s.files[1] = pipe_end(2);
+            s.pipe = Some((1, 12288, b""));
+        },
+        |s| {
+            // A pipe smaller than a page.
+            s.files[1] = pipe_end(2);
+            s.pipe = Some((1, 2048, b""));
+        },
+        |s| {
+            // More data than the pipe holds.
+            s.files[1] = pipe_end(2);
+            s.pipe = Some((1, 4096, &[7u8; 4097]));
+        },
+        |s| {
+            // An anonymous pipe end open for reading and writing.
+            s.files[1] = pipe_end(2);
+            s.files[1].flags = 0o2;
+            s.pipe = Some((1, 4096, b"x"));
+        },
+        |s| {
+            // A pipe end in append mode.
+            s.files[1] = pipe_end(2);
+            s.files[1].flags = 0o2001;
+            s.pipe = Some((1, 4096, b"x"));
+        },
+        |s| {
+            // A pipe whose next file object is not one of its ends.
+            s.files[1] = eventfd_object(2);
+            s.file_state = Some(FileStateRecord {
+                words: [1, 0, 0, 0],
+            });
+            s.pipe = Some((1, 4096, b"x"));
+        },
+        |s| {
+            // A pipe end with a position.
+            s.files[1] = pipe_end(2);
+            s.files[1].pos = 1;
+            s.pipe = Some((1, 4096, b"x"));
+        },
+        |s| {
             // A directory with a state instead of its path.
             s.file_state = Some(FileStateRecord { words: [0; 4] });
         },
         |s| {
             // /dev/null with a position.
             s.files[0].kind = FileKind::CharDevice as u32;
-            s.files[0].rdev = device_number(1, 3);
+            s.files[0].device_or_pipe = device_number(1, 3);
         },
         |s| s.creds.euid = INVALID_ID,
         |s| s.creds.fsgid = INVALID_ID,

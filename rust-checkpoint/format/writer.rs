@@ -10,7 +10,9 @@ use super::{
     MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_GROUPS, MAX_PENDING_SIGNALS, MAX_RECORD_LEN,
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
-use super::{FileStateRecord, PosixTimer, PosixTimersRecord, MAX_POSIX_TIMERS};
+use super::{
+    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+};
 use core::mem::{size_of, size_of_val};
 
 /// Where image bytes go (in the kernel: a file descriptor).
@@ -304,6 +306,22 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
     ) -> Result {
         self.write_record(file)?;
         self.write_record(state)
+    }
+
+    /// Writes the record of pipe number `pipe` of `size` bytes holding
+    /// `data` (at most [`MAX_PIPE_DATA`] bytes).
+    pub fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result {
+        let data_len = u32::try_from(data.len())
+            .ok()
+            .filter(|&len| len <= MAX_PIPE_DATA)
+            .ok_or(Errno::EINVAL)?;
+        let prefix = PipeRecord {
+            pipe,
+            size,
+            data_len,
+            _pad: 0,
+        };
+        self.write_var(&prefix, &[data])
     }
 
     /// Writes the fs record and the string record with the working

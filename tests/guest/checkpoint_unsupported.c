@@ -2,7 +2,8 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a pipe, a terminal, and the task
+ * a second thread, a shared mapping, a pipe with an end held by another
+ * process, a socket, a terminal, and the task
  * state of Documentation/checkpoint/state.rst that is refused (POSIX
  * timers, seccomp, SCHED_DEADLINE, memory-deny-write-execute), in the
  * caller or in a
@@ -23,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #define IMG "/tmp/unsup.img"
@@ -91,30 +93,52 @@ static int shared_mapping(void)
 	return p == MAP_FAILED ? -1 : 0;
 }
 
-static int pipe_fd(void)
+/* The read end of a pipe whose write end a child holds. */
+static int pipe_written_by_child(void)
 {
 	int p[2];
+	pid_t child;
 
-	return pipe(p);
+	if (pipe(p))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(p[0]);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	return child < 0 ? -1 : 0;
 }
 
-/* A stopped child with a pipe: an external checkpoint meets it. */
-static int stopped_child_with_pipe(void)
+/*
+ * A stopped child sharing both ends of a pipe with its parent (the same
+ * open files, through fork): an external checkpoint meets it.
+ */
+static int stopped_child_sharing_pipe(void)
 {
-	pid_t child = fork();
+	int p[2];
+	pid_t child;
 
+	if (pipe(p))
+		return -1;
+	child = fork();
 	if (child == 0) {
-		int p[2];
-
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (pipe(p))
-			_exit(1);
 		raise(SIGSTOP);
 		_exit(0);
 	}
 	if (child < 0 || waitpid(child, NULL, WUNTRACED) != child)
 		return -1;
 	return child;
+}
+
+static int socket_fd(void)
+{
+	int sv[2];
+
+	return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 }
 
 static int tty_fd(void)
@@ -223,18 +247,22 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 12);
+	ktap_begin("checkpoint_unsupported", 13);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
 	expect_unsupported("shared_mapping_eopnotsupp_with_error_record",
 			   shared_mapping, "shared mapping");
-	expect_unsupported("pipe_fd_eopnotsupp_with_error_record", pipe_fd,
-			   "pipe");
+	expect_unsupported("pipe_written_by_other_process_eopnotsupp",
+			   pipe_written_by_child,
+			   "the pipe has an end open outside the task");
+	expect_unsupported("socket_fd_eopnotsupp_with_error_record", socket_fd,
+			   "a socket (socket:[");
 	expect_unsupported("tty_fd_eopnotsupp_with_error_record", tty_fd,
 			   "character device 5:1 is not supported");
-	expect_unsupported("external_target_with_pipe_eopnotsupp",
-			   stopped_child_with_pipe, "fd 3: a pipe");
+	expect_unsupported("external_target_sharing_pipe_eopnotsupp",
+			   stopped_child_sharing_pipe,
+			   "a pipe end also held outside the task");
 	expect_unsupported("posix_timer_on_pid_clock_eopnotsupp",
 			   posix_timer_on_pid_clock, "runs on clock");
 	expect_unsupported("seccomp_filter_eopnotsupp", seccomp_filter,

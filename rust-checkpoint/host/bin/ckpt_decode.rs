@@ -264,6 +264,15 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 fs.umask,
                 String::from_utf8_lossy(cwd)
             )),
+            Item::Pipe(pipe) => {
+                say(format!(
+                    "    pipe #{}: size {} with {} bytes buffered",
+                    pipe.pipe, pipe.size, pipe.data_len
+                ));
+                let mut buf = vec![0u8; pipe.data_len as usize];
+                let at = p.position();
+                p.read_pipe_data(&mut buf).map_err(|e| (e, at, false))?;
+            }
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, source) => say(format!(
                 "    file #{}: {} flags {:#o} pos {} {}",
@@ -271,16 +280,22 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 match FileKind::from_u32(f.kind) {
                     Some(FileKind::Regular) => "regular file".to_string(),
                     Some(FileKind::Directory) => "directory".to_string(),
-                    Some(FileKind::CharDevice) =>
-                        format!("character device {}:{}", f.rdev >> 20, f.rdev & 0xf_ffff),
+                    Some(FileKind::CharDevice) => format!(
+                        "character device {}:{}",
+                        f.device_or_pipe >> 20,
+                        f.device_or_pipe & 0xf_ffff
+                    ),
                     Some(FileKind::EventFd) => "eventfd".to_string(),
                     Some(FileKind::SignalFd) => "signalfd".to_string(),
                     Some(FileKind::TimerFd) => "timerfd".to_string(),
+                    Some(FileKind::Pipe) => format!("end of pipe #{}", f.device_or_pipe),
+                    Some(FileKind::Fifo) => format!("FIFO of pipe #{}", f.device_or_pipe),
                     None => format!("kind {}", f.kind),
                 },
                 f.flags,
                 f.pos,
                 match source {
+                    FileSource::PipeEnd => String::new(),
                     FileSource::Path(path) => format!("path {}", String::from_utf8_lossy(path)),
                     FileSource::State(state) => match FileKind::from_u32(f.kind) {
                         Some(FileKind::EventFd) => format!(

@@ -31,6 +31,8 @@ enum Rec {
     FilesTable(FilesTableRecord),
     FileObject(FileObjectRecord, Vec<u8>),
     StateFile(FileObjectRecord, FileStateRecord),
+    Pipe(PipeRecord, Vec<u8>),
+    PipeEnd(FileObjectRecord),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
@@ -53,6 +55,7 @@ fn path(rng: &mut Rng) -> Vec<u8> {
 fn gen_image(rng: &mut Rng) -> Vec<Rec> {
     let mut recs = vec![Rec::Header(sample_header())];
     let mut objects = 0u32;
+    let mut pipes = 0u32;
     let tasks = rng.below(3);
     for _ in 0..tasks {
         let mut task = TaskRecord::zeroed();
@@ -253,9 +256,44 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(6) as u32;
+                let kind = 1 + rng.below(8) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind >= FileKind::EventFd as u32 {
+                if kind >= FileKind::Pipe as u32 {
+                    // An end of a new pipe, or of one defined before.
+                    let pipe = if pipes == 0 || rng.chance(50) {
+                        pipes += 1;
+                        let size = (PAGE as u32) << rng.below(9);
+                        let data: Vec<u8> = (0..rng.below(3000).min(size.into()))
+                            .map(|_| rng.below(256) as u8)
+                            .collect();
+                        recs.push(Rec::Pipe(
+                            PipeRecord {
+                                pipe: pipes,
+                                size,
+                                data_len: data.len() as u32,
+                                _pad: 0,
+                            },
+                            data,
+                        ));
+                        pipes
+                    } else {
+                        1 + rng.below(pipes.into()) as u32
+                    };
+                    let fifo = kind == FileKind::Fifo as u32;
+                    let file = FileObjectRecord {
+                        objref: objects,
+                        kind,
+                        flags: rng.below(if fifo { 3 } else { 2 }) as u32
+                            | if rng.chance(50) { 0o4000 } else { 0 },
+                        device_or_pipe: pipe,
+                        pos: 0,
+                    };
+                    recs.push(if fifo {
+                        Rec::FileObject(file, path(rng))
+                    } else {
+                        Rec::PipeEnd(file)
+                    });
+                } else if kind >= FileKind::EventFd as u32 {
                     let state = if kind == FileKind::EventFd as u32 {
                         [rng.below(u64::MAX), rng.below(2), 0, 0]
                     } else if kind == FileKind::SignalFd as u32 {
@@ -277,7 +315,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                             } else {
                                 0o2
                             },
-                            rdev: 0,
+                            device_or_pipe: 0,
                             pos: 0,
                         },
                         FileStateRecord { words: state },
@@ -288,7 +326,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                             objref: objects,
                             kind,
                             flags: rng.below(3) as u32 | 0o2000,
-                            rdev: if device {
+                            device_or_pipe: if device {
                                 SAVED_CHAR_DEVICES
                                     [rng.below(SAVED_CHAR_DEVICES.len() as u64) as usize]
                             } else {
@@ -341,7 +379,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                             objref: objects,
                             kind: 1,
                             flags: 0,
-                            rdev: 0,
+                            device_or_pipe: 0,
                             pos: 0,
                         },
                         path(rng),
@@ -426,6 +464,8 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::FilesTable(t) => w.write_record(t),
             Rec::FileObject(f, p) => w.write_file_object(f, p),
             Rec::StateFile(f, state) => w.write_file_object_state(f, state),
+            Rec::Pipe(pipe, data) => w.write_pipe(pipe.pipe, pipe.size, data),
+            Rec::PipeEnd(f) => w.write_record(f),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
@@ -503,6 +543,12 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FilesTable(t) => Rec::FilesTable(t),
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
+            Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::Pipe(pipe) => {
+                let mut data = vec![0u8; pipe.data_len as usize];
+                p.read_pipe_data(&mut data)?;
+                Rec::Pipe(pipe, data)
+            }
             Item::Fd(f) => Rec::Fd(f),
             Item::Mm(m) => {
                 let mut auxv = vec![0u64; m.auxv_words as usize];

@@ -7,7 +7,9 @@
 #![no_main]
 
 use ckpt_format::format::testing::SliceSource;
-use ckpt_format::format::{ImageParser, Item, VmaRecord, MAX_STRING_LEN, MAX_XSTATE_SIZE};
+use ckpt_format::format::{
+    ImageParser, Item, VmaRecord, MAX_PIPE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -52,6 +54,13 @@ fuzz_target!(|data: &[u8]| {
                         Ok(t) => assert!(t.is_valid()),
                         Err(_) => return,
                     }
+                }
+            }
+            Ok(Item::Pipe(rec)) => {
+                let len = rec.data_len as usize;
+                assert!(len <= MAX_PIPE_DATA as usize && rec.data_len <= rec.size);
+                if p.read_pipe_data(&mut vec![0u8; len]).is_err() {
+                    return;
                 }
             }
             Ok(Item::Tail) | Ok(Item::Error { .. }) | Err(_) => return,
