@@ -75,7 +75,8 @@ const NR_TIMER_SETTIME: i64 = 223;
 const CLOCK_MONOTONIC: c_int = 1;
 
 /// Gives the "files" seed one file of each kind without a path (an
-/// eventfd, a signalfd, an armed timerfd) and an armed POSIX timer, so
+/// eventfd, a signalfd, an armed timerfd, both ends of a pipe holding
+/// data) and an armed POSIX timer, so
 /// that mutations reach their parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
@@ -91,6 +92,10 @@ fn open_stateful_files() {
         signalfd(-1, &[1u64 << (10 - 1); 16], 0);
         let tfd = timerfd_create(CLOCK_MONOTONIC, 0);
         timerfd_settime(tfd, 0, &in_100_s, core::ptr::null_mut());
+        let mut ends = [-1 as c_int; 2];
+        if pipe(ends.as_mut_ptr()) == 0 {
+            write(ends[1], b"pipe data".as_ptr(), 9);
+        }
         syscall(
             NR_TIMER_CREATE,
             CLOCK_MONOTONIC as i64,
