@@ -80,8 +80,9 @@ pub fn save_file<S: Sink>(
         out: w,
         failure,
     };
-    match kind.save(file, &mut rec, &mut cx, what)? {
-        SavedFile::ByPath => {}
+    let terminal = match kind.save(file, &mut rec, &mut cx, what)? {
+        SavedFile::ByPath => None,
+        SavedFile::Terminal(settings) => Some(settings),
         SavedFile::ByState(state) => {
             w.write_file_object_state(&rec, &state)
                 .map_err(to_kernel_error)?;
@@ -91,7 +92,7 @@ pub fn save_file<S: Sink>(
             w.write_record(&rec).map_err(to_kernel_error)?;
             return Ok(objref);
         }
-    }
+    };
     let name = match file.path(path) {
         Ok(name) => name,
         Err(e) => {
@@ -101,7 +102,11 @@ pub fn save_file<S: Sink>(
             return Err(e);
         }
     };
-    w.write_file_object(&rec, name).map_err(to_kernel_error)?;
+    match terminal {
+        Some(settings) => w.write_file_object_terminal(&rec, name, &settings),
+        None => w.write_file_object(&rec, name),
+    }
+    .map_err(to_kernel_error)?;
     Ok(objref)
 }
 
@@ -190,12 +195,16 @@ pub fn reopen(
     objects: &mut RestartObjects,
 ) -> Result<FileRef> {
     let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
+    let with_nul = |path: &[u8]| -> Result<KVec<u8>> {
+        let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
+        name.extend_from_slice(path, GFP_KERNEL)?;
+        name.push(0, GFP_KERNEL)?;
+        Ok(name)
+    };
     match source {
-        FileSource::Path(path) => {
-            let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
-            name.extend_from_slice(path, GFP_KERNEL)?;
-            name.push(0, GFP_KERNEL)?;
-            kind.reopen(rec, &name, objects)
+        FileSource::Path(path) => kind.reopen(rec, &with_nul(path)?, objects),
+        FileSource::Terminal(path, settings) => {
+            kind.reopen_terminal(rec, &with_nul(path)?, &settings)
         }
         FileSource::State(state) => kind.recreate(rec, &state),
         FileSource::PipeEnd => kind.rejoin(rec, objects),

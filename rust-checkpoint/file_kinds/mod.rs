@@ -18,7 +18,7 @@ use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
 use crate::format::{
-    FileKind, FileObjectRecord, FileStateRecord, ImageWriter, Sink, STATE_FILE_FLAGS,
+    FileKind, FileObjectRecord, FileStateRecord, ImageWriter, Sink, TtyRecord, STATE_FILE_FLAGS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use kernel::bindings;
@@ -30,6 +30,7 @@ mod pipe;
 mod regular;
 mod signalfd;
 mod timerfd;
+mod tty;
 
 pub use pipe::RestoredPipes;
 
@@ -42,6 +43,9 @@ pub enum SavedFile {
     /// By joining the pipe its object names (defined before it); nothing
     /// follows the file object.
     PipeEnd,
+    /// By its path, then given these terminal settings, written after
+    /// the path.
+    Terminal(TtyRecord),
 }
 
 /// Writes the records of objects files share, before the first file
@@ -109,6 +113,19 @@ pub trait OpenFileKind: Sync {
         Err(EINVAL)
     }
 
+    /// Opens the terminal of `rec` again by `path` (NUL-terminated) and
+    /// gives it `settings`, before restart's point of no return; `EINVAL`
+    /// if the path now names another device, or for a kind that is not a
+    /// terminal.
+    fn reopen_terminal(
+        &self,
+        _rec: &FileObjectRecord,
+        _path: &[u8],
+        _settings: &TtyRecord,
+    ) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
     /// Joins the file of `rec` to the pipe it names, re-created from the
     /// objhash, before restart's point of no return; `EINVAL` for a kind
     /// that is not an anonymous pipe end.
@@ -125,9 +142,11 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 8] = [
+static KINDS: [&dyn OpenFileKind; 9] = [
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
+    // Before character devices, which claim every other device.
+    &tty::Terminal,
     &chardev::CharDevice,
     &eventfd::EventFd,
     &signalfd::SignalFd,

@@ -19,13 +19,14 @@
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
-//! object   := FileObject (String(path) | FileState)?
+//! object   := FileObject (String(path) Tty? | FileState)?
 //!           | Pipe FileObject String(path)?
 //! ```
 //!
 //! Which of the forms of `object` an object takes is set by its kind: a
 //! file with a path has a string, one without a path a state, the end of
-//! an anonymous pipe neither.  A `Pipe` record defines a pipe and its
+//! an anonymous pipe neither; a terminal's path is followed by its
+//! settings.  A `Pipe` record defines a pipe and its
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
@@ -64,8 +65,9 @@ use super::{
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use super::{
-    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, MAX_OBJECTS as MAX_PIPES,
-    MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES, STATE_FILE_FLAGS,
+    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
+    MAX_OBJECTS as MAX_PIPES, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES,
+    STATE_FILE_FLAGS,
 };
 use core::mem::size_of;
 
@@ -164,6 +166,9 @@ pub enum FileSource<'a> {
     State(FileStateRecord),
     /// An end of the anonymous pipe its record names.
     PipeEnd,
+    /// A terminal's absolute path (without its NUL), to open again and
+    /// give its settings.
+    Terminal(&'a [u8], TtyRecord),
 }
 
 /// What the parser accepts next.
@@ -685,6 +690,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                         SAVED_CHAR_DEVICES.contains(&file.device_or_pipe) && file.pos == 0
                     }
                     FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
+                    FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
                     // Files without a path: read-write, no device, no
                     // position.
                     FileKind::EventFd | FileKind::SignalFd | FileKind::TimerFd => {
@@ -720,6 +726,17 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 let len = self.string()?;
                 if self.strings.first() != Some(&b'/') {
                     return Err(Errno::EINVAL);
+                }
+                if kind == FileKind::Terminal {
+                    let tty: TtyRecord = self.reader.read_record()?;
+                    if tty.line != 0 || tty._pad != [0; 4] {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.expect = expect;
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::Terminal(self.string_bytes(len)?, tty),
+                    ));
                 }
                 self.expect = expect;
                 Ok(Item::FileObject(

@@ -118,6 +118,8 @@ pub enum RecordType {
     /// [`PipeRecord`] and the data buffered in the pipe; the file object
     /// of one of its ends follows.
     Pipe = 68,
+    /// [`TtyRecord`]: the settings of a terminal, after its path.
+    Tty = 69,
 }
 
 impl RecordType {
@@ -147,6 +149,7 @@ impl RecordType {
             66 => RecordType::FileObject,
             67 => RecordType::FileState,
             68 => RecordType::Pipe,
+            69 => RecordType::Tty,
             _ => return None,
         })
     }
@@ -1221,6 +1224,9 @@ pub enum FileKind {
     /// A named FIFO (`mkfifo(3)`), opened again by its path; its pipe is a
     /// [`PipeRecord`] defined before.
     Fifo = 8,
+    /// A terminal, opened again by its path; a [`TtyRecord`] with its
+    /// settings follows the path.
+    Terminal = 9,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1300,7 +1306,11 @@ impl FileKind {
     pub fn has_path(self) -> bool {
         matches!(
             self,
-            FileKind::Regular | FileKind::Directory | FileKind::CharDevice | FileKind::Fifo
+            FileKind::Regular
+                | FileKind::Directory
+                | FileKind::CharDevice
+                | FileKind::Fifo
+                | FileKind::Terminal
         )
     }
 
@@ -1321,6 +1331,7 @@ impl FileKind {
             6 => FileKind::TimerFd,
             7 => FileKind::Pipe,
             8 => FileKind::Fifo,
+            9 => FileKind::Terminal,
             _ => return None,
         })
     }
@@ -1340,6 +1351,7 @@ pub struct FileObjectRecord {
     pub flags: u32,
     /// For a [`FileKind::CharDevice`], its device number (see
     /// [`device_number`]), one of [`SAVED_CHAR_DEVICES`]; for a
+    /// [`FileKind::Terminal`], its device number (not zero); for a
     /// [`FileKind::Pipe`] or [`FileKind::Fifo`], the number of its
     /// [`PipeRecord`]; otherwise 0.  Offset 12.
     pub device_or_pipe: u32,
@@ -1396,4 +1408,44 @@ impl PipeRecord {
             && self._pad == 0
             && super::align_record_len(self.data_len as usize) == Some(body)
     }
+}
+
+/// Number of control characters of a terminal (`NCCS`).
+pub const TTY_NCCS: usize = 19;
+
+/// The settings of a terminal (`struct termios2` and `struct winsize`),
+/// after the path of its [`FileObjectRecord`].
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TtyRecord {
+    /// Input modes (`c_iflag`). Offset 0.
+    pub iflag: u32,
+    /// Output modes (`c_oflag`). Offset 4.
+    pub oflag: u32,
+    /// Control modes (`c_cflag`). Offset 8.
+    pub cflag: u32,
+    /// Local modes (`c_lflag`). Offset 12.
+    pub lflag: u32,
+    /// Input speed (`c_ispeed`). Offset 16.
+    pub ispeed: u32,
+    /// Output speed (`c_ospeed`). Offset 20.
+    pub ospeed: u32,
+    /// Window rows (`ws_row`). Offset 24.
+    pub rows: u16,
+    /// Window columns (`ws_col`). Offset 26.
+    pub cols: u16,
+    /// Window width in pixels (`ws_xpixel`). Offset 28.
+    pub xpixel: u16,
+    /// Window height in pixels (`ws_ypixel`). Offset 30.
+    pub ypixel: u16,
+    /// Line discipline: 0 (`N_TTY`), the only one saved. Offset 32.
+    pub line: u8,
+    /// Control characters (`c_cc`). Offset 33.
+    pub cc: [u8; TTY_NCCS],
+    /// Zero. Offset 52.
+    pub _pad: [u8; 4],
+}
+plain_record!(TtyRecord, 56);
+impl Record for TtyRecord {
+    const TYPE: RecordType = RecordType::Tty;
 }

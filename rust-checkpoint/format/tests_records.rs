@@ -67,6 +67,9 @@ pub struct Sample {
     /// second file object, which is then an end of it (of kind
     /// [`FileKind::Pipe`], written without a path).
     pub pipe: Option<(u32, u32, &'static [u8])>,
+    /// If set, the second file object is written as a terminal with
+    /// these settings after its path.
+    pub tty: Option<TtyRecord>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -270,6 +273,7 @@ pub fn sample() -> Sample {
         paths: [b"/tmp/out.txt", b"/"],
         file_state: None,
         pipe: None,
+        tty: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -416,6 +420,9 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     match &s.file_state {
         Some(state) => w.write_file_object_state(&s.files[1], state)?,
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
+        None if s.tty.is_some() => {
+            w.write_file_object_terminal(&s.files[1], s.paths[1], &s.tty.unwrap_or(TTY))?
+        }
         None => w.write_file_object(&s.files[1], s.paths[1])?,
     }
     w.write_record(&s.fds[2])?;
@@ -552,6 +559,36 @@ fn eventfd_object(objref: u32) -> FileObjectRecord {
     }
 }
 
+/// Settings of a terminal in raw mode, 33 rows of 101 columns.
+const TTY: TtyRecord = TtyRecord {
+    iflag: 0o2400,
+    oflag: 0,
+    cflag: 0o277,
+    lflag: 0o10060,
+    ispeed: 38400,
+    ospeed: 9600,
+    rows: 33,
+    cols: 101,
+    xpixel: 0,
+    ypixel: 0,
+    line: 0,
+    cc: [
+        3, 28, 127, 21, 4, 7, 3, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0,
+    ],
+    _pad: [0; 4],
+};
+
+/// `/dev/pts/3` (136:3) read-write, with reference `objref`.
+fn terminal(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::Terminal as u32,
+        flags: 0o2,
+        device_or_pipe: device_number(136, 3),
+        pos: 0,
+    }
+}
+
 /// The read end of pipe 1, non-blocking, with reference `objref`.
 fn pipe_end(objref: u32) -> FileObjectRecord {
     FileObjectRecord {
@@ -606,6 +643,13 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.task.restart_kind = kind;
         s.task.restart_args = args;
         s.pipe = None;
+        s.tty = None;
+        if chunk == 7 {
+            // And a terminal in raw mode.
+            s.files[1] = terminal(2);
+            s.paths[1] = b"/dev/pts/3";
+            s.tty = Some(TTY);
+        }
         if kind == RESTART_FUTEX_WAIT {
             // And a character device in place of the directory.
             s.files[1].kind = FileKind::CharDevice as u32;
@@ -749,10 +793,11 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             p.next_item(),
             Ok(Item::FileObject(
                 s.files[1],
-                match (s.file_state, s.pipe) {
-                    (Some(state), _) => FileSource::State(state),
-                    (None, Some(_)) => FileSource::PipeEnd,
-                    (None, None) => FileSource::Path(s.paths[1]),
+                match (s.file_state, s.pipe, s.tty) {
+                    (Some(state), _, _) => FileSource::State(state),
+                    (None, Some(_), _) => FileSource::PipeEnd,
+                    (None, None, Some(tty)) => FileSource::Terminal(s.paths[1], tty),
+                    (None, None, None) => FileSource::Path(s.paths[1]),
                 }
             ))
         );
@@ -1184,7 +1229,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 115] = [
+    let cases: [fn(&mut Sample); 119] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1289,6 +1334,27 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             // An eventfd with a path instead of its state.
             s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // A terminal without a device number.
+            s.files[1] = terminal(2);
+            s.files[1].device_or_pipe = 0;
+            s.tty = Some(TTY);
+        },
+        |s| {
+            // A terminal with another line discipline (N_SLIP).
+            s.files[1] = terminal(2);
+            s.tty = Some(TtyRecord { line: 1, ..TTY });
+        },
+        |s| {
+            // A terminal with a position.
+            s.files[1] = terminal(2);
+            s.files[1].pos = 8;
+            s.tty = Some(TTY);
+        },
+        |s| {
+            // A terminal without its settings.
+            s.files[1] = terminal(2);
         },
         |s| {
             // A pipe end without a pipe.
@@ -1458,7 +1524,16 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// rejected.
 pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     // One sample at a time: the kernel runs this on a 16 KiB stack.
-    let cases: [fn(&mut Sample); 1] = [|s| s.fs._pad = 1];
+    let cases: [fn(&mut Sample); 2] = [
+        |s| s.fs._pad = 1,
+        |s| {
+            s.files[1] = terminal(2);
+            s.tty = Some(TtyRecord {
+                _pad: [0, 0, 1, 0],
+                ..TTY
+            });
+        },
+    ];
     for mutate in cases {
         let mut s = sample();
         mutate(&mut s);

@@ -11,7 +11,8 @@ use super::{
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use super::{
-    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord, MAX_PIPE_DATA,
+    MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -296,6 +297,18 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
     pub fn write_file_object(&mut self, file: &FileObjectRecord, path: &[u8]) -> Result {
         self.write_record(file)?;
         self.write_string(path)
+    }
+
+    /// Writes a terminal's file object, its path and its settings.
+    pub fn write_file_object_terminal(
+        &mut self,
+        file: &FileObjectRecord,
+        path: &[u8],
+        tty: &TtyRecord,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_string(path)?;
+        self.write_record(tty)
     }
 
     /// Writes a file object of a kind without a path and its state.

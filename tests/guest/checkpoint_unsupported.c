@@ -3,7 +3,8 @@
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
  * a second thread, a shared mapping, a pipe with an end held by another
- * process, a socket, a terminal, and the task
+ * process, a socket, a device with state of its own, a pseudo-terminal
+ * master, and the task
  * state of Documentation/checkpoint/state.rst that is refused (POSIX
  * timers, seccomp, SCHED_DEADLINE, memory-deny-write-execute), in the
  * caller or in a
@@ -15,6 +16,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <time.h>
 #include <linux/filter.h>
@@ -141,9 +143,15 @@ static int socket_fd(void)
 	return socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 }
 
-static int tty_fd(void)
+/* A device that keeps state of its own: the kernel log's reader. */
+static int kmsg_fd(void)
 {
-	return open("/dev/console", O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
+	return open("/dev/kmsg", O_RDONLY) < 0 ? -1 : 0;
+}
+
+static int pty_master_fd(void)
+{
+	return posix_openpt(O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
 /* An epoll set: the error record names the kind of the file. */
@@ -247,7 +255,7 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 13);
+	ktap_begin("checkpoint_unsupported", 14);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -258,8 +266,10 @@ int main(void)
 			   "the pipe has an end open outside the task");
 	expect_unsupported("socket_fd_eopnotsupp_with_error_record", socket_fd,
 			   "a socket (socket:[");
-	expect_unsupported("tty_fd_eopnotsupp_with_error_record", tty_fd,
-			   "character device 5:1 is not supported");
+	expect_unsupported("device_eopnotsupp_named_by_number", kmsg_fd,
+			   "character device 1:11 is not supported");
+	expect_unsupported("pty_master_eopnotsupp_with_error_record",
+			   pty_master_fd, "a pseudo-terminal master");
 	expect_unsupported("external_target_sharing_pipe_eopnotsupp",
 			   stopped_child_sharing_pipe,
 			   "a pipe end also held outside the task");

@@ -75,9 +75,10 @@ static int set_caps(const struct caps *c)
 	return syscall(__NR_capset, &hdr, d);
 }
 
+/* The setups of saved tasks: restored by other users too. */
 static int become_saved_user(void)
 {
-	return setgroups(3, user_groups) || setresgid(1000, 1003, 1004) ||
+	return output_for_every_user() || setgroups(3, user_groups) || setresgid(1000, 1003, 1004) ||
 	       setresuid(1000, 1001, 1002);
 }
 
@@ -100,7 +101,8 @@ static int become_capable_user(void)
 {
 	struct caps c = { CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE };
 
-	if (prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) ||
+	if (output_for_every_user() ||
+	    prctl(PR_CAPBSET_DROP, CAP_SYS_MODULE, 0, 0, 0) ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || become_plain_user() ||
 	    set_caps(&c))
 		return -1;
@@ -185,13 +187,6 @@ int main(void)
 
 	ktap_begin("creds", 10);
 	fflush(stdout);
-	/*
-	 * Restored tasks reopen our output (run-all's file in the working
-	 * directory) as whichever user restarts them.
-	 */
-	if (chmod("output", 0666))
-		return 1;
-
 	image_status = make_self_image(IMG_USER, become_saved_user, check_saved_user);
 	restart_case("self_user_image_by_same_user_ids_exact", image_status, IMG_USER,
 		     become_saved_user, 0);

@@ -213,6 +213,22 @@ static inline int external_checkpoint_and_restart(const char *img,
 	return status;
 }
 
+/*
+ * Points stdout and stderr at "output" in the working directory, a file
+ * every user may write: for a task saved to be restarted by another user,
+ * who could not reopen the console (mode 0600).  Returns 0 or -1.
+ */
+static inline int output_for_every_user(void)
+{
+	int fd = open("output", O_WRONLY | O_CREAT | O_APPEND, 0666);
+	int r = fd < 0 || fchmod(fd, 0666) || dup2(fd, 1) != 1 ||
+		dup2(fd, 2) != 2;
+
+	if (fd > 2)
+		close(fd);
+	return r ? -1 : 0;
+}
+
 /* Exit code of a restart caller whose restart failed as expected. */
 #define REFUSED_AS_EXPECTED 77
 

@@ -290,12 +290,29 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::TimerFd) => "timerfd".to_string(),
                     Some(FileKind::Pipe) => format!("end of pipe #{}", f.device_or_pipe),
                     Some(FileKind::Fifo) => format!("FIFO of pipe #{}", f.device_or_pipe),
+                    Some(FileKind::Terminal) => format!(
+                        "terminal {}:{}",
+                        f.device_or_pipe >> 20,
+                        f.device_or_pipe & 0xf_ffff
+                    ),
                     None => format!("kind {}", f.kind),
                 },
                 f.flags,
                 f.pos,
                 match source {
                     FileSource::PipeEnd => String::new(),
+                    FileSource::Terminal(path, tty) => format!(
+                        "path {} iflag {:#o} oflag {:#o} cflag {:#o} lflag {:#o} speed {}/{} size {}x{}",
+                        String::from_utf8_lossy(path),
+                        tty.iflag,
+                        tty.oflag,
+                        tty.cflag,
+                        tty.lflag,
+                        tty.ispeed,
+                        tty.ospeed,
+                        tty.cols,
+                        tty.rows
+                    ),
                     FileSource::Path(path) => format!("path {}", String::from_utf8_lossy(path)),
                     FileSource::State(state) => match FileKind::from_u32(f.kind) {
                         Some(FileKind::EventFd) => format!(

@@ -33,6 +33,7 @@ enum Rec {
     StateFile(FileObjectRecord, FileStateRecord),
     Pipe(PipeRecord, Vec<u8>),
     PipeEnd(FileObjectRecord),
+    Terminal(FileObjectRecord, Vec<u8>, TtyRecord),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
@@ -256,9 +257,39 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(8) as u32;
+                let kind = 1 + rng.below(9) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind >= FileKind::Pipe as u32 {
+                if kind == FileKind::Terminal as u32 {
+                    let mut cc = [0u8; TTY_NCCS];
+                    for c in cc.iter_mut() {
+                        *c = rng.below(256) as u8;
+                    }
+                    recs.push(Rec::Terminal(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: rng.below(3) as u32 | 0o4000,
+                            device_or_pipe: 1 + rng.below(0xfff_ffff) as u32,
+                            pos: 0,
+                        },
+                        path(rng),
+                        TtyRecord {
+                            iflag: rng.next_u64() as u32,
+                            oflag: rng.next_u64() as u32,
+                            cflag: rng.next_u64() as u32,
+                            lflag: rng.next_u64() as u32,
+                            ispeed: rng.next_u64() as u32,
+                            ospeed: rng.next_u64() as u32,
+                            rows: rng.below(1 << 16) as u16,
+                            cols: rng.below(1 << 16) as u16,
+                            xpixel: rng.below(1 << 16) as u16,
+                            ypixel: rng.below(1 << 16) as u16,
+                            line: 0,
+                            cc,
+                            _pad: [0; 4],
+                        },
+                    ));
+                } else if kind >= FileKind::Pipe as u32 {
                     // An end of a new pipe, or of one defined before.
                     let pipe = if pipes == 0 || rng.chance(50) {
                         pipes += 1;
@@ -466,6 +497,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::StateFile(f, state) => w.write_file_object_state(f, state),
             Rec::Pipe(pipe, data) => w.write_pipe(pipe.pipe, pipe.size, data),
             Rec::PipeEnd(f) => w.write_record(f),
+            Rec::Terminal(f, p, tty) => w.write_file_object_terminal(f, p, tty),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
@@ -544,6 +576,9 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::FileObject(f, FileSource::Terminal(path, tty)) => {
+                Rec::Terminal(f, path.to_vec(), tty)
+            }
             Item::Pipe(pipe) => {
                 let mut data = vec![0u8; pipe.data_len as usize];
                 p.read_pipe_data(&mut data)?;

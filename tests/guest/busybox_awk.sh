@@ -1,0 +1,43 @@
+#!/bin/sh
+# A real program started the ordinary way: busybox awk with its stdin on
+# /dev/null and its output on the console, computing for a few seconds.
+# It is stopped, checkpointed from outside and killed; the restarted awk
+# finishes its computation and prints the same result on the console as
+# an uninterrupted run.  (awk also writes the result to a file of its
+# own, opened only when it prints, which the test compares.)
+. /tests/ktap.inc
+
+ktap_begin busybox_awk 2
+
+dir=/tmp/busybox_awk_work
+rm -rf $dir && mkdir -p $dir && cd $dir || exit 1
+# The loop runs for some seconds under TCG; its result depends on every
+# iteration.
+program='BEGIN {
+	for (i = 1; i <= 200000; i++) s = (s * 31 + i % 977) % 1000003
+	r = "awk result " s
+	print r
+	print r > out
+}'
+
+# An uninterrupted run first, for the reference.
+busybox awk -v out=$dir/ref.out "$program" </dev/null >/dev/console 2>&1
+
+busybox awk -v out=$dir/restarted.out "$program" </dev/null >/dev/console 2>&1 &
+pid=$!
+sleep 1
+kill -STOP $pid
+while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
+ckpt $pid >$dir/img 2>$dir/ckpt.err
+st=$?
+kill -KILL $pid
+wait $pid 2>/dev/null
+[ $st -eq 0 ] && [ ! -e $dir/restarted.out ]
+result $? checkpoint_of_awk_on_console "ckpt status $st: $(cat $dir/ckpt.err); awk had not printed yet: $([ -e $dir/restarted.out ] && echo no || echo yes)"
+
+rstr <$dir/img
+st=$?
+[ $st -eq 0 ] && [ -s $dir/ref.out ] && cmp -s $dir/ref.out $dir/restarted.out
+result $? restarted_awk_prints_same_result "rstr status $st; reference: $(cat $dir/ref.out); restarted: $(cat $dir/restarted.out 2>&1)"
+
+ktap_end
