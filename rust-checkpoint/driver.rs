@@ -30,10 +30,11 @@ use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
 use crate::file::{FileRef, FileSink, FileSource};
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, ImageHeader, ImageParser, ImageWriter,
-    Item, ItimersRecord, KernelConstants, MmRecord, PendingSignal, RlimitsRecord, SchedRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
-    MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FileSource as FileObjectSource,
+    ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord,
+    PendingSignal, RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord,
+    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
+    TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -447,6 +448,14 @@ fn prepare<V: format::VmaStore>(
                 let mut data = KVVec::from_elem(0u8, rec.data_len as usize, GFP_KERNEL)?;
                 fmt_result(parser.read_pipe_data(&mut data))?;
                 objects.pipes.define(&rec, data)?;
+            }
+            Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
+                let mut watches = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+                for _ in 0..count {
+                    watches.push(fmt_result(parser.read_epoll_watch())?, GFP_KERNEL)?;
+                }
+                let opened = files::recreate_epoll(&f, &watches, &objects)?;
+                objects.insert(f.objref, Object::File(opened))?;
             }
             Item::FileObject(f, source) => {
                 let opened = files::reopen(&f, source, &mut objects)?;

@@ -20,10 +20,10 @@
 
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::FileRef;
-use crate::file_kinds::{self, SaveContext, SavedFile};
+use crate::file_kinds::{self, ObjectWriter, SaveContext, SavedFile};
 use crate::format::{
-    FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter, Sink, FD_CLOEXEC_FLAG,
-    MAX_FDS,
+    EpollWatch, FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter, Sink,
+    FD_CLOEXEC_FLAG, MAX_FDS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
@@ -45,6 +45,10 @@ const PERSISTENT_OPEN_FLAGS: u32 = bindings::O_ACCMODE
 /// Returns the object reference of `file`, saving the file object first
 /// if this is its first sight.  `what` names the user of the file for the
 /// error record ("fd 3", "the mapping at 0x...").
+///
+/// The kind saves what the file depends on first (its pipe, the files an
+/// epoll set watches); only then does the file get its reference, so that
+/// references are defined in image order.
 pub fn save_file<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     objects: &mut CheckpointObjects,
@@ -53,6 +57,9 @@ pub fn save_file<S: Sink>(
     failure: &mut Failure,
     what: core::fmt::Arguments<'_>,
 ) -> Result<u32> {
+    if let Some(objref) = objects.saved_file(file) {
+        return Ok(objref);
+    }
     let Some(kind) = file_kinds::kind_of(file) else {
         // The path of a file without one names its kind, e.g.
         // "anon_inode:[timerfd]".
@@ -64,50 +71,75 @@ pub fn save_file<S: Sink>(
         ));
         return Err(eopnotsupp());
     };
-    let (objref, first) = objects.file(file)?;
-    if !first {
-        return Ok(objref);
-    }
     let mut rec = FileObjectRecord {
-        objref,
+        objref: 0,
         kind: kind.kind() as u32,
         flags: file.flags() & PERSISTENT_OPEN_FLAGS,
         device_or_pipe: 0,
         pos: 0,
     };
+    let mut out = ImageOut { w, path };
     let mut cx = SaveContext {
         objects,
-        out: w,
+        out: &mut out,
         failure,
     };
-    let terminal = match kind.save(file, &mut rec, &mut cx, what)? {
-        SavedFile::ByPath => None,
-        SavedFile::Terminal(settings) => Some(settings),
-        SavedFile::ByState(state) => {
-            w.write_file_object_state(&rec, &state)
-                .map_err(to_kernel_error)?;
-            return Ok(objref);
-        }
-        SavedFile::PipeEnd => {
-            w.write_record(&rec).map_err(to_kernel_error)?;
-            return Ok(objref);
-        }
+    let saved = kind.save(file, &mut rec, &mut cx, what)?;
+    let ImageOut { w, path } = out;
+    let name = match saved {
+        SavedFile::ByPath | SavedFile::Terminal(_) => match file.path(path) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                failure.set(format_args!(
+                    "{what}: a file without a path (deleted?) cannot be saved"
+                ));
+                return Err(e);
+            }
+        },
+        _ => None,
     };
-    let name = match file.path(path) {
-        Ok(name) => name,
-        Err(e) => {
-            failure.set(format_args!(
-                "{what}: a file without a path (deleted?) cannot be saved"
-            ));
-            return Err(e);
+    // Nothing is written between a kind's own records and this one.
+    let (objref, first) = objects.file(file)?;
+    if !first {
+        // Only a loop of files each needing the other could get here.
+        return Err(EINVAL);
+    }
+    rec.objref = objref;
+    match (saved, name) {
+        (SavedFile::ByPath, Some(name)) => w.write_file_object(&rec, name),
+        (SavedFile::Terminal(settings), Some(name)) => {
+            w.write_file_object_terminal(&rec, name, &settings)
         }
-    };
-    match terminal {
-        Some(settings) => w.write_file_object_terminal(&rec, name, &settings),
-        None => w.write_file_object(&rec, name),
+        (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
+        (SavedFile::PipeEnd, _) => w.write_record(&rec),
+        (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
+        _ => return Err(EINVAL),
     }
     .map_err(to_kernel_error)?;
     Ok(objref)
+}
+
+/// The image and the path buffer, for the records a kind writes before
+/// its file object.
+struct ImageOut<'w, 'a, S: Sink> {
+    w: &'w mut ImageWriter<'a, S>,
+    path: &'w mut [u8],
+}
+
+impl<S: Sink> ObjectWriter for ImageOut<'_, '_, S> {
+    fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result {
+        self.w.write_pipe(pipe, size, data).map_err(to_kernel_error)
+    }
+
+    fn save_file(
+        &mut self,
+        objects: &mut CheckpointObjects,
+        failure: &mut Failure,
+        file: &FileRef,
+        what: core::fmt::Arguments<'_>,
+    ) -> Result<u32> {
+        save_file(self.w, objects, file, self.path, failure, what)
+    }
 }
 
 /// One open descriptor of a task.
@@ -208,7 +240,19 @@ pub fn reopen(
         }
         FileSource::State(state) => kind.recreate(rec, &state),
         FileSource::PipeEnd => kind.rejoin(rec, objects),
+        // Its watches follow in the image: see `recreate_epoll`.
+        FileSource::EpollSet { .. } => Err(EINVAL),
     }
+}
+
+/// Creates an epoll set again with its `watches`.
+pub fn recreate_epoll(
+    rec: &FileObjectRecord,
+    watches: &[EpollWatch],
+    objects: &RestartObjects,
+) -> Result<FileRef> {
+    let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
+    kind.recreate_epoll(rec, watches, objects)
 }
 
 /// Replaces the calling task's descriptors by `fds` (past the point of no

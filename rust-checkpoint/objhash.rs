@@ -71,6 +71,13 @@ impl CheckpointObjects {
         self.objects.is_empty()
     }
 
+    /// The object reference of `file`, if it was saved already.
+    pub fn saved_file(&self, file: &FileRef) -> Option<u32> {
+        self.by_address
+            .get(&(ObjKind::File, file.as_ptr() as usize))
+            .copied()
+    }
+
     /// Looks `file` up: returns its object reference, and whether this is
     /// the first sight (then the caller saves the object, and the table
     /// keeps a reference to it).

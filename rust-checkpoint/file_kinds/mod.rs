@@ -12,19 +12,24 @@
 //! two ends of a pipe) saves that object once, through the objhash and
 //! an [`ObjectWriter`], before the first file object that uses it; at
 //! restart it re-creates the object from that record and joins later
-//! files to it through the restart's objhash.
+//! files to it through the restart's objhash.  A kind whose files refer
+//! to other files (an epoll set and the files it watches) saves those
+//! first, through [`SaveContext::save_file`], so that its record names
+//! them by references defined before it.
 
-use crate::error::{eopnotsupp, to_kernel_error, Failure};
+use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
 use crate::format::{
-    FileKind, FileObjectRecord, FileStateRecord, ImageWriter, Sink, TtyRecord, STATE_FILE_FLAGS,
+    EpollWatch, FileKind, FileObjectRecord, FileStateRecord, TtyRecord, STATE_FILE_FLAGS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
+use kernel::alloc::KVec;
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
 mod chardev;
+mod epoll;
 mod eventfd;
 mod pipe;
 mod regular;
@@ -46,20 +51,26 @@ pub enum SavedFile {
     /// By its path, then given these terminal settings, written after
     /// the path.
     Terminal(TtyRecord),
+    /// As a new epoll set with these watches, of files saved before it.
+    EpollSet(KVec<EpollWatch>),
 }
 
-/// Writes the records of objects files share, before the first file
-/// object that uses them.  (A trait object, so that kinds need not know
+/// Writes the records a file object depends on, before it: objects files
+/// share, and other files.  (A trait object, so that kinds need not know
 /// the image's sink.)
 pub trait ObjectWriter {
     /// Writes pipe number `pipe` of `size` bytes holding `data`.
     fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result;
-}
 
-impl<S: Sink> ObjectWriter for ImageWriter<'_, S> {
-    fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result {
-        ImageWriter::write_pipe(self, pipe, size, data).map_err(to_kernel_error)
-    }
+    /// Saves `file` if it was not saved yet (as `files::save_file`), and
+    /// returns its object reference; `what` names it in an error record.
+    fn save_file(
+        &mut self,
+        objects: &mut CheckpointObjects,
+        failure: &mut Failure,
+        file: &FileRef,
+        what: core::fmt::Arguments<'_>,
+    ) -> Result<u32>;
 }
 
 /// What a kind's [`OpenFileKind::save`] may use besides its file.
@@ -70,6 +81,14 @@ pub struct SaveContext<'a> {
     pub out: &'a mut dyn ObjectWriter,
     /// Where to say why the file cannot be saved.
     pub failure: &'a mut Failure,
+}
+
+impl SaveContext<'_> {
+    /// Saves another file the one being saved refers to, before it, and
+    /// returns its object reference.
+    pub fn save_file(&mut self, file: &FileRef, what: core::fmt::Arguments<'_>) -> Result<u32> {
+        self.out.save_file(self.objects, self.failure, file, what)
+    }
 }
 
 /// One kind of open file.
@@ -126,6 +145,18 @@ pub trait OpenFileKind: Sync {
         Err(EINVAL)
     }
 
+    /// Creates the epoll set of `rec` again, with `watches` (checked by
+    /// the parser) on files the restart's objhash holds, before restart's
+    /// point of no return; `EINVAL` for a kind that is not an epoll set.
+    fn recreate_epoll(
+        &self,
+        _rec: &FileObjectRecord,
+        _watches: &[EpollWatch],
+        _objects: &RestartObjects,
+    ) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
     /// Joins the file of `rec` to the pipe it names, re-created from the
     /// objhash, before restart's point of no return; `EINVAL` for a kind
     /// that is not an anonymous pipe end.
@@ -142,7 +173,7 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 9] = [
+static KINDS: [&dyn OpenFileKind; 10] = [
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
     // Before character devices, which claim every other device.
@@ -151,6 +182,7 @@ static KINDS: [&dyn OpenFileKind; 9] = [
     &eventfd::EventFd,
     &signalfd::SignalFd,
     &timerfd::TimerFd,
+    &epoll::EventPoll,
     &pipe::ANONYMOUS_PIPE,
     &pipe::FIFO,
 ];

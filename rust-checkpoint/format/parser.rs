@@ -19,14 +19,15 @@
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
-//! object   := FileObject (String(path) Tty? | FileState)?
+//! object   := FileObject (String(path) Tty? | FileState | EpollWatches)?
 //!           | Pipe FileObject String(path)?
 //! ```
 //!
 //! Which of the forms of `object` an object takes is set by its kind: a
 //! file with a path has a string, one without a path a state, the end of
 //! an anonymous pipe neither; a terminal's path is followed by its
-//! settings.  A `Pipe` record defines a pipe and its
+//! settings, an epoll set by its interest list, whose files are defined
+//! before it.  A `Pipe` record defines a pipe and its
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
@@ -64,6 +65,7 @@ use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
+use super::{EpollWatch, EpollWatchesRecord, EPOLL_EVENTS_KNOWN, MAX_EPOLL_WATCHES};
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
     MAX_OBJECTS as MAX_PIPES, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES,
@@ -169,6 +171,13 @@ pub enum FileSource<'a> {
     /// A terminal's absolute path (without its NUL), to open again and
     /// give its settings.
     Terminal(&'a [u8], TtyRecord),
+    /// An epoll set whose `count` watches are read next with
+    /// [`ImageParser::read_epoll_watch`] (or skipped by the next
+    /// `next_item`).
+    EpollSet {
+        /// Number of watches.
+        count: u32,
+    },
 }
 
 /// What the parser accepts next.
@@ -245,6 +254,12 @@ enum Pending {
     PipeData {
         len: usize,
         padded: usize,
+    },
+    /// Watches of an epoll set, `left` of them, on files whose references
+    /// are below `below` (the set's own).
+    EpollWatches {
+        left: u32,
+        below: u32,
     },
 }
 
@@ -404,6 +419,32 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(timer)
     }
 
+    /// Reads and checks the next watch of the last epoll set
+    /// ([`FileSource::EpollSet`]): its file is defined before the set.
+    pub fn read_epoll_watch(&mut self) -> Result<EpollWatch> {
+        let Pending::EpollWatches { left, below } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        let watch: EpollWatch = self.reader.take_pod()?;
+        if watch.file_ref == 0
+            || watch.file_ref >= below
+            || watch.fd >= FD_LIMIT
+            || watch.events & !EPOLL_EVENTS_KNOWN != 0
+            || watch._pad != 0
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = if left == 1 {
+            Pending::None
+        } else {
+            Pending::EpollWatches {
+                left: left - 1,
+                below,
+            }
+        };
+        Ok(watch)
+    }
+
     /// Reads the supplementary groups of the last [`Item::Creds`] into
     /// `out`, which must be exactly `ngroups` long.  No group is
     /// [`INVALID_ID`].
@@ -484,6 +525,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             Pending::PosixTimers { left, .. } => {
                 self.reader.skip(left as usize * size_of::<PosixTimer>())?;
+            }
+            Pending::EpollWatches { left, .. } => {
+                self.reader.skip(left as usize * size_of::<EpollWatch>())?;
             }
             Pending::Pages { next, count } => {
                 let pages = (count - next)
@@ -693,7 +737,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
                     // Files without a path: read-write, no device, no
                     // position.
-                    FileKind::EventFd | FileKind::SignalFd | FileKind::TimerFd => {
+                    FileKind::EventFd
+                    | FileKind::SignalFd
+                    | FileKind::TimerFd
+                    | FileKind::EventPoll => {
                         file.device_or_pipe == 0
                             && file.pos == 0
                             && file.flags & OPEN_ACCMODE == 2
@@ -714,6 +761,29 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 if kind == FileKind::Pipe {
                     self.expect = expect;
                     return Ok(Item::FileObject(file, FileSource::PipeEnd));
+                }
+                if kind == FileKind::EventPoll {
+                    let (t, h) = self.reader.next_header()?;
+                    let (watches, body): (EpollWatchesRecord, usize) = self.reader.prefix(t, h)?;
+                    if watches.count > MAX_EPOLL_WATCHES
+                        || watches._pad != 0
+                        || body != watches.count as usize * size_of::<EpollWatch>()
+                    {
+                        return Err(Errno::EINVAL);
+                    }
+                    if watches.count > 0 {
+                        self.pending = Pending::EpollWatches {
+                            left: watches.count,
+                            below: file.objref,
+                        };
+                    }
+                    self.expect = expect;
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::EpollSet {
+                            count: watches.count,
+                        },
+                    ));
                 }
                 if !kind.has_path() {
                     let state: FileStateRecord = self.reader.read_record()?;

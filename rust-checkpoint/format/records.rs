@@ -120,6 +120,9 @@ pub enum RecordType {
     Pipe = 68,
     /// [`TtyRecord`]: the settings of a terminal, after its path.
     Tty = 69,
+    /// [`EpollWatchesRecord`] and its [`EpollWatch`]es: the interest list
+    /// of an epoll set, after its file object.
+    EpollWatches = 70,
 }
 
 impl RecordType {
@@ -150,6 +153,7 @@ impl RecordType {
             67 => RecordType::FileState,
             68 => RecordType::Pipe,
             69 => RecordType::Tty,
+            70 => RecordType::EpollWatches,
             _ => return None,
         })
     }
@@ -1227,6 +1231,9 @@ pub enum FileKind {
     /// A terminal, opened again by its path; a [`TtyRecord`] with its
     /// settings follows the path.
     Terminal = 9,
+    /// An epoll set (`epoll_create(2)`); no path, an
+    /// [`EpollWatchesRecord`] with its interest list.
+    EventPoll = 10,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1332,6 +1339,7 @@ impl FileKind {
             7 => FileKind::Pipe,
             8 => FileKind::Fifo,
             9 => FileKind::Terminal,
+            10 => FileKind::EventPoll,
             _ => return None,
         })
     }
@@ -1449,3 +1457,44 @@ plain_record!(TtyRecord, 56);
 impl Record for TtyRecord {
     const TYPE: RecordType = RecordType::Tty;
 }
+
+/// Most watches of one epoll set in an image.
+pub const MAX_EPOLL_WATCHES: u32 = 32768;
+
+/// Event bits and flags an [`EpollWatch`] may carry: `EPOLLIN` to
+/// `EPOLLMSG`, `EPOLLRDHUP`, and `EPOLLEXCLUSIVE`, `EPOLLWAKEUP`,
+/// `EPOLLONESHOT`, `EPOLLET`.
+pub const EPOLL_EVENTS_KNOWN: u32 = 0x7ff | 0x2000 | 0xf000_0000;
+
+/// The interest list of an epoll set: `count` [`EpollWatch`]es follow.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EpollWatchesRecord {
+    /// Number of watches, at most [`MAX_EPOLL_WATCHES`]. Offset 0.
+    pub count: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(EpollWatchesRecord, 8);
+impl VarRecord for EpollWatchesRecord {
+    const TYPE: RecordType = RecordType::EpollWatches;
+}
+
+/// One watch of an epoll set (`epoll_ctl(EPOLL_CTL_ADD)`).
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct EpollWatch {
+    /// Object reference of the watched file, defined before the epoll
+    /// set's file object. Offset 0.
+    pub file_ref: u32,
+    /// The descriptor number it was added with, below [`FD_LIMIT`].
+    /// Offset 4.
+    pub fd: u32,
+    /// Its events and flags, within [`EPOLL_EVENTS_KNOWN`]. Offset 8.
+    pub events: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+    /// The user data `epoll_wait` returns with it. Offset 16.
+    pub data: u64,
+}
+plain_record!(EpollWatch, 24);

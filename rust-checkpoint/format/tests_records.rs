@@ -70,6 +70,9 @@ pub struct Sample {
     /// If set, the second file object is written as a terminal with
     /// these settings after its path.
     pub tty: Option<TtyRecord>,
+    /// If set, the second file object is written as an epoll set with
+    /// these watches.
+    pub epoll: Option<[EpollWatch; 2]>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -274,6 +277,7 @@ pub fn sample() -> Sample {
         file_state: None,
         pipe: None,
         tty: None,
+        epoll: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -420,6 +424,9 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     match &s.file_state {
         Some(state) => w.write_file_object_state(&s.files[1], state)?,
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
+        None if s.epoll.is_some() => {
+            w.write_file_object_epoll(&s.files[1], &s.epoll.unwrap_or([WATCH; 2]))?
+        }
         None if s.tty.is_some() => {
             w.write_file_object_terminal(&s.files[1], s.paths[1], &s.tty.unwrap_or(TTY))?
         }
@@ -523,6 +530,11 @@ fn parse(b: &mut Bufs<'_>, len: usize, chunk: usize) -> Result<usize> {
                     p.read_posix_timer()?;
                 }
             }
+            Item::FileObject(_, FileSource::EpollSet { count }) => {
+                for _ in 0..count {
+                    p.read_epoll_watch()?;
+                }
+            }
             Item::Mm(m) => {
                 let mut auxv = [0u64; 6];
                 p.read_auxv(auxv.get_mut(..m.auxv_words as usize).ok_or(Errno::EINVAL)?)?;
@@ -578,6 +590,23 @@ const TTY: TtyRecord = TtyRecord {
     _pad: [0; 4],
 };
 
+/// An edge-triggered watch for input on file 1 at fd 0.
+const WATCH: EpollWatch = EpollWatch {
+    file_ref: 1,
+    fd: 0,
+    events: 1 | 8 | 0x10 | 1 << 31,
+    _pad: 0,
+    data: 0xfeed_f00d,
+};
+
+/// An epoll set with reference `objref`.
+fn epoll_set(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        kind: FileKind::EventPoll as u32,
+        ..eventfd_object(objref)
+    }
+}
+
 /// `/dev/pts/3` (136:3) read-write, with reference `objref`.
 fn terminal(objref: u32) -> FileObjectRecord {
     FileObjectRecord {
@@ -627,6 +656,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         ),
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
+        (512, RESTART_NONE, [0; 4]),
         (100_000, RESTART_POLL, [RESTART_NO_TIMEOUT, 0, 0, 0]),
         (
             4096,
@@ -644,6 +674,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.task.restart_args = args;
         s.pipe = None;
         s.tty = None;
+        s.epoll = None;
         if chunk == 7 {
             // And a terminal in raw mode.
             s.files[1] = terminal(2);
@@ -666,6 +697,20 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.file_state = Some(FileStateRecord {
                 words: [1 << 32, 900_000_000, 1_000_000_000, 2],
             });
+        }
+        if chunk == 512 {
+            // And an epoll set watching file 1 twice: at fd 0, and at fd
+            // 1 one-shot and disarmed (flags only).
+            s.files[1] = epoll_set(2);
+            s.file_state = None;
+            s.epoll = Some([
+                WATCH,
+                EpollWatch {
+                    fd: 1,
+                    events: 1 << 30 | 1 << 31,
+                    ..WATCH
+                },
+            ]);
         }
         if chunk == 64 {
             // And the read end of a 64 KiB pipe holding 13 bytes.
@@ -793,14 +838,20 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             p.next_item(),
             Ok(Item::FileObject(
                 s.files[1],
-                match (s.file_state, s.pipe, s.tty) {
-                    (Some(state), _, _) => FileSource::State(state),
-                    (None, Some(_), _) => FileSource::PipeEnd,
-                    (None, None, Some(tty)) => FileSource::Terminal(s.paths[1], tty),
-                    (None, None, None) => FileSource::Path(s.paths[1]),
+                match (s.file_state, s.pipe, s.tty, s.epoll) {
+                    (Some(state), _, _, _) => FileSource::State(state),
+                    (None, Some(_), _, _) => FileSource::PipeEnd,
+                    (None, None, Some(tty), _) => FileSource::Terminal(s.paths[1], tty),
+                    (None, None, None, Some(_)) => FileSource::EpollSet { count: 2 },
+                    (None, None, None, None) => FileSource::Path(s.paths[1]),
                 }
             ))
         );
+        if let Some(watches) = s.epoll {
+            check_eq!(t, p.read_epoll_watch(), Ok(watches[0]));
+            check_eq!(t, p.read_epoll_watch(), Ok(watches[1]));
+            check_eq!(t, p.read_epoll_watch(), Err(Errno::EINVAL)); // no third
+        }
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[2])));
         check_eq!(t, p.next_item(), Ok(Item::Mm(s.mm)));
         let mut auxv = [0u64; 6];
@@ -1229,7 +1280,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 119] = [
+    let cases: [fn(&mut Sample); 123] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1334,6 +1385,44 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             // An eventfd with a path instead of its state.
             s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // An epoll set watching itself.
+            s.files[1] = epoll_set(2);
+            s.epoll = Some([
+                WATCH,
+                EpollWatch {
+                    file_ref: 2,
+                    ..WATCH
+                },
+            ]);
+        },
+        |s| {
+            // An epoll watch at a descriptor beyond NR_OPEN.
+            s.files[1] = epoll_set(2);
+            s.epoll = Some([
+                WATCH,
+                EpollWatch {
+                    fd: FD_LIMIT,
+                    ..WATCH
+                },
+            ]);
+        },
+        |s| {
+            // An epoll watch with an unknown event bit.
+            s.files[1] = epoll_set(2);
+            s.epoll = Some([
+                WATCH,
+                EpollWatch {
+                    events: 1 << 20,
+                    ..WATCH
+                },
+            ]);
+        },
+        |s| {
+            // An epoll watch with padding.
+            s.files[1] = epoll_set(2);
+            s.epoll = Some([WATCH, EpollWatch { _pad: 1, ..WATCH }]);
         },
         |s| {
             // A terminal without a device number.

@@ -11,8 +11,8 @@ use super::{
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use super::{
-    FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord, MAX_PIPE_DATA,
-    MAX_POSIX_TIMERS,
+    EpollWatch, EpollWatchesRecord, FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord,
+    TtyRecord, MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -309,6 +309,20 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.write_record(file)?;
         self.write_string(path)?;
         self.write_record(tty)
+    }
+
+    /// Writes an epoll set's file object and its interest list.
+    pub fn write_file_object_epoll(
+        &mut self,
+        file: &FileObjectRecord,
+        watches: &[EpollWatch],
+    ) -> Result {
+        let count = u32::try_from(watches.len())
+            .ok()
+            .filter(|&c| c <= MAX_EPOLL_WATCHES)
+            .ok_or(Errno::EINVAL)?;
+        self.write_record(file)?;
+        self.write_words(&EpollWatchesRecord { count, _pad: 0 }, watches)
     }
 
     /// Writes a file object of a kind without a path and its state.

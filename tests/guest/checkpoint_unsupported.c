@@ -26,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -154,10 +156,25 @@ static int pty_master_fd(void)
 	return posix_openpt(O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
-/* An epoll set: the error record names the kind of the file. */
-static int epoll_fd(void)
+/* An inotify instance: the error record names the kind of the file. */
+static int inotify_fd(void)
 {
-	return epoll_create1(0) < 0 ? -1 : 0;
+	return inotify_init1(0) < 0 ? -1 : 0;
+}
+
+/*
+ * An epoll watch whose descriptor was closed while its file stayed open
+ * at another one: the watch could not be used or removed any more.
+ */
+static int epoll_watch_of_closed_fd(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int set = epoll_create1(0), fd = eventfd(0, 0);
+
+	if (set < 0 || fd < 0 || epoll_ctl(set, EPOLL_CTL_ADD, fd, &ev) ||
+	    dup(fd) < 0)
+		return -1;
+	return close(fd);
 }
 
 /*
@@ -255,7 +272,7 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 14);
+	ktap_begin("checkpoint_unsupported", 15);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -285,7 +302,9 @@ int main(void)
 			   timer_signal_pending, "POSIX timer");
 	expect_unsupported("cpu_clock_sleep_eopnotsupp", stopped_in_cpu_clock_sleep,
 			   "cannot be resumed yet");
-	expect_unsupported("epoll_eopnotsupp_named_in_error_record", epoll_fd,
-			   "anon_inode:[eventpoll]");
+	expect_unsupported("inotify_eopnotsupp_named_in_error_record",
+			   inotify_fd, "anon_inode:inotify");
+	expect_unsupported("epoll_watch_of_closed_fd_eopnotsupp",
+			   epoll_watch_of_closed_fd, "which the task does not hold there");
 	return ktap_end();
 }

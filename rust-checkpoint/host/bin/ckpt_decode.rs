@@ -274,6 +274,20 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 p.read_pipe_data(&mut buf).map_err(|e| (e, at, false))?;
             }
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
+            Item::FileObject(f, FileSource::EpollSet { count }) => {
+                say(format!(
+                    "    file #{}: epoll set flags {:#o} with {} watches",
+                    f.objref, f.flags, count
+                ));
+                for _ in 0..count {
+                    let at = p.position();
+                    let w = p.read_epoll_watch().map_err(|e| (e, at, false))?;
+                    say(format!(
+                        "      watch file #{} as fd {}: events {:#x} data {:#x}",
+                        w.file_ref, w.fd, w.events, w.data
+                    ));
+                }
+            }
             Item::FileObject(f, source) => say(format!(
                 "    file #{}: {} flags {:#o} pos {} {}",
                 f.objref,
@@ -290,6 +304,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::TimerFd) => "timerfd".to_string(),
                     Some(FileKind::Pipe) => format!("end of pipe #{}", f.device_or_pipe),
                     Some(FileKind::Fifo) => format!("FIFO of pipe #{}", f.device_or_pipe),
+                    Some(FileKind::EventPoll) => "epoll set".to_string(),
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
                         f.device_or_pipe >> 20,
@@ -300,7 +315,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 f.flags,
                 f.pos,
                 match source {
-                    FileSource::PipeEnd => String::new(),
+                    FileSource::PipeEnd | FileSource::EpollSet { .. } => String::new(),
                     FileSource::Terminal(path, tty) => format!(
                         "path {} iflag {:#o} oflag {:#o} cflag {:#o} lflag {:#o} speed {}/{} size {}x{}",
                         String::from_utf8_lossy(path),

@@ -67,6 +67,8 @@ extern "C" {
     fn eventfd(count: u32, flags: c_int) -> c_int;
     fn signalfd(fd: c_int, mask: *const [u64; 16], flags: c_int) -> c_int;
     fn timerfd_create(clock: c_int, flags: c_int) -> c_int;
+    fn epoll_create1(flags: c_int) -> c_int;
+    fn epoll_ctl(set: c_int, op: c_int, fd: c_int, event: *mut [u32; 3]) -> c_int;
     fn timerfd_settime(fd: c_int, flags: c_int, new: *const [i64; 4], old: *mut [i64; 4]) -> c_int;
 }
 
@@ -76,7 +78,7 @@ const CLOCK_MONOTONIC: c_int = 1;
 
 /// Gives the "files" seed one file of each kind without a path (an
 /// eventfd, a signalfd, an armed timerfd, both ends of a pipe holding
-/// data) and an armed POSIX timer, so
+/// data, an epoll set watching the eventfd) and an armed POSIX timer, so
 /// that mutations reach their parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
@@ -88,7 +90,10 @@ fn open_stateful_files() {
     // SAFETY: plain system calls on this process; every pointer is to a
     // live local of the size the call reads or writes.
     unsafe {
-        eventfd(3, 0);
+        let efd = eventfd(3, 0);
+        // `struct epoll_event` (packed on x86-64): EPOLLIN, data.
+        let mut event = [1u32, 7, 0];
+        epoll_ctl(epoll_create1(0), 1, efd, &mut event);
         signalfd(-1, &[1u64 << (10 - 1); 16], 0);
         let tfd = timerfd_create(CLOCK_MONOTONIC, 0);
         timerfd_settime(tfd, 0, &in_100_s, core::ptr::null_mut());

@@ -34,6 +34,7 @@ enum Rec {
     Pipe(PipeRecord, Vec<u8>),
     PipeEnd(FileObjectRecord),
     Terminal(FileObjectRecord, Vec<u8>, TtyRecord),
+    Epoll(FileObjectRecord, Vec<EpollWatch>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
@@ -257,9 +258,30 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(9) as u32;
+                let kind = 1 + rng.below(10) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::Terminal as u32 {
+                if kind == FileKind::EventPoll as u32 {
+                    // Watches of files defined before the set.
+                    let watches = (0..rng.below(5).min(objects as u64 - 1))
+                        .map(|_| EpollWatch {
+                            file_ref: 1 + rng.below(objects as u64 - 1) as u32,
+                            fd: rng.below(FD_LIMIT as u64) as u32,
+                            events: rng.next_u64() as u32 & EPOLL_EVENTS_KNOWN,
+                            _pad: 0,
+                            data: rng.next_u64(),
+                        })
+                        .collect();
+                    recs.push(Rec::Epoll(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: 0o2,
+                            device_or_pipe: 0,
+                            pos: 0,
+                        },
+                        watches,
+                    ));
+                } else if kind == FileKind::Terminal as u32 {
                     let mut cc = [0u8; TTY_NCCS];
                     for c in cc.iter_mut() {
                         *c = rng.below(256) as u8;
@@ -498,6 +520,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Pipe(pipe, data) => w.write_pipe(pipe.pipe, pipe.size, data),
             Rec::PipeEnd(f) => w.write_record(f),
             Rec::Terminal(f, p, tty) => w.write_file_object_terminal(f, p, tty),
+            Rec::Epoll(f, watches) => w.write_file_object_epoll(f, watches),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
@@ -576,6 +599,13 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::FileObject(f, FileSource::EpollSet { count }) => {
+                let mut watches = Vec::new();
+                for _ in 0..count {
+                    watches.push(p.read_epoll_watch()?);
+                }
+                Rec::Epoll(f, watches)
+            }
             Item::FileObject(f, FileSource::Terminal(path, tty)) => {
                 Rec::Terminal(f, path.to_vec(), tty)
             }

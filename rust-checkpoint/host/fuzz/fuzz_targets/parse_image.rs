@@ -8,7 +8,7 @@
 
 use ckpt_format::format::testing::SliceSource;
 use ckpt_format::format::{
-    ImageParser, Item, VmaRecord, MAX_PIPE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE,
+    FileSource, ImageParser, Item, VmaRecord, MAX_PIPE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -61,6 +61,14 @@ fuzz_target!(|data: &[u8]| {
                 assert!(len <= MAX_PIPE_DATA as usize && rec.data_len <= rec.size);
                 if p.read_pipe_data(&mut vec![0u8; len]).is_err() {
                     return;
+                }
+            }
+            Ok(Item::FileObject(f, FileSource::EpollSet { count })) => {
+                for _ in 0..count {
+                    match p.read_epoll_watch() {
+                        Ok(w) => assert!(w.file_ref >= 1 && w.file_ref < f.objref),
+                        Err(_) => return,
+                    }
                 }
             }
             Ok(Item::Tail) | Ok(Item::Error { .. }) | Err(_) => return,
