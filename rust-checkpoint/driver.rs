@@ -28,13 +28,14 @@ use crate::arch;
 use crate::creds::{self, PreparedCreds};
 use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
 use crate::file::{FileRef, FileSink, FileSource};
+use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FileSource as FileObjectSource,
     ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord,
     PendingSignal, RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord,
-    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG,
-    TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_FILE_DATA, MAX_STRING_LEN,
+    MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -391,6 +392,9 @@ fn prepare<V: format::VmaStore>(
     let mut objects = RestartObjects::new();
     let mut fs = None;
     let mut fds = KVec::new();
+    // An unlinked file being created again, until its contents are in.
+    let mut unlinked = None;
+    let mut file_data = KVec::new();
     loop {
         match fmt_result(parser.next_item())? {
             Item::Header(h) => fmt_result(h.validate(arch::IMAGE_ARCH, &running_constants()))?,
@@ -448,6 +452,25 @@ fn prepare<V: format::VmaStore>(
                 let mut data = KVVec::from_elem(0u8, rec.data_len as usize, GFP_KERNEL)?;
                 fmt_result(parser.read_pipe_data(&mut data))?;
                 objects.pipes.define(&rec, data)?;
+            }
+            Item::FileObject(f, FileObjectSource::Deleted { dir, size, mode }) => {
+                if file_data.is_empty() {
+                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
+                }
+                unlinked = Some(UnlinkedCopy::create(&f, dir, size, mode)?);
+            }
+            Item::FileData { offset, len } => {
+                // The parser allows these only after a deleted file.
+                let copy = unlinked.as_ref().ok_or(EINVAL)?;
+                if len > 0 {
+                    let data = file_data.get_mut(..len).ok_or(EINVAL)?;
+                    fmt_result(parser.read_file_data(data))?;
+                    copy.write(offset, data)?;
+                } else {
+                    let copy = unlinked.take().ok_or(EINVAL)?;
+                    let objref = copy.objref();
+                    objects.insert(objref, Object::File(copy.finish()?))?;
+                }
             }
             Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
                 let mut watches = KVec::with_capacity(count as usize, GFP_KERNEL)?;

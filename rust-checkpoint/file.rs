@@ -155,13 +155,13 @@ impl FileRef {
     }
 
     /// Writes the absolute path of the file into `buf` and returns it
-    /// (without a NUL).  `EOPNOTSUPP` for a file that was unlinked: it
+    /// (without a NUL).  `EOPNOTSUPP` for a file that was unlinked or
+    /// that lives on an internal mount (a memfd, shared memory): it
     /// cannot be opened again by its path.
     pub fn path<'b>(&self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
         // SAFETY: the file is alive (type invariant), so is its path.
         let path = unsafe { core::ptr::addr_of!((*self.ptr.as_ptr()).f_path) };
-        // SAFETY: `path` is valid, and so is its dentry while the file is.
-        if unsafe { bindings::d_unlinked((*path).dentry) } {
+        if self.is_unlinked() || self.on_internal_mount() {
             return Err(eopnotsupp());
         }
         // SAFETY: the file's path is valid while the file is alive.
@@ -170,6 +170,57 @@ impl FileRef {
 }
 
 impl FileRef {
+    /// Whether the file was unlinked (its dentry is no longer in the
+    /// tree).
+    pub fn is_unlinked(&self) -> bool {
+        // SAFETY: the file is alive (type invariant), so are its path and
+        // dentry.
+        unsafe { bindings::d_unlinked((*self.ptr.as_ptr()).f_path.dentry) }
+    }
+
+    /// Whether the file lives on a mount of the kernel's own that no
+    /// path reaches (`MNT_INTERNAL`: pipes, memfds, shared memory).
+    pub fn on_internal_mount(&self) -> bool {
+        // SAFETY: the file is alive (type invariant), so are its path
+        // and mount; a mount's `MNT_INTERNAL` flag never changes.
+        let flags = unsafe { (*(*self.ptr.as_ptr()).f_path.mnt).mnt_flags };
+        flags as u32 & bindings::MNT_INTERNAL != 0
+    }
+
+    /// The size of the file's inode (`i_size`), as `fstat` reports it.
+    pub fn size(&self) -> i64 {
+        // SAFETY: the file is alive (type invariant) and so is its inode;
+        // a racy read of the size is what `fstat` does too.
+        unsafe { (*(*self.ptr.as_ptr()).f_inode).i_size }
+    }
+
+    /// Reads into `buf` at `offset`, leaving the file position alone;
+    /// returns the count read (0 at end of file).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
+        let mut pos = i64::try_from(offset).map_err(|_| EINVAL)?;
+        // SAFETY: the file is alive (type invariant); `buf` is valid for
+        // writes of `buf.len()` bytes; `pos` is a local position.
+        ssize_result(unsafe {
+            bindings::kernel_read(
+                self.ptr.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut pos,
+            )
+        })
+    }
+
+    /// Writes `buf` at `offset`, leaving the file position alone; returns
+    /// the count written.
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> Result<usize> {
+        let mut pos = i64::try_from(offset).map_err(|_| EINVAL)?;
+        // SAFETY: the file is alive (type invariant); `buf` is valid for
+        // `buf.len()` bytes; `pos` is a local position.
+        ssize_result(unsafe {
+            bindings::kernel_write(self.ptr.as_ptr(), buf.as_ptr().cast(), buf.len(), &mut pos)
+        })
+    }
+
     /// Writes what `/proc/PID/fd` shows for the file into `buf` and
     /// returns it: its path, or for a file without one its kind (e.g.
     /// `anon_inode:[timerfd]`, `pipe:[1234]`).  For messages only.

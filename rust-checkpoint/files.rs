@@ -91,7 +91,7 @@ pub fn save_file<S: Sink>(
             Ok(name) => Some(name),
             Err(e) => {
                 failure.set(format_args!(
-                    "{what}: a file without a path (deleted?) cannot be saved"
+                    "{what}: a file without a path (a memfd, shared memory?) cannot be saved"
                 ));
                 return Err(e);
             }
@@ -113,6 +113,14 @@ pub fn save_file<S: Sink>(
         (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
         (SavedFile::PipeEnd, _) => w.write_record(&rec),
         (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
+        (SavedFile::Deleted(unlinked), _) => {
+            w.write_file_object_deleted(&rec, &unlinked.dir, unlinked.size, unlinked.mode)
+                .map_err(to_kernel_error)?;
+            unlinked.write_contents(|offset, data| {
+                w.write_file_data(offset, data).map_err(to_kernel_error)
+            })?;
+            return Ok(objref);
+        }
         _ => return Err(EINVAL),
     }
     .map_err(to_kernel_error)?;
@@ -240,8 +248,9 @@ pub fn reopen(
         }
         FileSource::State(state) => kind.recreate(rec, &state),
         FileSource::PipeEnd => kind.rejoin(rec, objects),
-        // Its watches follow in the image: see `recreate_epoll`.
-        FileSource::EpollSet { .. } => Err(EINVAL),
+        // Their watches or contents follow in the image: the driver
+        // creates them (`recreate_epoll`, `UnlinkedCopy`).
+        FileSource::EpollSet { .. } | FileSource::Deleted { .. } => Err(EINVAL),
     }
 }
 

@@ -25,6 +25,8 @@ pub enum ObjKind {
     /// A pipe (`struct pipe_inode_info`), numbered in a sequence of its
     /// own.
     Pipe = 2,
+    /// The inode of an unlinked file whose contents were saved.
+    DeletedInode = 3,
 }
 
 /// A shared object and the reference the table holds on it.
@@ -113,6 +115,22 @@ impl CheckpointObjects {
             .map_err(|_| ENOMEM)?;
         self.pipes = number;
         Ok((number, true))
+    }
+}
+
+impl CheckpointObjects {
+    /// Records the inode at `address` of an unlinked file being saved;
+    /// `false` if one of its open files was saved already.  Like pipes,
+    /// the inode is kept alive by the file the table holds.
+    pub fn deleted_inode(&mut self, address: usize) -> Result<bool> {
+        let key = (ObjKind::DeletedInode, address);
+        if self.by_address.get(&key).is_some() {
+            return Ok(false);
+        }
+        self.by_address
+            .try_create_and_insert(key, 0, GFP_KERNEL)
+            .map_err(|_| ENOMEM)?;
+        Ok(true)
     }
 }
 

@@ -29,6 +29,7 @@ use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
 mod chardev;
+mod deleted;
 mod epoll;
 mod eventfd;
 mod pipe;
@@ -37,6 +38,7 @@ mod signalfd;
 mod timerfd;
 mod tty;
 
+pub use deleted::{UnlinkedCopy, UnlinkedFile};
 pub use pipe::RestoredPipes;
 
 /// How a saved file object is opened again.
@@ -53,6 +55,9 @@ pub enum SavedFile {
     Terminal(TtyRecord),
     /// As a new epoll set with these watches, of files saved before it.
     EpollSet(KVec<EpollWatch>),
+    /// As a new unnamed file in the directory it was unlinked from, with
+    /// its contents, written after the file object.
+    Deleted(UnlinkedFile),
 }
 
 /// Writes the records a file object depends on, before it: objects files
@@ -173,7 +178,9 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 10] = [
+static KINDS: [&dyn OpenFileKind; 11] = [
+    // Before regular files, which claim every other one.
+    &deleted::DeletedFile,
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
     // Before character devices, which claim every other device.

@@ -19,15 +19,18 @@
 //!             Fs String(cwd) FilesTable (object? Fd){count}
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
-//! object   := FileObject (String(path) Tty? | FileState | EpollWatches)?
+//! object   := FileObject (String(path) (Tty | DeletedFile data)?
+//!                          | FileState | EpollWatches)?
 //!           | Pipe FileObject String(path)?
+//! data     := FileData(len > 0)* FileData(len = 0)
 //! ```
 //!
 //! Which of the forms of `object` an object takes is set by its kind: a
 //! file with a path has a string, one without a path a state, the end of
 //! an anonymous pipe neither; a terminal's path is followed by its
 //! settings, an epoll set by its interest list, whose files are defined
-//! before it.  A `Pipe` record defines a pipe and its
+//! before it, and the path of an unlinked file's directory by the file's
+//! size, mode and contents.  A `Pipe` record defines a pipe and its
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
@@ -65,7 +68,10 @@ use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
-use super::{EpollWatch, EpollWatchesRecord, EPOLL_EVENTS_KNOWN, MAX_EPOLL_WATCHES};
+use super::{
+    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, EPOLL_EVENTS_KNOWN,
+    MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA,
+};
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
     MAX_OBJECTS as MAX_PIPES, MAX_POSIX_TIMERS, MAX_POSIX_TIMER_ID, SAVED_CHAR_DEVICES,
@@ -133,6 +139,15 @@ pub enum Item<'a> {
     Pipe(PipeRecord),
     /// One file descriptor.
     Fd(FdRecord),
+    /// Contents of the last [`FileSource::Deleted`] file at `offset`:
+    /// `len` bytes are read next with [`ImageParser::read_file_data`] (or
+    /// skipped by the next `next_item`).  A zero `len` ends them.
+    FileData {
+        /// Where the bytes go in the file.
+        offset: u64,
+        /// Number of bytes.
+        len: usize,
+    },
     /// The task's address space; its auxiliary vector is read next with
     /// [`ImageParser::read_auxv`] (or skipped by the next `next_item`).
     Mm(MmRecord),
@@ -171,6 +186,18 @@ pub enum FileSource<'a> {
     /// A terminal's absolute path (without its NUL), to open again and
     /// give its settings.
     Terminal(&'a [u8], TtyRecord),
+    /// An unlinked regular file, to create again in the directory `dir`
+    /// (its absolute path, without its NUL) with `size` bytes and the
+    /// permission bits `mode`; its contents follow as
+    /// [`Item::FileData`].
+    Deleted {
+        /// The directory the file was in.
+        dir: &'a [u8],
+        /// Its size.
+        size: u64,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// An epoll set whose `count` watches are read next with
     /// [`ImageParser::read_epoll_watch`] (or skipped by the next
     /// `next_item`).
@@ -212,6 +239,12 @@ enum Expect {
         /// Lowest address the next page may have.
         floor: u64,
     },
+    /// Contents of an unlinked file of `size` bytes; the next starts at
+    /// `floor` or later.  Then back to `ImageParser::resume`.
+    FileData {
+        floor: u64,
+        size: u64,
+    },
     Done,
 }
 
@@ -250,6 +283,11 @@ enum Pending {
         count: usize,
         padded: usize,
     },
+    /// Contents of a file, `len` bytes in a body of `padded` bytes.
+    FileData {
+        len: usize,
+        padded: usize,
+    },
     /// The data of a pipe, `len` bytes in a body of `padded` bytes.
     PipeData {
         len: usize,
@@ -277,6 +315,8 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     /// The pipe of the last `Pipe` record, until the file object of its
     /// first end.
     pipe_awaiting_end: Option<u32>,
+    /// What the parser accepts after the contents of a file.
+    resume: Expect,
     addrs: [u64; MAX_CHUNK_PAGES as usize],
 }
 
@@ -299,6 +339,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             objects: 0,
             pipes: 0,
             pipe_awaiting_end: None,
+            resume: Expect::Done,
             addrs: [0; MAX_CHUNK_PAGES as usize],
         })
     }
@@ -419,6 +460,20 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(timer)
     }
 
+    /// Reads the contents of the last [`Item::FileData`] into `out`,
+    /// which must be exactly `len` bytes long.
+    pub fn read_file_data(&mut self, out: &mut [u8]) -> Result {
+        let Pending::FileData { len, padded } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if out.len() != len {
+            return Err(Errno::EINVAL);
+        }
+        self.pending = Pending::None;
+        self.reader.take(out)?;
+        self.reader.take_zeros(padded - len)
+    }
+
     /// Reads and checks the next watch of the last epoll set
     /// ([`FileSource::EpollSet`]): its file is defined before the set.
     pub fn read_epoll_watch(&mut self) -> Result<EpollWatch> {
@@ -513,7 +568,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             Pending::None => {}
             Pending::Xstate { padded, .. }
             | Pending::Groups { padded, .. }
-            | Pending::PipeData { padded, .. } => self.reader.skip(padded)?,
+            | Pending::PipeData { padded, .. }
+            | Pending::FileData { padded, .. } => self.reader.skip(padded)?,
             Pending::Sigactions { next } => {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
@@ -735,6 +791,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     }
                     FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
                     FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
+                    FileKind::DeletedFile => file.device_or_pipe == 0,
                     // Files without a path: read-write, no device, no
                     // position.
                     FileKind::EventFd
@@ -797,6 +854,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 if self.strings.first() != Some(&b'/') {
                     return Err(Errno::EINVAL);
                 }
+                if kind == FileKind::DeletedFile {
+                    let deleted: DeletedFileRecord = self.reader.read_record()?;
+                    if deleted.size > MAX_DELETED_FILE_SIZE
+                        || deleted.mode > 0o7777
+                        || deleted._pad != 0
+                    {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.resume = expect;
+                    self.expect = Expect::FileData {
+                        floor: 0,
+                        size: deleted.size,
+                    };
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::Deleted {
+                            dir: self.string_bytes(len)?,
+                            size: deleted.size,
+                            mode: deleted.mode,
+                        },
+                    ));
+                }
                 if kind == FileKind::Terminal {
                     let tty: TtyRecord = self.reader.read_record()?;
                     if tty.line != 0 || tty._pad != [0; 4] {
@@ -855,6 +934,33 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::Pages { vma, floor }, RecordType::PageChunk) => {
                 self.page_chunk(t, h, vma, floor)
+            }
+            (Expect::FileData { floor, size }, RecordType::FileData) => {
+                let (data, body): (FileDataRecord, usize) = self.reader.prefix(t, h)?;
+                let end = data.offset.checked_add(data.len.into());
+                if data.offset < floor
+                    || end.is_none_or(|end| end > size)
+                    || data.len > MAX_FILE_DATA
+                    || data._pad != 0
+                    || align_record_len(data.len as usize) != Some(body)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                let len = data.len as usize;
+                // (Reading the empty last record's bytes reads nothing.)
+                self.pending = Pending::FileData { len, padded: body };
+                if len == 0 {
+                    self.expect = self.resume;
+                } else {
+                    self.expect = Expect::FileData {
+                        floor: end.unwrap_or(size),
+                        size,
+                    };
+                }
+                Ok(Item::FileData {
+                    offset: data.offset,
+                    len,
+                })
             }
             _ => Err(Errno::EINVAL),
         }

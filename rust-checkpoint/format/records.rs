@@ -123,6 +123,11 @@ pub enum RecordType {
     /// [`EpollWatchesRecord`] and its [`EpollWatch`]es: the interest list
     /// of an epoll set, after its file object.
     EpollWatches = 70,
+    /// [`DeletedFileRecord`]: the size and mode of an unlinked file,
+    /// after its directory's path; its [`FileDataRecord`]s follow.
+    DeletedFile = 71,
+    /// [`FileDataRecord`] and file contents.
+    FileData = 72,
 }
 
 impl RecordType {
@@ -154,6 +159,8 @@ impl RecordType {
             68 => RecordType::Pipe,
             69 => RecordType::Tty,
             70 => RecordType::EpollWatches,
+            71 => RecordType::DeletedFile,
+            72 => RecordType::FileData,
             _ => return None,
         })
     }
@@ -1234,6 +1241,9 @@ pub enum FileKind {
     /// An epoll set (`epoll_create(2)`); no path, an
     /// [`EpollWatchesRecord`] with its interest list.
     EventPoll = 10,
+    /// A regular file that was unlinked: the path that follows is its
+    /// directory's, and its contents follow (a [`DeletedFileRecord`]).
+    DeletedFile = 11,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1318,6 +1328,7 @@ impl FileKind {
                 | FileKind::CharDevice
                 | FileKind::Fifo
                 | FileKind::Terminal
+                | FileKind::DeletedFile
         )
     }
 
@@ -1340,6 +1351,7 @@ impl FileKind {
             8 => FileKind::Fifo,
             9 => FileKind::Terminal,
             10 => FileKind::EventPoll,
+            11 => FileKind::DeletedFile,
             _ => return None,
         })
     }
@@ -1498,3 +1510,48 @@ pub struct EpollWatch {
     pub data: u64,
 }
 plain_record!(EpollWatch, 24);
+
+/// Largest unlinked file an image holds the contents of; a larger one
+/// cannot be saved (`EFBIG`).
+pub const MAX_DELETED_FILE_SIZE: u64 = 64 << 20;
+
+/// Most bytes of one [`FileDataRecord`].
+pub const MAX_FILE_DATA: u32 = 64 * 1024;
+
+/// The size and mode of an unlinked file, after its file object and the
+/// path of its directory; [`FileDataRecord`]s with its contents follow,
+/// the last one empty.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DeletedFileRecord {
+    /// Its size in bytes, at most [`MAX_DELETED_FILE_SIZE`]. Offset 0.
+    pub size: u64,
+    /// Its permission bits (at most `0o7777`). Offset 8.
+    pub mode: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+}
+plain_record!(DeletedFileRecord, 16);
+impl Record for DeletedFileRecord {
+    const TYPE: RecordType = RecordType::DeletedFile;
+}
+
+/// Contents of a file at `offset`: `len` bytes follow, padded to the
+/// record alignment.  Ranges are in increasing order and do not overlap;
+/// the bytes no record covers are zero.  An empty record ends them.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FileDataRecord {
+    /// Where the bytes go; with the length, at most the file size.
+    /// Offset 0.
+    pub offset: u64,
+    /// Number of bytes, at most [`MAX_FILE_DATA`]; 0 for the last
+    /// record. Offset 8.
+    pub len: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+}
+plain_record!(FileDataRecord, 16);
+impl VarRecord for FileDataRecord {
+    const TYPE: RecordType = RecordType::FileData;
+}

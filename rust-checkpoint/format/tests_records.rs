@@ -73,6 +73,10 @@ pub struct Sample {
     /// If set, the second file object is written as an epoll set with
     /// these watches.
     pub epoll: Option<[EpollWatch; 2]>,
+    /// If set, the second file object is written as an unlinked file of
+    /// this size and mode in `paths[1]`, with two ranges of contents
+    /// (offset, length) and the empty record that ends them.
+    pub deleted: Option<(u64, u32, [(u64, usize); 2])>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -278,6 +282,7 @@ pub fn sample() -> Sample {
         pipe: None,
         tty: None,
         epoll: None,
+        deleted: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -424,6 +429,16 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     match &s.file_state {
         Some(state) => w.write_file_object_state(&s.files[1], state)?,
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
+        None if s.deleted.is_some() => {
+            let (size, mode, ranges) = s.deleted.unwrap_or((0, 0, [(0, 0); 2]));
+            w.write_file_object_deleted(&s.files[1], s.paths[1], size, mode)?;
+            for (offset, len) in ranges {
+                let data = page.get_mut(..len).ok_or(Errno::EINVAL)?;
+                data.iter_mut().for_each(|b| *b = 0x5a);
+                w.write_file_data(offset, data)?;
+            }
+            w.write_file_data(size, &[])?
+        }
         None if s.epoll.is_some() => {
             w.write_file_object_epoll(&s.files[1], &s.epoll.unwrap_or([WATCH; 2]))?
         }
@@ -599,6 +614,20 @@ const WATCH: EpollWatch = EpollWatch {
     data: 0xfeed_f00d,
 };
 
+/// An unlinked file with reference `objref`, at position 100.
+fn deleted_file(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::DeletedFile as u32,
+        flags: 0o2,
+        device_or_pipe: 0,
+        pos: 100,
+    }
+}
+
+/// An unlinked file of 10000 bytes, mode 0600, with data at 0 and 8192.
+const DELETED: (u64, u32, [(u64, usize); 2]) = (10000, 0o600, [(0, 5), (8192, 100)]);
+
 /// An epoll set with reference `objref`.
 fn epoll_set(objref: u32) -> FileObjectRecord {
     FileObjectRecord {
@@ -657,6 +686,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
         (512, RESTART_NONE, [0; 4]),
+        (1024, RESTART_NONE, [0; 4]),
         (100_000, RESTART_POLL, [RESTART_NO_TIMEOUT, 0, 0, 0]),
         (
             4096,
@@ -675,6 +705,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.pipe = None;
         s.tty = None;
         s.epoll = None;
+        s.deleted = None;
         if chunk == 7 {
             // And a terminal in raw mode.
             s.files[1] = terminal(2);
@@ -697,6 +728,13 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.file_state = Some(FileStateRecord {
                 words: [1 << 32, 900_000_000, 1_000_000_000, 2],
             });
+        }
+        if chunk == 1024 {
+            // And an unlinked file with contents at two offsets.
+            s.files[1] = deleted_file(2);
+            s.file_state = None;
+            s.paths[1] = b"/tmp";
+            s.deleted = Some(DELETED);
         }
         if chunk == 512 {
             // And an epoll set watching file 1 twice: at fd 0, and at fd
@@ -838,15 +876,36 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             p.next_item(),
             Ok(Item::FileObject(
                 s.files[1],
-                match (s.file_state, s.pipe, s.tty, s.epoll) {
-                    (Some(state), _, _, _) => FileSource::State(state),
-                    (None, Some(_), _, _) => FileSource::PipeEnd,
-                    (None, None, Some(tty), _) => FileSource::Terminal(s.paths[1], tty),
-                    (None, None, None, Some(_)) => FileSource::EpollSet { count: 2 },
-                    (None, None, None, None) => FileSource::Path(s.paths[1]),
+                match (s.file_state, s.pipe, s.tty, s.epoll, s.deleted) {
+                    (Some(state), _, _, _, _) => FileSource::State(state),
+                    (None, Some(_), _, _, _) => FileSource::PipeEnd,
+                    (None, None, Some(tty), _, _) => FileSource::Terminal(s.paths[1], tty),
+                    (None, None, None, Some(_), _) => FileSource::EpollSet { count: 2 },
+                    (None, None, None, None, Some((size, mode, _))) => FileSource::Deleted {
+                        dir: s.paths[1],
+                        size,
+                        mode,
+                    },
+                    (None, None, None, None, None) => FileSource::Path(s.paths[1]),
                 }
             ))
         );
+        if let Some((size, _, ranges)) = s.deleted {
+            for (offset, len) in ranges {
+                check_eq!(t, p.next_item(), Ok(Item::FileData { offset, len }));
+                let data = b.work.get_mut(..len).unwrap_or(&mut []);
+                check_eq!(t, p.read_file_data(data), Ok(()));
+                check!(t, data.iter().all(|&v| v == 0x5a));
+            }
+            check_eq!(
+                t,
+                p.next_item(),
+                Ok(Item::FileData {
+                    offset: size,
+                    len: 0
+                })
+            );
+        }
         if let Some(watches) = s.epoll {
             check_eq!(t, p.read_epoll_watch(), Ok(watches[0]));
             check_eq!(t, p.read_epoll_watch(), Ok(watches[1]));
@@ -1280,7 +1339,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 123] = [
+    let cases: [fn(&mut Sample); 128] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1385,6 +1444,31 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             // An eventfd with a path instead of its state.
             s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // An unlinked file beyond the size cap.
+            s.files[1] = deleted_file(2);
+            s.deleted = Some((MAX_DELETED_FILE_SIZE + 1, 0o600, DELETED.2));
+        },
+        |s| {
+            // An unlinked file with a file type in its mode.
+            s.files[1] = deleted_file(2);
+            s.deleted = Some((10000, 0o100600, DELETED.2));
+        },
+        |s| {
+            // Contents out of order.
+            s.files[1] = deleted_file(2);
+            s.deleted = Some((10000, 0o600, [(8192, 100), (0, 5)]));
+        },
+        |s| {
+            // Contents beyond the size.
+            s.files[1] = deleted_file(2);
+            s.deleted = Some((10000, 0o600, [(0, 5), (9950, 100)]));
+        },
+        |s| {
+            // Contents that overlap.
+            s.files[1] = deleted_file(2);
+            s.deleted = Some((10000, 0o600, [(0, 5), (4, 100)]));
         },
         |s| {
             // An epoll set watching itself.

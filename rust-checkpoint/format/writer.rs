@@ -11,8 +11,9 @@ use super::{
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use super::{
-    EpollWatch, EpollWatchesRecord, FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord,
-    TtyRecord, MAX_EPOLL_WATCHES, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord, PipeRecord,
+    PosixTimer, PosixTimersRecord, TtyRecord, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_PIPE_DATA,
+    MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -309,6 +310,41 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.write_record(file)?;
         self.write_string(path)?;
         self.write_record(tty)
+    }
+
+    /// Writes an unlinked file's object, its directory's path, and its
+    /// size and mode; its contents follow with [`Self::write_file_data`].
+    pub fn write_file_object_deleted(
+        &mut self,
+        file: &FileObjectRecord,
+        dir: &[u8],
+        size: u64,
+        mode: u32,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_string(dir)?;
+        self.write_record(&DeletedFileRecord {
+            size,
+            mode,
+            _pad: 0,
+        })
+    }
+
+    /// Writes `data` (at most [`MAX_FILE_DATA`] bytes) as the contents of
+    /// a file at `offset`; empty, it ends the contents.
+    pub fn write_file_data(&mut self, offset: u64, data: &[u8]) -> Result {
+        let len = u32::try_from(data.len())
+            .ok()
+            .filter(|&len| len <= MAX_FILE_DATA)
+            .ok_or(Errno::EINVAL)?;
+        self.write_var(
+            &FileDataRecord {
+                offset,
+                len,
+                _pad: 0,
+            },
+            &[data],
+        )
     }
 
     /// Writes an epoll set's file object and its interest list.

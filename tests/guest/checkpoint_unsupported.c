@@ -2,7 +2,8 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a pipe with an end held by another
+ * a second thread, a shared mapping, a deleted file open twice, a memfd,
+ * a pipe with an end held by another
  * process, a socket, a device with state of its own, a pseudo-terminal
  * master, and the task
  * state of Documentation/checkpoint/state.rst that is refused (POSIX
@@ -156,6 +157,21 @@ static int pty_master_fd(void)
 	return posix_openpt(O_RDWR | O_NOCTTY) < 0 ? -1 : 0;
 }
 
+/* One deleted file open twice: the copies could not share the inode. */
+static int deleted_file_open_twice(void)
+{
+	int a = open("twice", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int b = open("twice", O_RDONLY);
+
+	return a < 0 || b < 0 ? -1 : unlink("twice");
+}
+
+/* A memfd: no directory holds it. */
+static int memfd_fd(void)
+{
+	return memfd_create("unsupported", 0) < 0 ? -1 : 0;
+}
+
 /* An inotify instance: the error record names the kind of the file. */
 static int inotify_fd(void)
 {
@@ -272,7 +288,7 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 15);
+	ktap_begin("checkpoint_unsupported", 17);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -302,6 +318,9 @@ int main(void)
 			   timer_signal_pending, "POSIX timer");
 	expect_unsupported("cpu_clock_sleep_eopnotsupp", stopped_in_cpu_clock_sleep,
 			   "cannot be resumed yet");
+	expect_unsupported("deleted_file_open_twice_eopnotsupp",
+			   deleted_file_open_twice, "open more than once");
+	expect_unsupported("memfd_eopnotsupp", memfd_fd, "without a path");
 	expect_unsupported("inotify_eopnotsupp_named_in_error_record",
 			   inotify_fd, "anon_inode:inotify");
 	expect_unsupported("epoll_watch_of_closed_fd_eopnotsupp",

@@ -273,6 +273,14 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 let at = p.position();
                 p.read_pipe_data(&mut buf).map_err(|e| (e, at, false))?;
             }
+            Item::FileData { offset, len } => {
+                if len > 0 {
+                    say(format!("      {len} bytes at offset {offset}"));
+                }
+                let mut buf = vec![0u8; len];
+                let at = p.position();
+                p.read_file_data(&mut buf).map_err(|e| (e, at, false))?;
+            }
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, FileSource::EpollSet { count }) => {
                 say(format!(
@@ -305,6 +313,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::Pipe) => format!("end of pipe #{}", f.device_or_pipe),
                     Some(FileKind::Fifo) => format!("FIFO of pipe #{}", f.device_or_pipe),
                     Some(FileKind::EventPoll) => "epoll set".to_string(),
+                    Some(FileKind::DeletedFile) => "deleted file".to_string(),
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
                         f.device_or_pipe >> 20,
@@ -316,6 +325,12 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 f.pos,
                 match source {
                     FileSource::PipeEnd | FileSource::EpollSet { .. } => String::new(),
+                    FileSource::Deleted { dir, size, mode } => format!(
+                        "in {} ({} bytes, mode {:04o}; contents follow)",
+                        String::from_utf8_lossy(dir),
+                        size,
+                        mode
+                    ),
                     FileSource::Terminal(path, tty) => format!(
                         "path {} iflag {:#o} oflag {:#o} cflag {:#o} lflag {:#o} speed {}/{} size {}x{}",
                         String::from_utf8_lossy(path),

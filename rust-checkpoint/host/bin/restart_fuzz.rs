@@ -228,15 +228,20 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                 }
                 _ => {
                     // Open files for the image to hold: a regular file,
-                    // a directory, a device and the kinds without a path.
+                    // a directory, a device, a deleted file and the kinds
+                    // without a path.
                     let _open = (kind == "files").then(|| {
                         std::fs::write(format!("{dir}/data"), b"fuzz data\n").ok();
+                        std::fs::write(format!("{dir}/deleted"), b"deleted data\n").ok();
                         open_stateful_files();
-                        (
+                        let open = (
                             File::open(format!("{dir}/data")).ok(),
                             File::open(dir).ok(),
                             File::open("/dev/null").ok(),
-                        )
+                            File::open(format!("{dir}/deleted")).ok(),
+                        );
+                        std::fs::remove_file(format!("{dir}/deleted")).ok();
+                        open
                     });
                     match checkpoint(0, fd) {
                         0 => restored_exit(),

@@ -35,6 +35,8 @@ enum Rec {
     PipeEnd(FileObjectRecord),
     Terminal(FileObjectRecord, Vec<u8>, TtyRecord),
     Epoll(FileObjectRecord, Vec<EpollWatch>),
+    Deleted(FileObjectRecord, Vec<u8>, u64, u32),
+    FileData(u64, Vec<u8>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
@@ -258,9 +260,35 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(10) as u32;
+                let kind = 1 + rng.below(11) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::EventPoll as u32 {
+                if kind == FileKind::DeletedFile as u32 {
+                    let size = rng.below(300_000);
+                    recs.push(Rec::Deleted(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: rng.below(3) as u32,
+                            device_or_pipe: 0,
+                            pos: rng.below(1 << 20) as i64,
+                        },
+                        path(rng),
+                        size,
+                        rng.below(0o10000) as u32,
+                    ));
+                    // Ranges of contents in order, then the empty record.
+                    let mut at = 0;
+                    while at < size && rng.chance(70) {
+                        let offset = at + rng.below(size - at);
+                        let len = (1 + rng.below(MAX_FILE_DATA as u64)).min(size - offset) as usize;
+                        recs.push(Rec::FileData(
+                            offset,
+                            (0..len).map(|_| rng.below(256) as u8).collect(),
+                        ));
+                        at = offset + len as u64;
+                    }
+                    recs.push(Rec::FileData(at + rng.below(size - at + 1), Vec::new()));
+                } else if kind == FileKind::EventPoll as u32 {
                     // Watches of files defined before the set.
                     let watches = (0..rng.below(5).min(objects as u64 - 1))
                         .map(|_| EpollWatch {
@@ -521,6 +549,8 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::PipeEnd(f) => w.write_record(f),
             Rec::Terminal(f, p, tty) => w.write_file_object_terminal(f, p, tty),
             Rec::Epoll(f, watches) => w.write_file_object_epoll(f, watches),
+            Rec::Deleted(f, dir, size, mode) => w.write_file_object_deleted(f, dir, *size, *mode),
+            Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
@@ -599,6 +629,14 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::FileObject(f, FileSource::Deleted { dir, size, mode }) => {
+                Rec::Deleted(f, dir.to_vec(), size, mode)
+            }
+            Item::FileData { offset, len } => {
+                let mut data = vec![0u8; len];
+                p.read_file_data(&mut data)?;
+                Rec::FileData(offset, data)
+            }
             Item::FileObject(f, FileSource::EpollSet { count }) => {
                 let mut watches = Vec::new();
                 for _ in 0..count {

@@ -8,7 +8,8 @@
 
 use ckpt_format::format::testing::SliceSource;
 use ckpt_format::format::{
-    FileSource, ImageParser, Item, VmaRecord, MAX_PIPE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE,
+    FileSource, ImageParser, Item, VmaRecord, MAX_FILE_DATA, MAX_PIPE_DATA, MAX_STRING_LEN,
+    MAX_XSTATE_SIZE,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -69,6 +70,12 @@ fuzz_target!(|data: &[u8]| {
                         Ok(w) => assert!(w.file_ref >= 1 && w.file_ref < f.objref),
                         Err(_) => return,
                     }
+                }
+            }
+            Ok(Item::FileData { len, .. }) => {
+                assert!(len <= MAX_FILE_DATA as usize);
+                if p.read_file_data(&mut vec![0u8; len]).is_err() {
+                    return;
                 }
             }
             Ok(Item::Tail) | Ok(Item::Error { .. }) | Err(_) => return,
