@@ -939,7 +939,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 let (data, body): (FileDataRecord, usize) = self.reader.prefix(t, h)?;
                 let end = data.offset.checked_add(data.len.into());
                 if data.offset < floor
-                    || end.is_none_or(|end| end > size)
+                    || !end.is_some_and(|end| end <= size)
                     || data.len > MAX_FILE_DATA
                     || data._pad != 0
                     || align_record_len(data.len as usize) != Some(body)

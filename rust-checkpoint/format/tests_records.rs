@@ -16,6 +16,10 @@ use super::*;
 const STORE: usize = 8;
 const PAGE: usize = 4096;
 
+/// An unlinked file in a sample: size, mode, and two ranges of contents
+/// (offset, length).
+pub type DeletedSample = (u64, u32, [(u64, usize); 2]);
+
 /// Every record of a one-task image, ready to be mutated by a case.
 #[derive(Clone, Copy)]
 pub struct Sample {
@@ -76,7 +80,7 @@ pub struct Sample {
     /// If set, the second file object is written as an unlinked file of
     /// this size and mode in `paths[1]`, with two ranges of contents
     /// (offset, length) and the empty record that ends them.
-    pub deleted: Option<(u64, u32, [(u64, usize); 2])>,
+    pub deleted: Option<DeletedSample>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -626,7 +630,7 @@ fn deleted_file(objref: u32) -> FileObjectRecord {
 }
 
 /// An unlinked file of 10000 bytes, mode 0600, with data at 0 and 8192.
-const DELETED: (u64, u32, [(u64, usize); 2]) = (10000, 0o600, [(0, 5), (8192, 100)]);
+const DELETED: DeletedSample = (10000, 0o600, [(0, 5), (8192, 100)]);
 
 /// An epoll set with reference `objref`.
 fn epoll_set(objref: u32) -> FileObjectRecord {
