@@ -35,18 +35,6 @@ static unsigned char pattern(int i)
 	return (unsigned char)(i * 13 + 1);
 }
 
-static int place(int fd, int at)
-{
-	if (fd < 0)
-		return -1;
-	if (fd != at) {
-		if (dup2(fd, at) != at)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
 static int open_deleted_files(void)
 {
 	unsigned char data[DATA_LEN];
@@ -54,7 +42,7 @@ static int open_deleted_files(void)
 
 	for (int i = 0; i < DATA_LEN; i++)
 		data[i] = pattern(i);
-	if (place(open("victim", O_RDWR | O_CREAT | O_TRUNC, 0600), RW_FD) ||
+	if (place_fd(open("victim", O_RDWR | O_CREAT | O_TRUNC, 0600), RW_FD) ||
 	    fchmod(RW_FD, 0640) || pwrite(RW_FD, "head", 4, 0) != 4 ||
 	    pwrite(RW_FD, data, DATA_LEN, DATA_AT) != DATA_LEN ||
 	    ftruncate(RW_FD, SIZE) || lseek(RW_FD, 8200, SEEK_SET) != 8200)
@@ -64,7 +52,7 @@ static int open_deleted_files(void)
 		return 2;
 	ro = open("readonly", O_WRONLY | O_CREAT | O_TRUNC, 0444);
 	if (ro < 0 || write(ro, "ro data", 7) != 7 || close(ro) ||
-	    place(open("readonly", O_RDONLY), RO_FD) ||
+	    place_fd(open("readonly", O_RDONLY), RO_FD) ||
 	    lseek(RO_FD, 3, SEEK_SET) != 3)
 		return 3;
 	return unlink("victim") || unlink("readonly") ? 4 : 0;
@@ -114,29 +102,6 @@ static int check_deleted_files(void)
 	return d ? 0 : 12;
 }
 
-static void self_case(void)
-{
-	int saver = make_self_image(IMG, open_deleted_files, check_deleted_files);
-	int status = saver ? -1 : restart_after(IMG, NULL, 0);
-
-	ktap_case(!saver && restart_outcome_ok(status, 0),
-		  "self_deleted_files_restored",
-		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  saver, status);
-}
-
-static void external_case(void)
-{
-	long r = checkpoint_external_target(IMG, open_deleted_files,
-					    check_deleted_files);
-	int status = r > 0 ? restart_after(IMG, NULL, 0) : -1;
-
-	ktap_case(r > 0 && restart_outcome_ok(status, 0),
-		  "external_deleted_files_restored",
-		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  r, r > 0 ? 0 : errno, status);
-}
-
 /* A deleted file above the cap: EFBIG, and an error record saying so. */
 static void too_big_case(void)
 {
@@ -175,8 +140,9 @@ int main(void)
 {
 	ktap_begin("deleted_files", 3);
 	fflush(stdout);
-	self_case();
-	external_case();
+	self_and_external_cases(IMG, "self_deleted_files_restored",
+				"external_deleted_files_restored",
+				open_deleted_files, check_deleted_files, NULL);
 	too_big_case();
 	return ktap_end();
 }

@@ -26,18 +26,6 @@
 
 enum { READ_FD = 5, WRITE_FD, EVENT_FD, SET_FD, OUTER_SET_FD };
 
-static int place(int fd, int at)
-{
-	if (fd < 0)
-		return -1;
-	if (fd != at) {
-		if (dup2(fd, at) != at)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
 static int watch(int set, int fd, uint32_t events, uint64_t data)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = data };
@@ -57,10 +45,10 @@ static int open_sets(void)
 	high[1] = fcntl(p[1], F_DUPFD, 64);
 	close(p[0]);
 	close(p[1]);
-	if (place(high[0], READ_FD) || place(high[1], WRITE_FD) ||
-	    place(eventfd(0, EFD_NONBLOCK), EVENT_FD) ||
-	    place(epoll_create1(0), SET_FD) ||
-	    place(epoll_create1(0), OUTER_SET_FD) ||
+	if (place_fd(high[0], READ_FD) || place_fd(high[1], WRITE_FD) ||
+	    place_fd(eventfd(0, EFD_NONBLOCK), EVENT_FD) ||
+	    place_fd(epoll_create1(0), SET_FD) ||
+	    place_fd(epoll_create1(0), OUTER_SET_FD) ||
 	    fcntl(OUTER_SET_FD, F_SETFD, FD_CLOEXEC))
 		return 1;
 	if (watch(SET_FD, READ_FD, EPOLLIN, 0x1111) ||
@@ -138,39 +126,15 @@ static int check_sets(void)
 /* A caller with other files on the same descriptors. */
 static int caller_files(void)
 {
-	for (int fd = READ_FD; fd <= OUTER_SET_FD; fd++)
-		if (place(open("/", O_RDONLY | O_DIRECTORY), fd))
-			return 1;
-	return 0;
-}
-
-static void self_case(void)
-{
-	int saver = make_self_image(IMG, open_sets, check_sets);
-	int status = saver ? -1 : restart_after(IMG, caller_files, 0);
-
-	ktap_case(!saver && restart_outcome_ok(status, 0),
-		  "self_epoll_sets_restored",
-		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  saver, status);
-}
-
-static void external_case(void)
-{
-	long r = checkpoint_external_target(IMG, open_sets, check_sets);
-	int status = r > 0 ? restart_after(IMG, caller_files, 0) : -1;
-
-	ktap_case(r > 0 && restart_outcome_ok(status, 0),
-		  "external_epoll_sets_restored",
-		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  r, r > 0 ? 0 : errno, status);
+	return root_at_fds(READ_FD, OUTER_SET_FD);
 }
 
 int main(void)
 {
 	ktap_begin("epoll", 2);
 	fflush(stdout);
-	self_case();
-	external_case();
+	self_and_external_cases(IMG, "self_epoll_sets_restored",
+				"external_epoll_sets_restored",
+				open_sets, check_sets, caller_files);
 	return ktap_end();
 }

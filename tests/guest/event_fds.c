@@ -55,18 +55,6 @@ static int arm(int fd, int flags, int64_t value_ns, int64_t interval_ns)
 	return timerfd_settime(fd, flags, &its, NULL);
 }
 
-static int place(int fd, int at)
-{
-	if (fd < 0)
-		return -1;
-	if (fd != at) {
-		if (dup2(fd, at) != at)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
 static int open_event_fds(void)
 {
 	sigset_t mask;
@@ -76,13 +64,13 @@ static int open_event_fds(void)
 	sigaddset(&mask, SIGRTMIN + 3);
 	/* Blocked, so that they wait for the signalfd. */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	if (place(eventfd(7, EFD_NONBLOCK), COUNTER_FD) ||
-	    place(eventfd(3, EFD_SEMAPHORE), SEMAPHORE_FD) ||
+	if (place_fd(eventfd(7, EFD_NONBLOCK), COUNTER_FD) ||
+	    place_fd(eventfd(3, EFD_SEMAPHORE), SEMAPHORE_FD) ||
 	    dup2(COUNTER_FD, DUP_FD) != DUP_FD ||
-	    place(signalfd(-1, &mask, SFD_NONBLOCK), SIGNAL_FD) ||
-	    place(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK), TIMER_FD) ||
-	    place(timerfd_create(CLOCK_BOOTTIME, 0), PERIODIC_FD) ||
-	    place(timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK), ABSOLUTE_FD))
+	    place_fd(signalfd(-1, &mask, SFD_NONBLOCK), SIGNAL_FD) ||
+	    place_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK), TIMER_FD) ||
+	    place_fd(timerfd_create(CLOCK_BOOTTIME, 0), PERIODIC_FD) ||
+	    place_fd(timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK), ABSOLUTE_FD))
 		return 1;
 	if (arm(TIMER_FD, 0, 30 * NS, 2 * NS) ||
 	    arm(PERIODIC_FD, 0, 10000000, 10000000) ||
@@ -193,40 +181,15 @@ static int check_event_fds(void)
 /* A caller with other files on the same descriptors. */
 static int caller_files(void)
 {
-	for (int fd = COUNTER_FD; fd <= LAST_FD; fd++)
-		if (place(open("/", O_RDONLY | O_DIRECTORY), fd))
-			return 1;
-	return 0;
-}
-
-static void self_case(void)
-{
-	int saver = make_self_image(IMG, open_event_fds, check_event_fds);
-	int status = saver ? -1 : restart_after(IMG, caller_files, 0);
-
-	ktap_case(!saver && restart_outcome_ok(status, 0),
-		  "self_eventfd_signalfd_timerfd_restored",
-		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  saver, status);
-}
-
-static void external_case(void)
-{
-	long r = checkpoint_external_target(IMG, open_event_fds,
-					    check_event_fds);
-	int status = r > 0 ? restart_after(IMG, caller_files, 0) : -1;
-
-	ktap_case(r > 0 && restart_outcome_ok(status, 0),
-		  "external_eventfd_signalfd_timerfd_restored",
-		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  r, r > 0 ? 0 : errno, status);
+	return root_at_fds(COUNTER_FD, LAST_FD);
 }
 
 int main(void)
 {
 	ktap_begin("event_fds", 2);
 	fflush(stdout);
-	self_case();
-	external_case();
+	self_and_external_cases(IMG, "self_eventfd_signalfd_timerfd_restored",
+				"external_eventfd_signalfd_timerfd_restored",
+				open_event_fds, check_event_fds, caller_files);
 	return ktap_end();
 }

@@ -54,20 +54,8 @@ static int write_pattern(int fd, int seed, int len)
 	return 0;
 }
 
-static int place(int fd, int at)
-{
-	if (fd < 0)
-		return -1;
-	if (fd != at) {
-		if (dup2(fd, at) != at)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
 /*
- * A pipe, its ends moved above the descriptors place() fills, so that
+ * A pipe, its ends moved above the descriptors place_fd() fills, so that
  * placing one end never closes another.
  */
 static int high_pipe(int p[2])
@@ -93,25 +81,25 @@ static int open_pipes(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (high_pipe(a) || high_pipe(b) || high_pipe(c) || high_pipe(d))
 		return 1;
-	if (place(a[0], READ_FD) || place(a[1], WRITE_FD) ||
+	if (place_fd(a[0], READ_FD) || place_fd(a[1], WRITE_FD) ||
 	    dup2(WRITE_FD, DUP_FD) != DUP_FD ||
 	    fcntl(READ_FD, F_SETFL, O_NONBLOCK) ||
 	    write_pattern(WRITE_FD, 1, DATA_LEN))
 		return 2;
-	if (place(b[0], BIG_READ_FD) || place(b[1], BIG_WRITE_FD) ||
+	if (place_fd(b[0], BIG_READ_FD) || place_fd(b[1], BIG_WRITE_FD) ||
 	    fcntl(BIG_WRITE_FD, F_SETPIPE_SZ, BIG_SIZE) != BIG_SIZE ||
 	    write_pattern(BIG_WRITE_FD, 2, BIG_LEN))
 		return 3;
 	/* The writer writes and goes; the reader will see the end. */
 	if (write(c[1], "tail", 4) != 4 || close(c[1]) ||
-	    place(c[0], WIDOW_READ_FD))
+	    place_fd(c[0], WIDOW_READ_FD))
 		return 4;
-	if (close(d[0]) || place(d[1], ORPHAN_WRITE_FD))
+	if (close(d[0]) || place_fd(d[1], ORPHAN_WRITE_FD))
 		return 5;
 	unlink(FIFO_PATH);
 	if (mkfifo(FIFO_PATH, 0600) ||
-	    place(open(FIFO_PATH, O_RDONLY | O_NONBLOCK), FIFO_READ_FD) ||
-	    place(open(FIFO_PATH, O_WRONLY), FIFO_WRITE_FD) ||
+	    place_fd(open(FIFO_PATH, O_RDONLY | O_NONBLOCK), FIFO_READ_FD) ||
+	    place_fd(open(FIFO_PATH, O_WRONLY), FIFO_WRITE_FD) ||
 	    write(FIFO_WRITE_FD, "fifo data", 9) != 9)
 		return 6;
 	return 0;
@@ -178,32 +166,7 @@ static int check_pipes(void)
 /* A caller with other files on the same descriptors. */
 static int caller_files(void)
 {
-	for (int fd = READ_FD; fd <= LAST_FD; fd++)
-		if (place(open("/", O_RDONLY | O_DIRECTORY), fd))
-			return 1;
-	return 0;
-}
-
-static void self_case(void)
-{
-	int saver = make_self_image(IMG, open_pipes, check_pipes);
-	int status = saver ? -1 : restart_after(IMG, caller_files, 0);
-
-	ktap_case(!saver && restart_outcome_ok(status, 0),
-		  "self_pipes_and_fifo_restored",
-		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  saver, status);
-}
-
-static void external_case(void)
-{
-	long r = checkpoint_external_target(IMG, open_pipes, check_pipes);
-	int status = r > 0 ? restart_after(IMG, caller_files, 0) : -1;
-
-	ktap_case(r > 0 && restart_outcome_ok(status, 0),
-		  "external_pipes_and_fifo_restored",
-		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
-		  r, r > 0 ? 0 : errno, status);
+	return root_at_fds(READ_FD, LAST_FD);
 }
 
 /* The saver reads its pipes after checkpoint: nothing was consumed. */
@@ -232,8 +195,9 @@ int main(void)
 {
 	ktap_begin("pipes", 3);
 	fflush(stdout);
-	self_case();
-	external_case();
+	self_and_external_cases(IMG, "self_pipes_and_fifo_restored",
+				"external_pipes_and_fifo_restored",
+				open_pipes, check_pipes, caller_files);
 	data_kept_case();
 	unlink(FIFO_PATH);
 	return ktap_end();

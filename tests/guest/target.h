@@ -229,6 +229,34 @@ static inline int output_for_every_user(void)
 	return r ? -1 : 0;
 }
 
+/*
+ * Moves the open descriptor @fd to @at (closing what @at held). Returns 0,
+ * or -1 if @fd is not open.
+ */
+static inline int place_fd(int fd, int at)
+{
+	if (fd < 0)
+		return -1;
+	if (fd != at) {
+		if (dup2(fd, at) != at)
+			return -1;
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Opens the root directory at descriptors @first to @last: a restart
+ * caller with other files where the image has its own.
+ */
+static inline int root_at_fds(int first, int last)
+{
+	for (int fd = first; fd <= last; fd++)
+		if (place_fd(open("/", O_RDONLY | O_DIRECTORY), fd))
+			return -1;
+	return 0;
+}
+
 /* Exit code of a restart caller whose restart failed as expected. */
 #define REFUSED_AS_EXPECTED 77
 
@@ -272,6 +300,35 @@ static inline int restart_outcome_ok(int status, int want_errno)
 {
 	return WIFEXITED(status) &&
 	       WEXITSTATUS(status) == (want_errno ? REFUSED_AS_EXPECTED : 0);
+}
+
+/*
+ * The two KTAP cases of one kind of state: a task that runs @setup and
+ * checkpoints itself (@self_name), and one stopped and checkpointed from
+ * outside (@external_name); each image is restarted by a caller that
+ * first runs @before (NULL: nothing), and the restored copy exits with
+ * what @check returns (0: every check held).
+ */
+static inline void self_and_external_cases(const char *img,
+					   const char *self_name,
+					   const char *external_name,
+					   int (*setup)(void), int (*check)(void),
+					   int (*before)(void))
+{
+	int saver = make_self_image(img, setup, check);
+	int status = saver ? -1 : restart_after(img, before, 0);
+	long r;
+	int err;
+
+	ktap_case(!saver && restart_outcome_ok(status, 0), self_name,
+		  "saver status %#x; restarted task status %#x (exit code = first failed check, 150: restart returned)",
+		  saver, status);
+	r = checkpoint_external_target(img, setup, check);
+	err = r > 0 ? 0 : errno;
+	status = r > 0 ? restart_after(img, before, 0) : -1;
+	ktap_case(r > 0 && restart_outcome_ok(status, 0), external_name,
+		  "checkpoint %ld (errno %d); restarted task status %#x (exit code = first failed check, 150: restart returned)",
+		  r, err, status);
 }
 
 #endif

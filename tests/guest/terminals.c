@@ -29,26 +29,14 @@ static int master = -1;
 static char slave_name[64];
 static struct termios default_mode;
 
-static int place(int fd, int at)
-{
-	if (fd < 0)
-		return -1;
-	if (fd != at) {
-		if (dup2(fd, at) != at)
-			return -1;
-		close(fd);
-	}
-	return 0;
-}
-
 static int open_terminals(void)
 {
 	struct winsize ws = { .ws_row = 33, .ws_col = 101 };
 	struct termios t;
 
 	close(master);
-	if (place(open(slave_name, O_RDWR | O_NOCTTY), SLAVE_FD) ||
-	    place(open("/dev/console", O_WRONLY | O_NOCTTY), CONSOLE_FD))
+	if (place_fd(open(slave_name, O_RDWR | O_NOCTTY), SLAVE_FD) ||
+	    place_fd(open("/dev/console", O_WRONLY | O_NOCTTY), CONSOLE_FD))
 		return 1;
 	if (tcgetattr(SLAVE_FD, &t))
 		return 2;
