@@ -459,6 +459,20 @@ fn prepare<V: format::VmaStore>(
                 }
                 unlinked = Some(UnlinkedCopy::create(&f, dir, size, mode)?);
             }
+            Item::FileObject(
+                f,
+                FileObjectSource::Memfd {
+                    name,
+                    size,
+                    seals,
+                    mode,
+                },
+            ) => {
+                if file_data.is_empty() {
+                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
+                }
+                unlinked = Some(UnlinkedCopy::create_memfd(&f, name, size, seals, mode)?);
+            }
             Item::FileData { offset, len } => {
                 // The parser allows these only after a deleted file.
                 let copy = unlinked.as_ref().ok_or(EINVAL)?;

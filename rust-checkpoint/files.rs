@@ -113,9 +113,23 @@ pub fn save_file<S: Sink>(
         (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
         (SavedFile::PipeEnd, _) => w.write_record(&rec),
         (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
-        (SavedFile::Deleted(unlinked), _) => {
-            w.write_file_object_deleted(&rec, &unlinked.dir, unlinked.size, unlinked.mode)
-                .map_err(to_kernel_error)?;
+        (SavedFile::Contents(unlinked), _) => {
+            match unlinked.memfd_seals {
+                Some(seals) => w.write_file_object_memfd(
+                    &rec,
+                    &unlinked.dir_or_name,
+                    unlinked.size,
+                    seals,
+                    unlinked.mode,
+                ),
+                None => w.write_file_object_deleted(
+                    &rec,
+                    &unlinked.dir_or_name,
+                    unlinked.size,
+                    unlinked.mode,
+                ),
+            }
+            .map_err(to_kernel_error)?;
             unlinked.write_contents(|offset, data| {
                 w.write_file_data(offset, data).map_err(to_kernel_error)
             })?;
@@ -250,7 +264,9 @@ pub fn reopen(
         FileSource::PipeEnd => kind.rejoin(rec, objects),
         // Their watches or contents follow in the image: the driver
         // creates them (`recreate_epoll`, `UnlinkedCopy`).
-        FileSource::EpollSet { .. } | FileSource::Deleted { .. } => Err(EINVAL),
+        FileSource::EpollSet { .. } | FileSource::Deleted { .. } | FileSource::Memfd { .. } => {
+            Err(EINVAL)
+        }
     }
 }
 

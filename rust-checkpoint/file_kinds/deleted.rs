@@ -13,7 +13,8 @@
 //! Refused: a file larger than [`MAX_DELETED_FILE_SIZE`] (`EFBIG`), one
 //! whose directory was removed too, one opened more than once (two open
 //! files of one inode would become two files), and the files of internal
-//! mounts (memfd, shared memory), which no directory holds.
+//! mounts, which no directory holds (memfds have a kind of their own,
+//! which shares the saving and re-creating of contents kept here).
 
 use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::error::eopnotsupp;
@@ -63,23 +64,26 @@ impl Drop for DirRef {
 
 /// A new open file on `file`'s inode with `flags`, with the caller's
 /// rights.
-fn reopen_inode(file: &FileRef, flags: u32) -> Result<FileRef> {
+pub(super) fn reopen_inode(file: &FileRef, flags: u32) -> Result<FileRef> {
     // SAFETY: the file is alive; the helper returns a new counted
     // reference or an error pointer, which `from_owned_or_error` takes.
     unsafe { FileRef::from_owned_or_error(bindings::ckpt_reopen_file(file.as_ptr(), flags as i32)) }
 }
 
-/// What checkpoint keeps of an unlinked file until its contents are
-/// written, after its file object.
+/// What checkpoint keeps of an unlinked file or a memfd until its
+/// contents are written, after its file object.
 pub struct UnlinkedFile {
-    /// The absolute path of its directory (without a NUL).
-    pub dir: KVec<u8>,
+    /// The absolute path of its directory, or a memfd's name (without a
+    /// NUL).
+    pub dir_or_name: KVec<u8>,
     /// Its size.
     pub size: u64,
     /// Its permission bits.
     pub mode: u32,
+    /// A memfd's seals; `None` for an unlinked file.
+    pub memfd_seals: Option<u32>,
     /// A file open for reading on it.
-    reader: FileRef,
+    pub(super) reader: FileRef,
 }
 
 impl UnlinkedFile {
@@ -161,20 +165,23 @@ impl OpenFileKind for DeletedFile {
             }
         };
         rec.pos = file.pos();
-        Ok(SavedFile::Deleted(UnlinkedFile {
-            dir: dir_name,
+        Ok(SavedFile::Contents(UnlinkedFile {
+            dir_or_name: dir_name,
             size,
             mode: file.inode_mode() & 0o7777,
+            memfd_seals: None,
             reader,
         }))
     }
 }
 
-/// An unlinked file being created again by restart, until its contents
-/// are in.
+/// An unlinked file or a memfd being created again by restart, until
+/// its contents are in.
 pub struct UnlinkedCopy {
     rec: FileObjectRecord,
     size: u64,
+    /// A memfd's seals, added once the contents are in.
+    memfd_seals: Option<u32>,
     /// The new file, open read-write.
     file: FileRef,
 }
@@ -198,6 +205,37 @@ impl UnlinkedCopy {
                 0o600,
             ))
         }?;
+        Self::new(rec, size, None, file, mode)
+    }
+
+    /// Creates a memfd named `name` (checked by the parser) for the file
+    /// object `rec`, of `size` bytes with `seals` and permission bits
+    /// `mode`.
+    pub fn create_memfd(
+        rec: &FileObjectRecord,
+        name: &[u8],
+        size: u64,
+        seals: u32,
+        mode: u32,
+    ) -> Result<Self> {
+        let mut cname = KVec::with_capacity(name.len() + 1, GFP_KERNEL)?;
+        cname.extend_from_slice(name, GFP_KERNEL)?;
+        cname.push(0, GFP_KERNEL)?;
+        // SAFETY: `cname` is NUL-terminated; the helper returns a counted
+        // reference or an error pointer, which `from_owned_or_error`
+        // takes.
+        let file =
+            unsafe { FileRef::from_owned_or_error(bindings::ckpt_memfd_create(cname.as_ptr())) }?;
+        Self::new(rec, size, Some(seals), file, mode)
+    }
+
+    fn new(
+        rec: &FileObjectRecord,
+        size: u64,
+        memfd_seals: Option<u32>,
+        file: FileRef,
+        mode: u32,
+    ) -> Result<Self> {
         // The umask does not apply: the saved mode is the file's.
         // SAFETY: the file is alive; `vfs_fchmod` checks that the caller
         // may change its mode (it owns it).
@@ -208,6 +246,7 @@ impl UnlinkedCopy {
         Ok(UnlinkedCopy {
             rec: *rec,
             size,
+            memfd_seals,
             file,
         })
     }
@@ -236,6 +275,14 @@ impl UnlinkedCopy {
         if have < self.size {
             // A hole up to the size.
             self.write(self.size - 1, &[0])?;
+        }
+        if let Some(seals) = self.memfd_seals {
+            // SAFETY: the file is alive and a memfd; the helper checks the
+            // seals as `fcntl(F_ADD_SEALS)` does.
+            let ret = unsafe { bindings::ckpt_memfd_seal(self.file.as_ptr(), seals) };
+            if ret < 0 {
+                return Err(Error::from_errno(ret));
+            }
         }
         let file = reopen_inode(&self.file, self.rec.flags | bindings::O_LARGEFILE)?;
         file.seek(self.rec.pos)?;

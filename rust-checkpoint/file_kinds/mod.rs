@@ -32,6 +32,7 @@ mod chardev;
 mod deleted;
 mod epoll;
 mod eventfd;
+mod memfd;
 mod pipe;
 mod regular;
 mod signalfd;
@@ -55,9 +56,9 @@ pub enum SavedFile {
     Terminal(TtyRecord),
     /// As a new epoll set with these watches, of files saved before it.
     EpollSet(KVec<EpollWatch>),
-    /// As a new unnamed file in the directory it was unlinked from, with
-    /// its contents, written after the file object.
-    Deleted(UnlinkedFile),
+    /// As a new unnamed file in the directory it was unlinked from, or a
+    /// new memfd, with its contents, written after the file object.
+    Contents(UnlinkedFile),
 }
 
 /// Writes the records a file object depends on, before it: objects files
@@ -178,9 +179,10 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 11] = [
+static KINDS: [&dyn OpenFileKind; 12] = [
     // Before regular files, which claim every other one.
     &deleted::DeletedFile,
+    &memfd::Memfd,
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
     // Before character devices, which claim every other device.

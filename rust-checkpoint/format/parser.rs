@@ -20,6 +20,7 @@
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject (String(path) (Tty | DeletedFile data)?
+//!                          | String(name) Memfd data
 //!                          | FileState | EpollWatches)?
 //!           | Pipe FileObject String(path)?
 //! data     := FileData(len > 0)* FileData(len = 0)
@@ -30,7 +31,7 @@
 //! an anonymous pipe neither; a terminal's path is followed by its
 //! settings, an epoll set by its interest list, whose files are defined
 //! before it, and the path of an unlinked file's directory by the file's
-//! size, mode and contents.  A `Pipe` record defines a pipe and its
+//! size, mode and contents, as is a memfd's name.  A `Pipe` record defines a pipe and its
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
@@ -69,8 +70,9 @@ use super::{
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use super::{
-    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, EPOLL_EVENTS_KNOWN,
-    MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA,
+    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, MemfdRecord,
+    EPOLL_EVENTS_KNOWN, MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_MEMFD_NAME,
+    MEMFD_SEALS,
 };
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
@@ -139,7 +141,8 @@ pub enum Item<'a> {
     Pipe(PipeRecord),
     /// One file descriptor.
     Fd(FdRecord),
-    /// Contents of the last [`FileSource::Deleted`] file at `offset`:
+    /// Contents of the last [`FileSource::Deleted`] or
+    /// [`FileSource::Memfd`] file at `offset`:
     /// `len` bytes are read next with [`ImageParser::read_file_data`] (or
     /// skipped by the next `next_item`).  A zero `len` ends them.
     FileData {
@@ -198,6 +201,19 @@ pub enum FileSource<'a> {
         /// Its permission bits.
         mode: u32,
     },
+    /// A memfd, to create again with its `name` (without its NUL), `size`
+    /// bytes, `seals` and permission bits `mode`; its contents follow as
+    /// [`Item::FileData`].
+    Memfd {
+        /// The name it was created with.
+        name: &'a [u8],
+        /// Its size.
+        size: u64,
+        /// Its seals.
+        seals: u32,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// An epoll set whose `count` watches are read next with
     /// [`ImageParser::read_epoll_watch`] (or skipped by the next
     /// `next_item`).
@@ -248,12 +264,25 @@ enum Expect {
     Done,
 }
 
+/// Whose raw bytes [`Pending::Bytes`] are.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BytesOf {
+    /// An XSAVE buffer.
+    Xstate,
+    /// The data of a pipe.
+    PipeData,
+    /// Contents of a file.
+    FileData,
+}
+
 /// Body bytes of the last item that the caller has not consumed yet.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Pending {
     None,
-    Xstate {
-        size: usize,
+    /// Raw bytes, `len` of them in a body of `padded` bytes.
+    Bytes {
+        of: BytesOf,
+        len: usize,
         padded: usize,
     },
     Pages {
@@ -281,16 +310,6 @@ enum Pending {
     /// Supplementary groups, `count` of them in a body of `padded` bytes.
     Groups {
         count: usize,
-        padded: usize,
-    },
-    /// Contents of a file, `len` bytes in a body of `padded` bytes.
-    FileData {
-        len: usize,
-        padded: usize,
-    },
-    /// The data of a pipe, `len` bytes in a body of `padded` bytes.
-    PipeData {
-        len: usize,
         padded: usize,
     },
     /// Watches of an epoll set, `left` of them, on files whose references
@@ -362,29 +381,32 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     /// Reads the XSAVE buffer announced by the last [`Item::Fpu`] into
     /// `out`, which must be exactly `xstate_size` bytes long.
     pub fn read_xstate(&mut self, out: &mut [u8]) -> Result {
-        let Pending::Xstate { size, padded } = self.pending else {
-            return Err(Errno::EINVAL);
-        };
-        if out.len() != size {
-            return Err(Errno::EINVAL);
-        }
-        self.pending = Pending::None;
-        self.reader.take(out)?;
-        self.reader.take_zeros(padded - size)
+        self.read_bytes(BytesOf::Xstate, out)
     }
 
-    /// Reads the data of the last [`Item::Pipe`] into `out`, which must be
-    /// exactly `data_len` bytes long.
-    pub fn read_pipe_data(&mut self, out: &mut [u8]) -> Result {
-        let Pending::PipeData { len, padded } = self.pending else {
+    /// Reads the pending raw bytes, which must be those of `of`, into
+    /// `out`, which must be exactly as long as they are.
+    fn read_bytes(&mut self, of: BytesOf, out: &mut [u8]) -> Result {
+        let Pending::Bytes {
+            of: pending,
+            len,
+            padded,
+        } = self.pending
+        else {
             return Err(Errno::EINVAL);
         };
-        if out.len() != len {
+        if pending != of || out.len() != len {
             return Err(Errno::EINVAL);
         }
         self.pending = Pending::None;
         self.reader.take(out)?;
         self.reader.take_zeros(padded - len)
+    }
+
+    /// Reads the data of the last [`Item::Pipe`] into `out`, which must be
+    /// exactly `data_len` bytes long.
+    pub fn read_pipe_data(&mut self, out: &mut [u8]) -> Result {
+        self.read_bytes(BytesOf::PipeData, out)
     }
 
     /// Reads and checks the next signal action of the last
@@ -463,15 +485,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     /// Reads the contents of the last [`Item::FileData`] into `out`,
     /// which must be exactly `len` bytes long.
     pub fn read_file_data(&mut self, out: &mut [u8]) -> Result {
-        let Pending::FileData { len, padded } = self.pending else {
-            return Err(Errno::EINVAL);
-        };
-        if out.len() != len {
-            return Err(Errno::EINVAL);
-        }
-        self.pending = Pending::None;
-        self.reader.take(out)?;
-        self.reader.take_zeros(padded - len)
+        self.read_bytes(BytesOf::FileData, out)
     }
 
     /// Reads and checks the next watch of the last epoll set
@@ -566,10 +580,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     fn skip_pending(&mut self) -> Result {
         match self.pending {
             Pending::None => {}
-            Pending::Xstate { padded, .. }
-            | Pending::Groups { padded, .. }
-            | Pending::PipeData { padded, .. }
-            | Pending::FileData { padded, .. } => self.reader.skip(padded)?,
+            Pending::Bytes { padded, .. } | Pending::Groups { padded, .. } => {
+                self.reader.skip(padded)?
+            }
             Pending::Sigactions { next } => {
                 self.reader
                     .skip((NSIG - next) as usize * size_of::<SigactionRecord>())?;
@@ -735,8 +748,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 {
                     return Err(Errno::EINVAL);
                 }
-                self.pending = Pending::Xstate {
-                    size: size as usize,
+                self.pending = Pending::Bytes {
+                    of: BytesOf::Xstate,
+                    len: size as usize,
                     padded: body,
                 };
                 self.expect = Expect::Fs;
@@ -767,7 +781,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 }
                 self.pipes = number;
                 self.pipe_awaiting_end = Some(number);
-                self.pending = Pending::PipeData {
+                self.pending = Pending::Bytes {
+                    of: BytesOf::PipeData,
                     len: pipe.data_len as usize,
                     padded: body,
                 };
@@ -791,7 +806,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     }
                     FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
                     FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
-                    FileKind::DeletedFile => file.device_or_pipe == 0,
+                    FileKind::DeletedFile | FileKind::Memfd => file.device_or_pipe == 0,
                     // Files without a path: read-write, no device, no
                     // position.
                     FileKind::EventFd
@@ -839,6 +854,33 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                         file,
                         FileSource::EpollSet {
                             count: watches.count,
+                        },
+                    ));
+                }
+                if kind == FileKind::Memfd {
+                    let len = self.string()?;
+                    if len > MAX_MEMFD_NAME {
+                        return Err(Errno::EINVAL);
+                    }
+                    let memfd: MemfdRecord = self.reader.read_record()?;
+                    if memfd.size > MAX_DELETED_FILE_SIZE
+                        || memfd.seals & !MEMFD_SEALS != 0
+                        || memfd.mode > 0o7777
+                    {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.resume = expect;
+                    self.expect = Expect::FileData {
+                        floor: 0,
+                        size: memfd.size,
+                    };
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::Memfd {
+                            name: self.string_bytes(len)?,
+                            size: memfd.size,
+                            seals: memfd.seals,
+                            mode: memfd.mode,
                         },
                     ));
                 }
@@ -948,7 +990,11 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 }
                 let len = data.len as usize;
                 // (Reading the empty last record's bytes reads nothing.)
-                self.pending = Pending::FileData { len, padded: body };
+                self.pending = Pending::Bytes {
+                    of: BytesOf::FileData,
+                    len,
+                    padded: body,
+                };
                 if len == 0 {
                     self.expect = self.resume;
                 } else {

@@ -128,6 +128,9 @@ pub enum RecordType {
     DeletedFile = 71,
     /// [`FileDataRecord`] and file contents.
     FileData = 72,
+    /// [`MemfdRecord`]: the size, seals and mode of a memfd, after its
+    /// name; its [`FileDataRecord`]s follow.
+    Memfd = 73,
 }
 
 impl RecordType {
@@ -161,6 +164,7 @@ impl RecordType {
             70 => RecordType::EpollWatches,
             71 => RecordType::DeletedFile,
             72 => RecordType::FileData,
+            73 => RecordType::Memfd,
             _ => return None,
         })
     }
@@ -1244,6 +1248,9 @@ pub enum FileKind {
     /// A regular file that was unlinked: the path that follows is its
     /// directory's, and its contents follow (a [`DeletedFileRecord`]).
     DeletedFile = 11,
+    /// A memfd (`memfd_create(2)`): the string that follows is its name,
+    /// then its contents (a [`MemfdRecord`]).
+    Memfd = 12,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1352,6 +1359,7 @@ impl FileKind {
             9 => FileKind::Terminal,
             10 => FileKind::EventPoll,
             11 => FileKind::DeletedFile,
+            12 => FileKind::Memfd,
             _ => return None,
         })
     }
@@ -1511,8 +1519,8 @@ pub struct EpollWatch {
 }
 plain_record!(EpollWatch, 24);
 
-/// Largest unlinked file an image holds the contents of; a larger one
-/// cannot be saved (`EFBIG`).
+/// Largest unlinked file or memfd an image holds the contents of; a
+/// larger one cannot be saved (`EFBIG`).
 pub const MAX_DELETED_FILE_SIZE: u64 = 64 << 20;
 
 /// Most bytes of one [`FileDataRecord`].
@@ -1554,4 +1562,29 @@ pub struct FileDataRecord {
 plain_record!(FileDataRecord, 16);
 impl VarRecord for FileDataRecord {
     const TYPE: RecordType = RecordType::FileData;
+}
+
+/// Seals a memfd may have: `F_SEAL_SEAL`, `F_SEAL_SHRINK`, `F_SEAL_GROW`,
+/// `F_SEAL_WRITE`, `F_SEAL_FUTURE_WRITE`, `F_SEAL_EXEC`.
+pub const MEMFD_SEALS: u32 = 0x3f;
+
+/// Longest memfd name, without its NUL (the kernel's `NAME_MAX` less the
+/// `"memfd:"` prefix).
+pub const MAX_MEMFD_NAME: usize = 249;
+
+/// The size, seals and mode of a memfd, after its file object and its
+/// name; [`FileDataRecord`]s with its contents follow, the last one empty.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct MemfdRecord {
+    /// Its size in bytes, at most [`MAX_DELETED_FILE_SIZE`]. Offset 0.
+    pub size: u64,
+    /// Its seals, within [`MEMFD_SEALS`]. Offset 8.
+    pub seals: u32,
+    /// Its permission bits (at most `0o7777`). Offset 12.
+    pub mode: u32,
+}
+plain_record!(MemfdRecord, 16);
+impl Record for MemfdRecord {
+    const TYPE: RecordType = RecordType::Memfd;
 }

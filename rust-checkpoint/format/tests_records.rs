@@ -81,6 +81,9 @@ pub struct Sample {
     /// this size and mode in `paths[1]`, with two ranges of contents
     /// (offset, length) and the empty record that ends them.
     pub deleted: Option<DeletedSample>,
+    /// If set with `deleted`, the file is a memfd with these seals, and
+    /// `paths[1]` its name.
+    pub memfd_seals: Option<u32>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -287,6 +290,7 @@ pub fn sample() -> Sample {
         tty: None,
         epoll: None,
         deleted: None,
+        memfd_seals: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -435,7 +439,12 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
         None if s.deleted.is_some() => {
             let (size, mode, ranges) = s.deleted.unwrap_or((0, 0, [(0, 0); 2]));
-            w.write_file_object_deleted(&s.files[1], s.paths[1], size, mode)?;
+            match s.memfd_seals {
+                Some(seals) => {
+                    w.write_file_object_memfd(&s.files[1], s.paths[1], size, seals, mode)?
+                }
+                None => w.write_file_object_deleted(&s.files[1], s.paths[1], size, mode)?,
+            }
             for (offset, len) in ranges {
                 let data = page.get_mut(..len).ok_or(Errno::EINVAL)?;
                 data.iter_mut().for_each(|b| *b = 0x5a);
@@ -691,6 +700,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
         (512, RESTART_NONE, [0; 4]),
         (1024, RESTART_NONE, [0; 4]),
+        (2048, RESTART_NONE, [0; 4]),
         (100_000, RESTART_POLL, [RESTART_NO_TIMEOUT, 0, 0, 0]),
         (
             4096,
@@ -710,6 +720,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.tty = None;
         s.epoll = None;
         s.deleted = None;
+        s.memfd_seals = None;
         if chunk == 7 {
             // And a terminal in raw mode.
             s.files[1] = terminal(2);
@@ -732,6 +743,15 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.file_state = Some(FileStateRecord {
                 words: [1 << 32, 900_000_000, 1_000_000_000, 2],
             });
+        }
+        if chunk == 2048 {
+            // And a memfd, sealed against shrinking and growing.
+            s.files[1] = deleted_file(2);
+            s.files[1].kind = FileKind::Memfd as u32;
+            s.file_state = None;
+            s.paths[1] = b"buffer";
+            s.deleted = Some(DELETED);
+            s.memfd_seals = Some(2 | 4);
         }
         if chunk == 1024 {
             // And an unlinked file with contents at two offsets.
@@ -885,10 +905,18 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                     (None, Some(_), _, _, _) => FileSource::PipeEnd,
                     (None, None, Some(tty), _, _) => FileSource::Terminal(s.paths[1], tty),
                     (None, None, None, Some(_), _) => FileSource::EpollSet { count: 2 },
-                    (None, None, None, None, Some((size, mode, _))) => FileSource::Deleted {
-                        dir: s.paths[1],
-                        size,
-                        mode,
+                    (None, None, None, None, Some((size, mode, _))) => match s.memfd_seals {
+                        Some(seals) => FileSource::Memfd {
+                            name: s.paths[1],
+                            size,
+                            seals,
+                            mode,
+                        },
+                        None => FileSource::Deleted {
+                            dir: s.paths[1],
+                            size,
+                            mode,
+                        },
                     },
                     (None, None, None, None, None) => FileSource::Path(s.paths[1]),
                 }
@@ -1343,7 +1371,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 128] = [
+    let cases: [fn(&mut Sample); 131] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1448,6 +1476,29 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             // An eventfd with a path instead of its state.
             s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // A memfd with an unknown seal.
+            s.files[1] = deleted_file(2);
+            s.files[1].kind = FileKind::Memfd as u32;
+            s.paths[1] = b"name";
+            s.deleted = Some(DELETED);
+            s.memfd_seals = Some(0x40);
+        },
+        |s| {
+            // A memfd beyond the size cap.
+            s.files[1] = deleted_file(2);
+            s.files[1].kind = FileKind::Memfd as u32;
+            s.deleted = Some((MAX_DELETED_FILE_SIZE + 1, 0o600, DELETED.2));
+            s.memfd_seals = Some(1);
+        },
+        |s| {
+            // A memfd whose name is too long for the kernel.
+            s.files[1] = deleted_file(2);
+            s.files[1].kind = FileKind::Memfd as u32;
+            s.paths[1] = &[b'm'; MAX_MEMFD_NAME + 1];
+            s.deleted = Some(DELETED);
+            s.memfd_seals = Some(1);
         },
         |s| {
             // An unlinked file beyond the size cap.

@@ -11,9 +11,9 @@ use super::{
     MAX_STRING_LEN, NSIG, TAIL_MAGIC,
 };
 use super::{
-    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord, PipeRecord,
-    PosixTimer, PosixTimersRecord, TtyRecord, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_PIPE_DATA,
-    MAX_POSIX_TIMERS,
+    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord,
+    MemfdRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord, MAX_EPOLL_WATCHES,
+    MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -328,6 +328,21 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
             mode,
             _pad: 0,
         })
+    }
+
+    /// Writes a memfd's object, its name, and its size, seals and mode;
+    /// its contents follow with [`Self::write_file_data`].
+    pub fn write_file_object_memfd(
+        &mut self,
+        file: &FileObjectRecord,
+        name: &[u8],
+        size: u64,
+        seals: u32,
+        mode: u32,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_string(name)?;
+        self.write_record(&MemfdRecord { size, seals, mode })
     }
 
     /// Writes `data` (at most [`MAX_FILE_DATA`] bytes) as the contents of

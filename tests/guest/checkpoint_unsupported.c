@@ -2,7 +2,7 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a deleted file open twice, a memfd,
+ * a second thread, a shared mapping, a deleted file or a memfd open twice,
  * a pipe with an end held by another
  * process, a socket, a device with state of its own, a pseudo-terminal
  * master, and the task
@@ -166,10 +166,14 @@ static int deleted_file_open_twice(void)
 	return a < 0 || b < 0 ? -1 : unlink("twice");
 }
 
-/* A memfd: no directory holds it. */
-static int memfd_fd(void)
+/* A memfd open twice (once more through /proc). */
+static int memfd_open_twice(void)
 {
-	return memfd_create("unsupported", 0) < 0 ? -1 : 0;
+	char path[64];
+	int fd = memfd_create("twice", 0);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return fd < 0 || open(path, O_RDWR) < 0 ? -1 : 0;
 }
 
 /* An inotify instance: the error record names the kind of the file. */
@@ -320,7 +324,8 @@ int main(void)
 			   "cannot be resumed yet");
 	expect_unsupported("deleted_file_open_twice_eopnotsupp",
 			   deleted_file_open_twice, "open more than once");
-	expect_unsupported("memfd_eopnotsupp", memfd_fd, "without a path");
+	expect_unsupported("memfd_open_twice_eopnotsupp", memfd_open_twice,
+			   "a memfd open more than once");
 	expect_unsupported("inotify_eopnotsupp_named_in_error_record",
 			   inotify_fd, "anon_inode:inotify");
 	expect_unsupported("epoll_watch_of_closed_fd_eopnotsupp",

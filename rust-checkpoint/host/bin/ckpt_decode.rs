@@ -314,6 +314,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::Fifo) => format!("FIFO of pipe #{}", f.device_or_pipe),
                     Some(FileKind::EventPoll) => "epoll set".to_string(),
                     Some(FileKind::DeletedFile) => "deleted file".to_string(),
+                    Some(FileKind::Memfd) => "memfd".to_string(),
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
                         f.device_or_pipe >> 20,
@@ -325,6 +326,18 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 f.pos,
                 match source {
                     FileSource::PipeEnd | FileSource::EpollSet { .. } => String::new(),
+                    FileSource::Memfd {
+                        name,
+                        size,
+                        seals,
+                        mode,
+                    } => format!(
+                        "{:?} ({} bytes, seals {:#x}, mode {:04o}; contents follow)",
+                        String::from_utf8_lossy(name),
+                        size,
+                        seals,
+                        mode
+                    ),
                     FileSource::Deleted { dir, size, mode } => format!(
                         "in {} ({} bytes, mode {:04o}; contents follow)",
                         String::from_utf8_lossy(dir),

@@ -68,6 +68,7 @@ extern "C" {
     fn signalfd(fd: c_int, mask: *const [u64; 16], flags: c_int) -> c_int;
     fn timerfd_create(clock: c_int, flags: c_int) -> c_int;
     fn epoll_create1(flags: c_int) -> c_int;
+    fn memfd_create(name: *const u8, flags: u32) -> c_int;
     fn epoll_ctl(set: c_int, op: c_int, fd: c_int, event: *mut [u32; 3]) -> c_int;
     fn timerfd_settime(fd: c_int, flags: c_int, new: *const [i64; 4], old: *mut [i64; 4]) -> c_int;
 }
@@ -78,7 +79,8 @@ const CLOCK_MONOTONIC: c_int = 1;
 
 /// Gives the "files" seed one file of each kind without a path (an
 /// eventfd, a signalfd, an armed timerfd, both ends of a pipe holding
-/// data, an epoll set watching the eventfd) and an armed POSIX timer, so
+/// data, an epoll set watching the eventfd, a sealed memfd) and an armed
+/// POSIX timer, so
 /// that mutations reach their parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
@@ -90,6 +92,10 @@ fn open_stateful_files() {
     // SAFETY: plain system calls on this process; every pointer is to a
     // live local of the size the call reads or writes.
     unsafe {
+        // MFD_ALLOW_SEALING, then F_ADD_SEALS (1033) of F_SEAL_GROW.
+        let memfd = memfd_create(b"fuzz\0".as_ptr(), 2);
+        write(memfd, b"memfd data".as_ptr(), 10);
+        fcntl(memfd, 1033, 4);
         let efd = eventfd(3, 0);
         // `struct epoll_event` (packed on x86-64): EPOLLIN, data.
         let mut event = [1u32, 7, 0];

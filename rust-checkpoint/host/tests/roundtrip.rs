@@ -36,6 +36,7 @@ enum Rec {
     Terminal(FileObjectRecord, Vec<u8>, TtyRecord),
     Epoll(FileObjectRecord, Vec<EpollWatch>),
     Deleted(FileObjectRecord, Vec<u8>, u64, u32),
+    Memfd(FileObjectRecord, Vec<u8>, u64, u32, u32),
     FileData(u64, Vec<u8>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
@@ -260,22 +261,32 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(11) as u32;
+                let kind = 1 + rng.below(12) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::DeletedFile as u32 {
+                if kind == FileKind::DeletedFile as u32 || kind == FileKind::Memfd as u32 {
                     let size = rng.below(300_000);
-                    recs.push(Rec::Deleted(
-                        FileObjectRecord {
-                            objref: objects,
-                            kind,
-                            flags: rng.below(3) as u32,
-                            device_or_pipe: 0,
-                            pos: rng.below(1 << 20) as i64,
-                        },
-                        path(rng),
-                        size,
-                        rng.below(0o10000) as u32,
-                    ));
+                    let file = FileObjectRecord {
+                        objref: objects,
+                        kind,
+                        flags: rng.below(3) as u32,
+                        device_or_pipe: 0,
+                        pos: rng.below(1 << 20) as i64,
+                    };
+                    let mode = rng.below(0o10000) as u32;
+                    recs.push(if kind == FileKind::Memfd as u32 {
+                        let name = (0..rng.below(MAX_MEMFD_NAME as u64 + 1))
+                            .map(|_| b"abc:xyz /._-01"[rng.below(14) as usize])
+                            .collect();
+                        Rec::Memfd(
+                            file,
+                            name,
+                            size,
+                            rng.below(MEMFD_SEALS as u64 + 1) as u32,
+                            mode,
+                        )
+                    } else {
+                        Rec::Deleted(file, path(rng), size, mode)
+                    });
                     // Ranges of contents in order, then the empty record.
                     let mut at = 0;
                     while at < size && rng.chance(70) {
@@ -550,6 +561,9 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Terminal(f, p, tty) => w.write_file_object_terminal(f, p, tty),
             Rec::Epoll(f, watches) => w.write_file_object_epoll(f, watches),
             Rec::Deleted(f, dir, size, mode) => w.write_file_object_deleted(f, dir, *size, *mode),
+            Rec::Memfd(f, name, size, seals, mode) => {
+                w.write_file_object_memfd(f, name, *size, *seals, *mode)
+            }
             Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
@@ -629,6 +643,15 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::FileObject(
+                f,
+                FileSource::Memfd {
+                    name,
+                    size,
+                    seals,
+                    mode,
+                },
+            ) => Rec::Memfd(f, name.to_vec(), size, seals, mode),
             Item::FileObject(f, FileSource::Deleted { dir, size, mode }) => {
                 Rec::Deleted(f, dir.to_vec(), size, mode)
             }
