@@ -27,7 +27,7 @@
 use crate::arch;
 use crate::creds::{self, PreparedCreds};
 use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
-use crate::file::{FileRef, FileSink, FileSource};
+use crate::file::{nul_terminated, FileRef, FileSink, FileSource};
 use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
@@ -499,10 +499,7 @@ fn prepare<V: format::VmaStore>(
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::Fs(rec, cwd) => {
-                let mut name = KVec::with_capacity(cwd.len() + 1, GFP_KERNEL)?;
-                name.extend_from_slice(cwd, GFP_KERNEL)?;
-                name.push(0, GFP_KERNEL)?;
-                fs = Some((PathRef::lookup_dir(&name)?, rec.umask));
+                fs = Some((PathRef::lookup_dir(&nul_terminated(cwd)?)?, rec.umask));
             }
             Item::Fd(fd) => fds.push(fd, GFP_KERNEL)?,
             Item::Mm(m) => {

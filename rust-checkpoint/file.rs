@@ -13,6 +13,7 @@
 use crate::error::{eopnotsupp, to_format_errno};
 use crate::format::{self, Errno};
 use core::ptr::NonNull;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 
@@ -231,6 +232,14 @@ impl FileRef {
             buf,
         )
     }
+}
+
+/// `bytes` with a NUL after them, for the C functions that take a name.
+pub fn nul_terminated(bytes: &[u8]) -> Result<KVec<u8>> {
+    let mut out = KVec::with_capacity(bytes.len() + 1, GFP_KERNEL)?;
+    out.extend_from_slice(bytes, GFP_KERNEL)?;
+    out.push(0, GFP_KERNEL)?;
+    Ok(out)
 }
 
 /// Writes the absolute path of `path` into `buf` (`d_path`) and returns it

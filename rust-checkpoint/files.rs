@@ -19,7 +19,7 @@
 //! saved table.
 
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
-use crate::file::FileRef;
+use crate::file::{nul_terminated, FileRef};
 use crate::file_kinds::{self, ObjectWriter, SaveContext, SavedFile};
 use crate::format::{
     EpollWatch, FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter, Sink,
@@ -249,16 +249,10 @@ pub fn reopen(
     objects: &mut RestartObjects,
 ) -> Result<FileRef> {
     let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
-    let with_nul = |path: &[u8]| -> Result<KVec<u8>> {
-        let mut name = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;
-        name.extend_from_slice(path, GFP_KERNEL)?;
-        name.push(0, GFP_KERNEL)?;
-        Ok(name)
-    };
     match source {
-        FileSource::Path(path) => kind.reopen(rec, &with_nul(path)?, objects),
+        FileSource::Path(path) => kind.reopen(rec, &nul_terminated(path)?, objects),
         FileSource::Terminal(path, settings) => {
-            kind.reopen_terminal(rec, &with_nul(path)?, &settings)
+            kind.reopen_terminal(rec, &nul_terminated(path)?, &settings)
         }
         FileSource::State(state) => kind.recreate(rec, &state),
         FileSource::PipeEnd => kind.rejoin(rec, objects),

@@ -18,7 +18,7 @@
 
 use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::error::eopnotsupp;
-use crate::file::{path_to_bytes, FileRef};
+use crate::file::{nul_terminated, path_to_bytes, FileRef};
 use crate::format::{FileKind, FileObjectRecord, MAX_DELETED_FILE_SIZE, MAX_FILE_DATA};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
@@ -68,6 +68,34 @@ pub(super) fn reopen_inode(file: &FileRef, flags: u32) -> Result<FileRef> {
     // SAFETY: the file is alive; the helper returns a new counted
     // reference or an error pointer, which `from_owned_or_error` takes.
     unsafe { FileRef::from_owned_or_error(bindings::ckpt_reopen_file(file.as_ptr(), flags as i32)) }
+}
+
+/// Checks what saving the contents of `file` (`an`, e.g. "a memfd")
+/// needs: a size within [`MAX_DELETED_FILE_SIZE`] (`EFBIG`) and no other
+/// open file of its inode in the image, which would become a second
+/// copy (`EOPNOTSUPP`).  Returns the size.
+pub(super) fn check_contents(
+    file: &FileRef,
+    cx: &mut SaveContext<'_>,
+    what: core::fmt::Arguments<'_>,
+    an: &str,
+) -> Result<u64> {
+    let size = u64::try_from(file.size()).map_err(|_| EINVAL)?;
+    if size > MAX_DELETED_FILE_SIZE {
+        cx.failure.set(format_args!(
+            "{what}: {an} of {size} bytes (more than {MAX_DELETED_FILE_SIZE}) cannot be saved"
+        ));
+        return Err(EFBIG);
+    }
+    // SAFETY: the file is alive, and so is its inode.
+    let inode = unsafe { (*file.as_ptr()).f_inode } as usize;
+    if !cx.objects.deleted_inode(inode)? {
+        cx.failure.set(format_args!(
+            "{what}: {an} open more than once cannot be saved"
+        ));
+        return Err(eopnotsupp());
+    }
+    Ok(size)
 }
 
 /// What checkpoint keeps of an unlinked file or a memfd until its
@@ -127,21 +155,7 @@ impl OpenFileKind for DeletedFile {
         cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile> {
-        let size = u64::try_from(file.size()).map_err(|_| EINVAL)?;
-        if size > MAX_DELETED_FILE_SIZE {
-            cx.failure.set(format_args!(
-                "{what}: a deleted file of {size} bytes (more than {MAX_DELETED_FILE_SIZE}) cannot be saved"
-            ));
-            return Err(EFBIG);
-        }
-        // SAFETY: the file is alive, and so is its inode.
-        let inode = unsafe { (*file.as_ptr()).f_inode } as usize;
-        if !cx.objects.deleted_inode(inode)? {
-            cx.failure.set(format_args!(
-                "{what}: a deleted file open more than once cannot be saved"
-            ));
-            return Err(eopnotsupp());
-        }
+        let size = check_contents(file, cx, what, "a deleted file")?;
         let dir = match DirRef::of(file) {
             Ok(dir) => dir,
             Err(e) => {
@@ -191,9 +205,7 @@ impl UnlinkedCopy {
     /// for the file object `rec`, of `size` bytes and permission bits
     /// `mode` (checked by the parser).
     pub fn create(rec: &FileObjectRecord, dir: &[u8], size: u64, mode: u32) -> Result<Self> {
-        let mut name = KVec::with_capacity(dir.len() + 1, GFP_KERNEL)?;
-        name.extend_from_slice(dir, GFP_KERNEL)?;
-        name.push(0, GFP_KERNEL)?;
+        let name = nul_terminated(dir)?;
         let flags = bindings::O_TMPFILE | bindings::O_RDWR | bindings::O_LARGEFILE;
         // SAFETY: `name` is NUL-terminated; `filp_open` returns a counted
         // reference or an error pointer, which `from_owned_or_error`
@@ -218,14 +230,12 @@ impl UnlinkedCopy {
         seals: u32,
         mode: u32,
     ) -> Result<Self> {
-        let mut cname = KVec::with_capacity(name.len() + 1, GFP_KERNEL)?;
-        cname.extend_from_slice(name, GFP_KERNEL)?;
-        cname.push(0, GFP_KERNEL)?;
+        let cname = nul_terminated(name)?;
         // SAFETY: `cname` is NUL-terminated; the helper returns a counted
-        // reference or an error pointer, which `from_owned_or_error`
-        // takes.
-        let file =
-            unsafe { FileRef::from_owned_or_error(bindings::ckpt_memfd_create(cname.as_ptr())) }?;
+        // reference or an error pointer.
+        let created = unsafe { bindings::ckpt_memfd_create(cname.as_ptr()) };
+        // SAFETY: as just said, which `from_owned_or_error` takes.
+        let file = unsafe { FileRef::from_owned_or_error(created) }?;
         Self::new(rec, size, Some(seals), file, mode)
     }
 

@@ -11,11 +11,10 @@
 //! open more than once, and hugetlbfs memfds (`MFD_HUGETLB`), which are
 //! not claimed and are refused as files without a path.
 
-use super::deleted::{reopen_inode, UnlinkedFile};
+use super::deleted::{check_contents, reopen_inode, UnlinkedFile};
 use super::{OpenFileKind, SaveContext, SavedFile};
-use crate::error::eopnotsupp;
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, MAX_DELETED_FILE_SIZE, MAX_MEMFD_NAME};
+use crate::format::{FileKind, FileObjectRecord, MAX_MEMFD_NAME};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
@@ -64,21 +63,7 @@ impl OpenFileKind for Memfd {
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile> {
         let (name, seals) = read(file)?;
-        let size = u64::try_from(file.size()).map_err(|_| EINVAL)?;
-        if size > MAX_DELETED_FILE_SIZE {
-            cx.failure.set(format_args!(
-                "{what}: a memfd of {size} bytes (more than {MAX_DELETED_FILE_SIZE}) cannot be saved"
-            ));
-            return Err(EFBIG);
-        }
-        // SAFETY: the file is alive, and so is its inode.
-        let inode = unsafe { (*file.as_ptr()).f_inode } as usize;
-        if !cx.objects.deleted_inode(inode)? {
-            cx.failure.set(format_args!(
-                "{what}: a memfd open more than once cannot be saved"
-            ));
-            return Err(eopnotsupp());
-        }
+        let size = check_contents(file, cx, what, "a memfd")?;
         let reader = reopen_inode(file, bindings::O_RDONLY | bindings::O_LARGEFILE)?;
         rec.pos = file.pos();
         Ok(SavedFile::Contents(UnlinkedFile {
