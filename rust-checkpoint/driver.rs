@@ -267,7 +267,9 @@ fn save_mm<S: Sink>(
     let mut chunk = PageChunk::new()?;
     for area in areas.iter() {
         let kind = area.rec.kind;
-        if kind == VmaKind::Anonymous as u32 || kind == VmaKind::File as u32 {
+        // A shared area's pages are in its file, saved once.
+        let shared = area.rec.flags & format::VMA_SHARED != 0;
+        if (kind == VmaKind::Anonymous as u32 || kind == VmaKind::File as u32) && !shared {
             let mut addr = area.rec.start;
             while addr < area.rec.end {
                 mm::gather_pages(&mm, area, &mut addr, &mut chunk)?;
@@ -333,7 +335,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
         &mut strings,
         VmaList::new(),
     ))?;
-    let Some(prepared) = prepare(&mut parser)? else {
+    let Some(mut prepared) = prepare(&mut parser)? else {
         return Ok(0);
     };
     let task = TaskRef::current()?;
@@ -351,7 +353,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     mm::check_auxv(&prepared.auxv)?;
 
     // The point of no return.
-    match restore(&mut parser, &prepared, new_creds) {
+    match restore(&mut parser, &mut prepared, new_creds) {
         Ok(ret) => Ok(ret),
         Err(e) => {
             if may_log_image_fault() {
@@ -473,6 +475,18 @@ fn prepare<V: format::VmaStore>(
                 }
                 unlinked = Some(UnlinkedCopy::create_memfd(&f, name, size, seals, mode)?);
             }
+            Item::ShmSegment(rec) => {
+                if file_data.is_empty() {
+                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
+                }
+                unlinked = Some(objects.segments.define(&rec)?);
+            }
+            Item::FileObject(f, FileObjectSource::SharedMemory { size }) => {
+                if file_data.is_empty() {
+                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
+                }
+                unlinked = Some(UnlinkedCopy::create_shared_memory(&f, size)?);
+            }
             Item::FileData { offset, len } => {
                 // The parser allows these only after a deleted file.
                 let copy = unlinked.as_ref().ok_or(EINVAL)?;
@@ -482,8 +496,9 @@ fn prepare<V: format::VmaStore>(
                     copy.write(offset, data)?;
                 } else {
                     let copy = unlinked.take().ok_or(EINVAL)?;
-                    let objref = copy.objref();
-                    objects.insert(objref, Object::File(copy.finish()?))?;
+                    if let Some((objref, file)) = copy.finish()? {
+                        objects.insert(objref, Object::File(file))?;
+                    }
                 }
             }
             Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
@@ -567,12 +582,14 @@ fn prepare<V: format::VmaStore>(
 /// image; past the point of no return.
 fn restore<V: format::VmaStore>(
     parser: &mut ImageParser<'_, FileSource<'_>, V>,
-    p: &Prepared,
+    p: &mut Prepared,
     new_creds: PreparedCreds,
 ) -> Result<i64> {
     task::reset_for_restart()?;
     let mm = MmRef::current()?;
     mm::replace_mm(&mm, &p.mm, &p.auxv, parser.vmas(), &p.objects)?;
+    // The SysV segments are attached now: they stay.
+    p.objects.segments.commit();
     // The pages of a chunk that lie back to back are written with one
     // call: `run` holds `run_len` pages from `run_start` on.
     let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;

@@ -133,6 +133,24 @@ impl FileRef {
         Ok(())
     }
 
+    /// The first offset at or after `offset` that holds data
+    /// (`SEEK_DATA`), moving the position there; `None` if only a hole
+    /// follows.  A file system that does not track holes has data
+    /// everywhere.
+    pub fn next_data(&self, offset: u64) -> Result<Option<u64>> {
+        let offset = i64::try_from(offset).map_err(|_| EINVAL)?;
+        // SAFETY: the file is alive (type invariant).
+        let ret =
+            unsafe { bindings::vfs_llseek(self.ptr.as_ptr(), offset, bindings::SEEK_DATA as i32) };
+        if ret == -(bindings::ENXIO as i64) {
+            return Ok(None);
+        }
+        if ret < 0 {
+            return Err(Error::from_errno(ret as i32));
+        }
+        Ok(Some(ret as u64))
+    }
+
     /// The file type and mode bits of the file's inode (`i_mode`).
     pub fn inode_mode(&self) -> u32 {
         // SAFETY: the file is alive (type invariant) and so is its inode;

@@ -20,10 +20,10 @@
 
 use crate::error::{eopnotsupp, to_kernel_error, Failure};
 use crate::file::{nul_terminated, FileRef};
-use crate::file_kinds::{self, ObjectWriter, SaveContext, SavedFile};
+use crate::file_kinds::{self, ObjectWriter, SaveContext, SavedFile, UnlinkedFile, Unnamed};
 use crate::format::{
-    EpollWatch, FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter, Sink,
-    FD_CLOEXEC_FLAG, MAX_FDS,
+    EpollWatch, FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter,
+    ShmSegmentRecord, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
@@ -90,8 +90,13 @@ pub fn save_file<S: Sink>(
         SavedFile::ByPath | SavedFile::Terminal(_) => match file.path(path) {
             Ok(name) => Some(name),
             Err(e) => {
+                // Its name says what it is: "/SYSV0000002a (deleted)" is
+                // SysV shared memory.
+                let mut buf = [0u8; 128];
+                let name = file.display_name(&mut buf).unwrap_or(b"?");
                 failure.set(format_args!(
-                    "{what}: a file without a path (a memfd, shared memory?) cannot be saved"
+                    "{what}: a file without a path ({}) cannot be saved",
+                    kernel::str::BStr::from_bytes(name)
                 ));
                 return Err(e);
             }
@@ -111,23 +116,26 @@ pub fn save_file<S: Sink>(
             w.write_file_object_terminal(&rec, name, &settings)
         }
         (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
-        (SavedFile::PipeEnd, _) => w.write_record(&rec),
+        (SavedFile::PipeEnd | SavedFile::ShmAttach, _) => w.write_record(&rec),
         (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
         (SavedFile::Contents(unlinked), _) => {
-            match unlinked.memfd_seals {
-                Some(seals) => w.write_file_object_memfd(
+            match unlinked.of {
+                Unnamed::Memfd(seals) => w.write_file_object_memfd(
                     &rec,
                     &unlinked.dir_or_name,
                     unlinked.size,
                     seals,
                     unlinked.mode,
                 ),
-                None => w.write_file_object_deleted(
+                Unnamed::Deleted => w.write_file_object_deleted(
                     &rec,
                     &unlinked.dir_or_name,
                     unlinked.size,
                     unlinked.mode,
                 ),
+                Unnamed::SharedMemory => w.write_file_object_shared_memory(&rec, unlinked.size),
+                // Written by `write_shm_segment`, never as a file object.
+                Unnamed::SysvSegment => return Err(EINVAL),
             }
             .map_err(to_kernel_error)?;
             unlinked.write_contents(|offset, data| {
@@ -151,6 +159,15 @@ struct ImageOut<'w, 'a, S: Sink> {
 impl<S: Sink> ObjectWriter for ImageOut<'_, '_, S> {
     fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result {
         self.w.write_pipe(pipe, size, data).map_err(to_kernel_error)
+    }
+
+    fn write_shm_segment(&mut self, segment: &ShmSegmentRecord, contents: &UnlinkedFile) -> Result {
+        self.w.write_shm_segment(segment).map_err(to_kernel_error)?;
+        contents.write_contents(|offset, data| {
+            self.w
+                .write_file_data(offset, data)
+                .map_err(to_kernel_error)
+        })
     }
 
     fn save_file(
@@ -255,12 +272,13 @@ pub fn reopen(
             kind.reopen_terminal(rec, &nul_terminated(path)?, &settings)
         }
         FileSource::State(state) => kind.recreate(rec, &state),
-        FileSource::PipeEnd => kind.rejoin(rec, objects),
+        FileSource::PipeEnd | FileSource::ShmAttach => kind.rejoin(rec, objects),
         // Their watches or contents follow in the image: the driver
         // creates them (`recreate_epoll`, `UnlinkedCopy`).
-        FileSource::EpollSet { .. } | FileSource::Deleted { .. } | FileSource::Memfd { .. } => {
-            Err(EINVAL)
-        }
+        FileSource::EpollSet { .. }
+        | FileSource::Deleted { .. }
+        | FileSource::Memfd { .. }
+        | FileSource::SharedMemory { .. } => Err(EINVAL),
     }
 }
 

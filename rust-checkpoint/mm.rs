@@ -5,21 +5,28 @@
 //!
 //! # Checkpoint
 //!
-//! The areas are listed under the mmap read lock.  Private anonymous and
-//! private file-backed areas are saved, and the vDSO is noted; anything
-//! else (shared mappings, device and huge-page mappings, other special
+//! The areas are listed under the mmap read lock.  Anonymous and
+//! file-backed areas, private or shared, are saved, and the vDSO is
+//! noted; anything else (device and huge-page mappings, other special
 //! mappings) makes the checkpoint fail with `EOPNOTSUPP`.  Pages are found
 //! with `get_user_pages_remote(FOLL_DUMP)`, which skips holes and the zero
 //! page without allocating, so only touched memory is written; in a
-//! file-backed area only the pages the task modified (anonymous copies)
-//! are saved, the rest comes back from the file.
+//! private file-backed area only the pages the task modified (anonymous
+//! copies) are saved, the rest comes back from the file.
+//!
+//! A shared area saves no pages: its data is in its file, which stays
+//! where it is (a file with a path), or is saved once with its contents
+//! however many areas map it (shared anonymous memory, a memfd, an
+//! unlinked file; see [`crate::file_kinds`]).  Shared memory that another
+//! process maps too would not be shared after restart; it is refused.
 //!
 //! # Restart
 //!
 //! [`check_areas`] validates the areas against this kernel before the
 //! point of no return; [`replace_mm`] then unmaps the whole user address
 //! space of the caller, maps the vDSO at its saved address, maps every
-//! saved area at its address with its protection, and sets the layout
+//! saved area at its address with its protection (shared areas shared,
+//! on the file restart opened or re-created), and sets the layout
 //! fields (brk, stack, arguments, environment, executable).  The pages are
 //! written back with [`restore_pages`] through `access_remote_vm(FOLL_FORCE)`,
 //! which, like a debugger's write, also reaches read-only private areas.
@@ -298,10 +305,6 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
             areas.push(Area { rec, file: None }, GFP_KERNEL)?;
             continue;
         }
-        if vm_flags & (bindings::VM_SHARED | bindings::VM_MAYSHARE) as u64 != 0 {
-            failure.set(format_args!("shared mapping at {start:#x}-{end:#x}"));
-            return Err(eopnotsupp());
-        }
         if vm_flags & VM_UNSUPPORTED != 0 {
             failure.set(format_args!(
                 "device or huge-page mapping at {start:#x}-{end:#x}"
@@ -333,9 +336,36 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
             }
             None => None,
         };
+        // VM_MAYSHARE alone: shared, on a file open read-only.
+        if vm_flags & (bindings::VM_SHARED | bindings::VM_MAYSHARE) as u64 != 0 {
+            let Some(file) = &file else {
+                // The kernel gives every shared area a file.
+                failure.set(format_args!(
+                    "shared mapping at {start:#x}-{end:#x} without a file"
+                ));
+                return Err(eopnotsupp());
+            };
+            // A file with a path is shared through its name; memory
+            // without one only through its mappings.
+            if file.on_internal_mount() && mapped_shared_elsewhere(file, mm) {
+                failure.set(format_args!(
+                    "shared memory at {start:#x}-{end:#x} is also mapped by another process"
+                ));
+                return Err(eopnotsupp());
+            }
+            rec.flags |= VMA_SHARED;
+        }
         areas.push(Area { rec, file }, GFP_KERNEL)?;
     }
     Ok(areas)
+}
+
+/// Whether an address space other than `mm` (read-locked by the
+/// caller) has a shared mapping of `file`.
+fn mapped_shared_elsewhere(file: &FileRef, mm: &MmRef) -> bool {
+    // SAFETY: the file and the mm are alive; the caller holds the mmap
+    // lock, which nests outside the i_mmap lock the helper takes.
+    unsafe { bindings::ckpt_mapped_shared_elsewhere(file.as_ptr(), mm.as_ptr()) }
 }
 
 /// Buffers for gathering the pages of one chunk.
@@ -370,6 +400,11 @@ impl PageChunk {
 /// pages that still are the file's.
 pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
     chunk.count = 0;
+    if area.rec.flags & VMA_SHARED != 0 {
+        // Its pages are in its file.
+        *addr = area.rec.end;
+        return Ok(());
+    }
     let file_backed = area.rec.kind == VmaKind::File as u32;
     let _lock = mm.read_lock();
     while *addr < area.rec.end && chunk.count < MAX_CHUNK_PAGES as usize {
@@ -441,7 +476,11 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
             return Err(EINVAL);
         }
         match VmaKind::from_u32(a.kind) {
-            Some(VmaKind::File) => require_regular(objects.file(a.file_ref)?)?,
+            Some(VmaKind::File) => {
+                let file = objects.file(a.file_ref)?;
+                require_regular(file)?;
+                check_mappable(file, a)?;
+            }
             Some(VmaKind::Vdso) => {
                 if a.start != mm.vdso_base || a.end - a.start != vdso_size {
                     return Err(EINVAL);
@@ -457,15 +496,35 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
             Some(VmaKind::Anonymous) => {}
             None => return Err(EINVAL),
         }
-        if a.flags & VMA_SHARED != 0 {
-            return Err(eopnotsupp());
-        }
     }
     if vdso_seen != (mm.vdso_base != 0) {
         return Err(EINVAL);
     }
     if mm.exe_file_ref != 0 {
         require_regular(objects.file(mm.exe_file_ref)?)?;
+    }
+    Ok(())
+}
+
+/// Checks that `file` can be mapped as the area `a` says, as `mmap` would
+/// check it past the point of no return: read access for any mapping,
+/// and for a shared writable one write access, no `O_APPEND`, and no
+/// memfd seal against writing (`EACCES`, `EPERM`).
+fn check_mappable(file: &FileRef, a: &VmaRecord) -> Result {
+    file.require_readable().map_err(|_| EACCES)?;
+    if a.flags & VMA_SHARED == 0 || a.prot & VMA_PROT_WRITE == 0 {
+        return Ok(());
+    }
+    file.require_writable().map_err(|_| EACCES)?;
+    if file.flags() & bindings::O_APPEND != 0 {
+        return Err(EACCES);
+    }
+    let mut vm_flags = (bindings::VM_SHARED | bindings::VM_MAYSHARE | bindings::VM_WRITE) as usize;
+    // SAFETY: the file is alive; the call reads its seals, if it is a
+    // memfd, and writes only `vm_flags`.
+    let ret = unsafe { bindings::memfd_check_seals_mmap(file.as_ptr(), &mut vm_flags) };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
     }
     Ok(())
 }
@@ -523,7 +582,13 @@ pub fn replace_mm(
     }
     for a in areas {
         let kind = VmaKind::from_u32(a.kind).ok_or(EINVAL)?;
-        let mut flags = bindings::MAP_PRIVATE | bindings::MAP_FIXED;
+        let shared = a.flags & VMA_SHARED != 0;
+        let mut flags = bindings::MAP_FIXED
+            | if shared {
+                bindings::MAP_SHARED
+            } else {
+                bindings::MAP_PRIVATE
+            };
         if a.flags & VMA_GROWSDOWN != 0 {
             flags |= bindings::MAP_GROWSDOWN;
         }
@@ -534,8 +599,13 @@ pub fn replace_mm(
                 (core::ptr::null_mut(), 0)
             }
             VmaKind::File => {
+                let file = objects.file(a.file_ref)?;
+                if shared && file_is_shared_anon(file) {
+                    map_shared_anon(file, a)?;
+                    continue;
+                }
                 let offset = a.pgoff.checked_mul(PAGE_SIZE as u64).ok_or(EINVAL)?;
-                (objects.file(a.file_ref)?.as_ptr(), offset)
+                (file.as_ptr(), offset)
             }
         };
         // The prot bits of the format are PROT_READ/WRITE/EXEC.
@@ -584,6 +654,32 @@ pub fn replace_mm(
         for (i, word) in saved.iter_mut().enumerate() {
             *word = auxv.get(i).copied().unwrap_or(0) as usize;
         }
+    }
+    Ok(())
+}
+
+/// Whether `file` is the object behind shared anonymous memory.
+fn file_is_shared_anon(file: &FileRef) -> bool {
+    // SAFETY: the file is alive (type invariant of `FileRef`).
+    unsafe { bindings::ckpt_is_shared_anon(file.as_ptr()) }
+}
+
+/// Maps the shared anonymous memory `file` into the calling task as the
+/// area `a`, so that the kernel sees shared anonymous memory again.
+fn map_shared_anon(file: &FileRef, a: &VmaRecord) -> Result {
+    // SAFETY: maps into the caller's own mm; the objhash holds a reference
+    // on `file`, and the helper takes its own for the area.
+    let ret = unsafe {
+        bindings::ckpt_shared_anon_map(
+            file.as_ptr(),
+            a.start as usize,
+            (a.end - a.start) as usize,
+            a.prot as usize,
+            a.pgoff as usize,
+        )
+    };
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 //! while the table still knows it.
 
 use crate::file::FileRef;
-use crate::file_kinds::RestoredPipes;
+use crate::file_kinds::{RestoredPipes, RestoredSegments};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::error::{code::*, Result};
 use kernel::rbtree::RBTree;
@@ -27,6 +27,8 @@ pub enum ObjKind {
     Pipe = 2,
     /// The inode of an unlinked file whose contents were saved.
     DeletedInode = 3,
+    /// A SysV shared memory segment, numbered in a sequence of its own.
+    ShmSegment = 4,
 }
 
 /// A shared object and the reference the table holds on it.
@@ -51,6 +53,8 @@ pub struct CheckpointObjects {
     objects: KVec<Object>,
     /// Pipes numbered so far.
     pipes: u32,
+    /// SysV segments numbered so far.
+    segments: u32,
 }
 
 impl CheckpointObjects {
@@ -60,6 +64,7 @@ impl CheckpointObjects {
             by_address: RBTree::new(),
             objects: KVec::new(),
             pipes: 0,
+            segments: 0,
         }
     }
 
@@ -119,6 +124,25 @@ impl CheckpointObjects {
 }
 
 impl CheckpointObjects {
+    /// Looks up the SysV segment whose memory is the file at `address`:
+    /// returns its number, and whether this is the first sight (then the
+    /// caller saves it).  Like pipes, it is kept alive by the attach the
+    /// table holds.
+    pub fn segment(&mut self, address: usize) -> Result<(u32, bool)> {
+        let key = (ObjKind::ShmSegment, address);
+        if let Some(&number) = self.by_address.get(&key) {
+            return Ok((number, false));
+        }
+        let number = self.segments.checked_add(1).ok_or(ENOMEM)?;
+        self.by_address
+            .try_create_and_insert(key, number, GFP_KERNEL)
+            .map_err(|_| ENOMEM)?;
+        self.segments = number;
+        Ok((number, true))
+    }
+}
+
+impl CheckpointObjects {
     /// Records the inode at `address` of an unlinked file being saved;
     /// `false` if one of its open files was saved already.  Like pipes,
     /// the inode is kept alive by the file the table holds.
@@ -146,6 +170,8 @@ pub struct RestartObjects {
     objects: KVec<Object>,
     /// The pipes, in a sequence of their own.
     pub pipes: RestoredPipes,
+    /// The SysV segments, in a sequence of their own.
+    pub segments: RestoredSegments,
 }
 
 impl RestartObjects {
@@ -154,6 +180,7 @@ impl RestartObjects {
         RestartObjects {
             objects: KVec::new(),
             pipes: RestoredPipes::default(),
+            segments: RestoredSegments::default(),
         }
     }
 

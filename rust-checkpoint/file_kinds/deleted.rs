@@ -71,19 +71,20 @@ pub(super) fn reopen_inode(file: &FileRef, flags: u32) -> Result<FileRef> {
 }
 
 /// Checks what saving the contents of `file` (`an`, e.g. "a memfd")
-/// needs: a size within [`MAX_DELETED_FILE_SIZE`] (`EFBIG`) and no other
-/// open file of its inode in the image, which would become a second
-/// copy (`EOPNOTSUPP`).  Returns the size.
+/// needs: a size within `max` (`EFBIG`) and no other open file of its
+/// inode in the image, which would become a second copy (`EOPNOTSUPP`).
+/// Returns the size.
 pub(super) fn check_contents(
     file: &FileRef,
     cx: &mut SaveContext<'_>,
     what: core::fmt::Arguments<'_>,
     an: &str,
+    max: u64,
 ) -> Result<u64> {
     let size = u64::try_from(file.size()).map_err(|_| EINVAL)?;
-    if size > MAX_DELETED_FILE_SIZE {
+    if size > max {
         cx.failure.set(format_args!(
-            "{what}: {an} of {size} bytes (more than {MAX_DELETED_FILE_SIZE}) cannot be saved"
+            "{what}: {an} of {size} bytes (more than {max}) cannot be saved"
         ));
         return Err(EFBIG);
     }
@@ -98,9 +99,24 @@ pub(super) fn check_contents(
     Ok(size)
 }
 
-/// What checkpoint keeps of an unlinked file or a memfd until its
-/// contents are written, after its file object.
+/// Which file without a name an [`UnlinkedFile`] is.
+pub enum Unnamed {
+    /// A regular file unlinked from the directory `UnlinkedFile::dir_or_name`.
+    Deleted,
+    /// A memfd named `UnlinkedFile::dir_or_name`, with these seals.
+    Memfd(u32),
+    /// The object behind shared anonymous memory (no name, no mode).
+    SharedMemory,
+    /// The memory of a SysV segment (no name; its record has the rest).
+    SysvSegment,
+}
+
+/// What checkpoint keeps of an unlinked file, a memfd or shared
+/// anonymous memory until its contents are written, after its file
+/// object.
 pub struct UnlinkedFile {
+    /// Which it is.
+    pub of: Unnamed,
     /// The absolute path of its directory, or a memfd's name (without a
     /// NUL).
     pub dir_or_name: KVec<u8>,
@@ -108,19 +124,24 @@ pub struct UnlinkedFile {
     pub size: u64,
     /// Its permission bits.
     pub mode: u32,
-    /// A memfd's seals; `None` for an unlinked file.
-    pub memfd_seals: Option<u32>,
-    /// A file open for reading on it.
+    /// A file open for reading on it, whose position this object owns.
     pub(super) reader: FileRef,
 }
 
 impl UnlinkedFile {
     /// Writes the contents (`FileData` records, the last one empty) with
-    /// `write(offset, bytes)`; ranges of zeros are left out.
+    /// `write(offset, bytes)`; holes and ranges of zeros are left out.
     pub fn write_contents(&self, mut write: impl FnMut(u64, &[u8]) -> Result) -> Result {
         let mut buf = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
         let mut offset = 0u64;
         while offset < self.size {
+            // Skip a hole: an untouched stretch of shared memory costs
+            // nothing to save.
+            match self.reader.next_data(offset)? {
+                // Whole chunks of hole are skipped; chunks stay aligned.
+                Some(data) => offset = offset.max(data & !(MAX_FILE_DATA as u64 - 1)),
+                None => break,
+            }
             let want = (self.size - offset).min(MAX_FILE_DATA.into()) as usize;
             let chunk = buf.get_mut(..want).ok_or(EINVAL)?;
             let n = self.reader.read_at(chunk, offset)?;
@@ -128,13 +149,42 @@ impl UnlinkedFile {
             let Some(data) = chunk.get(..n).filter(|d| !d.is_empty()) else {
                 break;
             };
-            if data.iter().any(|&b| b != 0) {
-                write(offset, data)?;
-            }
+            write_nonzero_runs(offset, data, &mut write)?;
             offset += n as u64;
         }
         write(self.size, &[])
     }
+}
+
+/// Granularity of the holes left out of saved contents: a page, so that
+/// restart allocates no page that held only zeros.
+const HOLE_GRANULE: usize = 4096;
+
+/// Calls `write(offset, run)` for each run of `data` (at `offset`) whose
+/// granules are not all zeros.
+fn write_nonzero_runs(
+    offset: u64,
+    data: &[u8],
+    write: &mut impl FnMut(u64, &[u8]) -> Result,
+) -> Result {
+    let mut run_start: Option<usize> = None;
+    let mut at = 0usize;
+    for granule in data.chunks(HOLE_GRANULE) {
+        let zero = granule.iter().all(|&b| b == 0);
+        match (zero, run_start) {
+            (false, None) => run_start = Some(at),
+            (true, Some(start)) => {
+                write(offset + start as u64, data.get(start..at).ok_or(EINVAL)?)?;
+                run_start = None;
+            }
+            _ => {}
+        }
+        at += granule.len();
+    }
+    if let Some(start) = run_start {
+        write(offset + start as u64, data.get(start..).ok_or(EINVAL)?)?;
+    }
+    Ok(())
 }
 
 impl OpenFileKind for DeletedFile {
@@ -155,7 +205,7 @@ impl OpenFileKind for DeletedFile {
         cx: &mut SaveContext<'_>,
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile> {
-        let size = check_contents(file, cx, what, "a deleted file")?;
+        let size = check_contents(file, cx, what, "a deleted file", MAX_DELETED_FILE_SIZE)?;
         let dir = match DirRef::of(file) {
             Ok(dir) => dir,
             Err(e) => {
@@ -180,22 +230,22 @@ impl OpenFileKind for DeletedFile {
         };
         rec.pos = file.pos();
         Ok(SavedFile::Contents(UnlinkedFile {
+            of: Unnamed::Deleted,
             dir_or_name: dir_name,
             size,
             mode: file.inode_mode() & 0o7777,
-            memfd_seals: None,
             reader,
         }))
     }
 }
 
-/// An unlinked file or a memfd being created again by restart, until
-/// its contents are in.
+/// An unlinked file, a memfd or shared anonymous memory being created
+/// again by restart, until its contents are in.
 pub struct UnlinkedCopy {
     rec: FileObjectRecord,
     size: u64,
-    /// A memfd's seals, added once the contents are in.
-    memfd_seals: Option<u32>,
+    /// Which it is; a memfd's seals are added once the contents are in.
+    of: Unnamed,
     /// The new file, open read-write.
     file: FileRef,
 }
@@ -217,7 +267,7 @@ impl UnlinkedCopy {
                 0o600,
             ))
         }?;
-        Self::new(rec, size, None, file, mode)
+        Self::new(rec, size, Unnamed::Deleted, file, mode)
     }
 
     /// Creates a memfd named `name` (checked by the parser) for the file
@@ -236,13 +286,48 @@ impl UnlinkedCopy {
         let created = unsafe { bindings::ckpt_memfd_create(cname.as_ptr()) };
         // SAFETY: as just said, which `from_owned_or_error` takes.
         let file = unsafe { FileRef::from_owned_or_error(created) }?;
-        Self::new(rec, size, Some(seals), file, mode)
+        Self::new(rec, size, Unnamed::Memfd(seals), file, mode)
+    }
+
+    /// Creates the object behind shared anonymous memory for the file
+    /// object `rec`, of `size` bytes (checked by the parser), charged to
+    /// the caller as a shared anonymous mapping is.
+    pub fn create_shared_memory(rec: &FileObjectRecord, size: u64) -> Result<Self> {
+        let size = i64::try_from(size).map_err(|_| EINVAL)?;
+        // SAFETY: no preconditions; the helper returns a counted
+        // reference or an error pointer.
+        let created = unsafe { bindings::ckpt_shared_anon_create(size) };
+        // SAFETY: as just said, which `from_owned_or_error` takes.
+        let file = unsafe { FileRef::from_owned_or_error(created) }?;
+        Ok(UnlinkedCopy {
+            rec: *rec,
+            size: size as u64,
+            of: Unnamed::SharedMemory,
+            file,
+        })
+    }
+
+    /// The copy the contents of a SysV segment restart created go to:
+    /// `file`, its memory, of `size` bytes.
+    pub(super) fn for_segment(file: FileRef, size: u64) -> Self {
+        UnlinkedCopy {
+            rec: FileObjectRecord {
+                objref: 0,
+                kind: 0,
+                flags: 0,
+                device_or_pipe: 0,
+                pos: 0,
+            },
+            size,
+            of: Unnamed::SysvSegment,
+            file,
+        }
     }
 
     fn new(
         rec: &FileObjectRecord,
         size: u64,
-        memfd_seals: Option<u32>,
+        of: Unnamed,
         file: FileRef,
         mode: u32,
     ) -> Result<Self> {
@@ -256,14 +341,9 @@ impl UnlinkedCopy {
         Ok(UnlinkedCopy {
             rec: *rec,
             size,
-            memfd_seals,
+            of,
             file,
         })
-    }
-
-    /// The object reference of the file being created.
-    pub fn objref(&self) -> u32 {
-        self.rec.objref
     }
 
     /// Writes `data` at `offset` (checked by the parser to lie within
@@ -279,14 +359,21 @@ impl UnlinkedCopy {
     }
 
     /// Gives the file its size, opens it with the saved flags and
-    /// position, and returns that open file.
-    pub fn finish(self) -> Result<FileRef> {
+    /// position, and returns its object reference and that open file;
+    /// `None` for a segment, which is no file object.
+    pub fn finish(self) -> Result<Option<(u32, FileRef)>> {
+        match self.of {
+            // Created with its size, read-write: nothing to reopen.
+            Unnamed::SharedMemory => return Ok(Some((self.rec.objref, self.file))),
+            Unnamed::SysvSegment => return Ok(None),
+            Unnamed::Deleted | Unnamed::Memfd(_) => {}
+        }
         let have = u64::try_from(self.file.size()).map_err(|_| EINVAL)?;
         if have < self.size {
             // A hole up to the size.
             self.write(self.size - 1, &[0])?;
         }
-        if let Some(seals) = self.memfd_seals {
+        if let Unnamed::Memfd(seals) = self.of {
             // SAFETY: the file is alive and a memfd; the helper checks the
             // seals as `fcntl(F_ADD_SEALS)` does.
             let ret = unsafe { bindings::ckpt_memfd_seal(self.file.as_ptr(), seals) };
@@ -296,6 +383,6 @@ impl UnlinkedCopy {
         }
         let file = reopen_inode(&self.file, self.rec.flags | bindings::O_LARGEFILE)?;
         file.seek(self.rec.pos)?;
-        Ok(file)
+        Ok(Some((self.rec.objref, file)))
     }
 }

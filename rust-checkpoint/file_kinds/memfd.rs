@@ -3,18 +3,17 @@
 //! Memfds (`memfd_create(2)`): saved with their name, seals, permission
 //! bits and contents (holes left out), as unlinked files are; restart
 //! creates a new memfd with that name, writes the contents, sets the
-//! mode and adds the seals, then opens it with the saved flags.  A
-//! private mapping of the memfd maps the new one; a shared mapping is
-//! refused with the other shared mappings.
+//! mode and adds the seals, then opens it with the saved flags.  Its
+//! mappings, private or shared, map the new one.
 //!
 //! Refused: a memfd larger than [`MAX_DELETED_FILE_SIZE`] (`EFBIG`), one
 //! open more than once, and hugetlbfs memfds (`MFD_HUGETLB`), which are
 //! not claimed and are refused as files without a path.
 
-use super::deleted::{check_contents, reopen_inode, UnlinkedFile};
+use super::deleted::{check_contents, reopen_inode, UnlinkedFile, Unnamed};
 use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::file::FileRef;
-use crate::format::{FileKind, FileObjectRecord, MAX_MEMFD_NAME};
+use crate::format::{FileKind, FileObjectRecord, MAX_DELETED_FILE_SIZE, MAX_MEMFD_NAME};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
@@ -63,14 +62,14 @@ impl OpenFileKind for Memfd {
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile> {
         let (name, seals) = read(file)?;
-        let size = check_contents(file, cx, what, "a memfd")?;
+        let size = check_contents(file, cx, what, "a memfd", MAX_DELETED_FILE_SIZE)?;
         let reader = reopen_inode(file, bindings::O_RDONLY | bindings::O_LARGEFILE)?;
         rec.pos = file.pos();
         Ok(SavedFile::Contents(UnlinkedFile {
+            of: Unnamed::Memfd(seals),
             dir_or_name: name,
             size,
             mode: file.inode_mode() & 0o7777,
-            memfd_seals: Some(seals),
             reader,
         }))
     }

@@ -21,7 +21,8 @@ use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
 use crate::format::{
-    EpollWatch, FileKind, FileObjectRecord, FileStateRecord, TtyRecord, STATE_FILE_FLAGS,
+    EpollWatch, FileKind, FileObjectRecord, FileStateRecord, ShmSegmentRecord, TtyRecord,
+    STATE_FILE_FLAGS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use kernel::alloc::KVec;
@@ -35,12 +36,15 @@ mod eventfd;
 mod memfd;
 mod pipe;
 mod regular;
+mod shared_memory;
 mod signalfd;
+mod sysv_shm;
 mod timerfd;
 mod tty;
 
-pub use deleted::{UnlinkedCopy, UnlinkedFile};
+pub use deleted::{UnlinkedCopy, UnlinkedFile, Unnamed};
 pub use pipe::RestoredPipes;
+pub use sysv_shm::RestoredSegments;
 
 /// How a saved file object is opened again.
 pub enum SavedFile {
@@ -51,13 +55,17 @@ pub enum SavedFile {
     /// By joining the pipe its object names (defined before it); nothing
     /// follows the file object.
     PipeEnd,
+    /// By attaching the SysV segment its object names (defined before
+    /// it); nothing follows the file object.
+    ShmAttach,
     /// By its path, then given these terminal settings, written after
     /// the path.
     Terminal(TtyRecord),
     /// As a new epoll set with these watches, of files saved before it.
     EpollSet(KVec<EpollWatch>),
-    /// As a new unnamed file in the directory it was unlinked from, or a
-    /// new memfd, with its contents, written after the file object.
+    /// As a new unnamed file in the directory it was unlinked from, a
+    /// new memfd or new shared anonymous memory, with its contents,
+    /// written after the file object.
     Contents(UnlinkedFile),
 }
 
@@ -67,6 +75,9 @@ pub enum SavedFile {
 pub trait ObjectWriter {
     /// Writes pipe number `pipe` of `size` bytes holding `data`.
     fn write_pipe(&mut self, pipe: u32, size: u32, data: &[u8]) -> Result;
+
+    /// Writes the SysV segment `segment` with its `contents`.
+    fn write_shm_segment(&mut self, segment: &ShmSegmentRecord, contents: &UnlinkedFile) -> Result;
 
     /// Saves `file` if it was not saved yet (as `files::save_file`), and
     /// returns its object reference; `what` names it in an error record.
@@ -163,9 +174,10 @@ pub trait OpenFileKind: Sync {
         Err(EINVAL)
     }
 
-    /// Joins the file of `rec` to the pipe it names, re-created from the
-    /// objhash, before restart's point of no return; `EINVAL` for a kind
-    /// that is not an anonymous pipe end.
+    /// Joins the file of `rec` to the pipe or SysV segment it names,
+    /// re-created from the objhash, before restart's point of no return;
+    /// `EINVAL` for a kind that is neither an anonymous pipe end nor an
+    /// attach.
     fn rejoin(&self, _rec: &FileObjectRecord, _objects: &mut RestartObjects) -> Result<FileRef> {
         Err(EINVAL)
     }
@@ -179,10 +191,12 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 12] = [
+static KINDS: [&dyn OpenFileKind; 14] = [
     // Before regular files, which claim every other one.
     &deleted::DeletedFile,
     &memfd::Memfd,
+    &shared_memory::SharedMemory,
+    &sysv_shm::SysvShm,
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
     // Before character devices, which claim every other device.

@@ -21,8 +21,10 @@
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject (String(path) (Tty | DeletedFile data)?
 //!                          | String(name) Memfd data
+//!                          | SharedMemory data
 //!                          | FileState | EpollWatches)?
 //!           | Pipe FileObject String(path)?
+//!           | ShmSegment data FileObject
 //! data     := FileData(len > 0)* FileData(len = 0)
 //! ```
 //!
@@ -31,7 +33,11 @@
 //! an anonymous pipe neither; a terminal's path is followed by its
 //! settings, an epoll set by its interest list, whose files are defined
 //! before it, and the path of an unlinked file's directory by the file's
-//! size, mode and contents, as is a memfd's name.  A `Pipe` record defines a pipe and its
+//! size, mode and contents, as is a memfd's name; the object behind shared
+//! anonymous memory has only a size and contents.  A `ShmSegment` record
+//! defines a SysV shared memory segment and its contents; the file object
+//! of an attach of it follows at once, and later attaches refer back to
+//! it.  A `Pipe` record defines a pipe and its
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
@@ -63,7 +69,7 @@ use super::{
     NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
     RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
     SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
-    VMA_FLAGS_MASK, VMA_PROT_MASK,
+    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_PROT_MASK, VMA_SHARED, VMA_STACK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -71,8 +77,8 @@ use super::{
 };
 use super::{
     DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, MemfdRecord,
-    EPOLL_EVENTS_KNOWN, MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_MEMFD_NAME,
-    MEMFD_SEALS,
+    SharedMemoryRecord, ShmSegmentRecord, EPOLL_EVENTS_KNOWN, MAX_DELETED_FILE_SIZE,
+    MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_MEMFD_NAME, MAX_SHARED_MEMORY_SIZE, MEMFD_SEALS,
 };
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
@@ -135,6 +141,9 @@ pub enum Item<'a> {
     /// Defines a file object: its path, or the state of a file without
     /// one.
     FileObject(FileObjectRecord, FileSource<'a>),
+    /// Defines a SysV shared memory segment; its contents follow as
+    /// [`Item::FileData`], then the file object of an attach of it.
+    ShmSegment(ShmSegmentRecord),
     /// Defines a pipe; its data (`data_len` bytes) is read next with
     /// [`ImageParser::read_pipe_data`] (or skipped by the next
     /// `next_item`).  The file object of one of its ends follows.
@@ -142,7 +151,9 @@ pub enum Item<'a> {
     /// One file descriptor.
     Fd(FdRecord),
     /// Contents of the last [`FileSource::Deleted`] or
-    /// [`FileSource::Memfd`] file at `offset`:
+    /// [`FileSource::Memfd`] file, of the last
+    /// [`FileSource::SharedMemory`] or of the last [`Item::ShmSegment`],
+    /// at `offset`:
     /// `len` bytes are read next with [`ImageParser::read_file_data`] (or
     /// skipped by the next `next_item`).  A zero `len` ends them.
     FileData {
@@ -214,6 +225,14 @@ pub enum FileSource<'a> {
         /// Its permission bits.
         mode: u32,
     },
+    /// The object behind shared anonymous memory, to create again with
+    /// `size` bytes; its contents follow as [`Item::FileData`].
+    SharedMemory {
+        /// Its size, a whole number of pages.
+        size: u64,
+    },
+    /// An attach of the SysV shared memory segment its record names.
+    ShmAttach,
     /// An epoll set whose `count` watches are read next with
     /// [`ImageParser::read_epoll_watch`] (or skipped by the next
     /// `next_item`).
@@ -334,6 +353,11 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     /// The pipe of the last `Pipe` record, until the file object of its
     /// first end.
     pipe_awaiting_end: Option<u32>,
+    /// SysV shared memory segments defined so far.
+    segments: u32,
+    /// The segment of the last `ShmSegment` record, until the file object
+    /// of its first attach (after its contents).
+    segment_awaiting_attach: Option<u32>,
     /// What the parser accepts after the contents of a file.
     resume: Expect,
     addrs: [u64; MAX_CHUNK_PAGES as usize],
@@ -358,6 +382,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             objects: 0,
             pipes: 0,
             pipe_awaiting_end: None,
+            segments: 0,
+            segment_awaiting_attach: None,
             resume: Expect::Done,
             addrs: [0; MAX_CHUNK_PAGES as usize],
         })
@@ -628,6 +654,12 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         if self.pipe_awaiting_end.is_some() && t != RecordType::FileObject {
             return Err(Errno::EINVAL);
         }
+        if self.segment_awaiting_attach.is_some()
+            && !matches!(expect, Expect::FileData { .. })
+            && t != RecordType::FileObject
+        {
+            return Err(Errno::EINVAL);
+        }
         match (expect, t) {
             (Expect::Header, RecordType::Header) => {
                 let header: ImageHeader = self.reader.payload(t, h)?;
@@ -789,6 +821,21 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = expect;
                 Ok(Item::Pipe(pipe))
             }
+            (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::ShmSegment) => {
+                let segment: ShmSegmentRecord = self.reader.payload(t, h)?;
+                let number = self.segments + 1;
+                if number > MAX_PIPES || !segment.is_valid(number) {
+                    return Err(Errno::EINVAL);
+                }
+                self.segments = number;
+                self.segment_awaiting_attach = Some(number);
+                self.resume = expect;
+                self.expect = Expect::FileData {
+                    floor: 0,
+                    size: segment.size,
+                };
+                Ok(Item::ShmSegment(segment))
+            }
             (Expect::Fd { .. } | Expect::Mm | Expect::Vma { .. }, RecordType::FileObject) => {
                 let file: FileObjectRecord = self.reader.payload(t, h)?;
                 self.define_object(file.objref)?;
@@ -800,6 +847,11 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                         return Err(Errno::EINVAL);
                     }
                 }
+                if let Some(segment) = self.segment_awaiting_attach.take() {
+                    if kind != FileKind::SysvShm || file.device_or_pipe != segment {
+                        return Err(Errno::EINVAL);
+                    }
+                }
                 let fields_ok = match kind {
                     FileKind::CharDevice => {
                         SAVED_CHAR_DEVICES.contains(&file.device_or_pipe) && file.pos == 0
@@ -807,6 +859,18 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
                     FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
                     FileKind::DeletedFile | FileKind::Memfd => file.device_or_pipe == 0,
+                    // A defined segment, read-only or read-write.
+                    FileKind::SysvShm => {
+                        (1..=self.segments).contains(&file.device_or_pipe)
+                            && file.pos == 0
+                            && matches!(file.flags & !OPEN_LARGEFILE, 0 | 2)
+                    }
+                    // Read-write, as the kernel makes it; no position.
+                    FileKind::SharedMemory => {
+                        file.device_or_pipe == 0
+                            && file.pos == 0
+                            && file.flags & !OPEN_LARGEFILE == 2
+                    }
                     // Files without a path: read-write, no device, no
                     // position.
                     FileKind::EventFd
@@ -833,6 +897,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 if kind == FileKind::Pipe {
                     self.expect = expect;
                     return Ok(Item::FileObject(file, FileSource::PipeEnd));
+                }
+                if kind == FileKind::SysvShm {
+                    self.expect = expect;
+                    return Ok(Item::FileObject(file, FileSource::ShmAttach));
                 }
                 if kind == FileKind::EventPoll {
                     let (t, h) = self.reader.next_header()?;
@@ -882,6 +950,24 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                             seals: memfd.seals,
                             mode: memfd.mode,
                         },
+                    ));
+                }
+                if kind == FileKind::SharedMemory {
+                    let shared: SharedMemoryRecord = self.reader.read_record()?;
+                    if shared.size == 0
+                        || shared.size > MAX_SHARED_MEMORY_SIZE
+                        || shared.size % self.page_size as u64 != 0
+                    {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.resume = expect;
+                    self.expect = Expect::FileData {
+                        floor: 0,
+                        size: shared.size,
+                    };
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::SharedMemory { size: shared.size },
                     ));
                 }
                 if !kind.has_path() {
@@ -1058,6 +1144,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             return Err(Errno::EINVAL);
         }
         let area = *self.vmas.as_slice().get(vma).ok_or(Errno::EINVAL)?;
+        if count > 0 && area.flags & VMA_SHARED != 0 {
+            return Err(Errno::EINVAL);
+        }
         let mask = self.page_size as u64 - 1;
         let mut floor = floor;
         for slot in self.addrs.iter_mut().take(count) {
@@ -1177,6 +1266,11 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         {
             return Err(Errno::EINVAL);
         }
+        // Only a file can be shared; its pages are in the file.
+        let private_only = VMA_GROWSDOWN | VMA_STACK | VMA_HEAP;
+        if vma.flags & VMA_SHARED != 0 && (kind != VmaKind::File || vma.flags & private_only != 0) {
+            return Err(Errno::EINVAL);
+        }
         if kind == VmaKind::File {
             self.use_object(vma.file_ref)?;
             // The last page's file offset must not overflow.
@@ -1193,6 +1287,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
 const OPEN_ACCMODE: u32 = 3;
 /// `O_NONBLOCK` of Linux x86-64.
 const OPEN_NONBLOCK: u32 = 0o4000;
+/// `O_LARGEFILE` of Linux x86-64.
+const OPEN_LARGEFILE: u32 = 0o100000;
 
 /// Highest signal number of x86-64 (`_NSIG`).
 const MAX_SIGNAL: i32 = NSIG as i32;

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 6;
+pub const FORMAT_REVISION: u32 = 7;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -131,6 +131,14 @@ pub enum RecordType {
     /// [`MemfdRecord`]: the size, seals and mode of a memfd, after its
     /// name; its [`FileDataRecord`]s follow.
     Memfd = 73,
+    /// [`SharedMemoryRecord`]: the size of the object behind shared
+    /// anonymous memory, after its file object; its [`FileDataRecord`]s
+    /// follow.
+    SharedMemory = 74,
+    /// [`ShmSegmentRecord`]: a SysV shared memory segment; its
+    /// [`FileDataRecord`]s follow, then the file object of an attach of
+    /// it.
+    ShmSegment = 75,
 }
 
 impl RecordType {
@@ -165,6 +173,8 @@ impl RecordType {
             71 => RecordType::DeletedFile,
             72 => RecordType::FileData,
             73 => RecordType::Memfd,
+            74 => RecordType::SharedMemory,
+            75 => RecordType::ShmSegment,
             _ => return None,
         })
     }
@@ -1251,6 +1261,16 @@ pub enum FileKind {
     /// A memfd (`memfd_create(2)`): the string that follows is its name,
     /// then its contents (a [`MemfdRecord`]).
     Memfd = 12,
+    /// The object behind shared anonymous memory (`MAP_SHARED |
+    /// MAP_ANONYMOUS`, or a shared mapping of `/dev/zero`): no path, its
+    /// size and contents follow (a [`SharedMemoryRecord`]).  Only memory
+    /// areas refer to it.
+    SharedMemory = 13,
+    /// An attach of a SysV shared memory segment (`shmat(2)`): no path,
+    /// nothing follows; [`FileObjectRecord::device_or_pipe`] names its
+    /// [`ShmSegmentRecord`], defined before.  Only memory areas refer to
+    /// it.
+    SysvShm = 14,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1360,6 +1380,8 @@ impl FileKind {
             10 => FileKind::EventPoll,
             11 => FileKind::DeletedFile,
             12 => FileKind::Memfd,
+            13 => FileKind::SharedMemory,
+            14 => FileKind::SysvShm,
             _ => return None,
         })
     }
@@ -1381,7 +1403,8 @@ pub struct FileObjectRecord {
     /// [`device_number`]), one of [`SAVED_CHAR_DEVICES`]; for a
     /// [`FileKind::Terminal`], its device number (not zero); for a
     /// [`FileKind::Pipe`] or [`FileKind::Fifo`], the number of its
-    /// [`PipeRecord`]; otherwise 0.  Offset 12.
+    /// [`PipeRecord`]; for a [`FileKind::SysvShm`], the number of its
+    /// [`ShmSegmentRecord`]; otherwise 0.  Offset 12.
     pub device_or_pipe: u32,
     /// File position, not negative; 0 for a character device. Offset 16.
     pub pos: i64,
@@ -1523,6 +1546,11 @@ plain_record!(EpollWatch, 24);
 /// larger one cannot be saved (`EFBIG`).
 pub const MAX_DELETED_FILE_SIZE: u64 = 64 << 20;
 
+/// Largest object behind shared anonymous memory an image holds: the
+/// largest mapping there can be.  Only the pages that hold data are
+/// written.
+pub const MAX_SHARED_MEMORY_SIZE: u64 = USER_ADDR_LIMIT;
+
 /// Most bytes of one [`FileDataRecord`].
 pub const MAX_FILE_DATA: u32 = 64 * 1024;
 
@@ -1587,4 +1615,72 @@ pub struct MemfdRecord {
 plain_record!(MemfdRecord, 16);
 impl Record for MemfdRecord {
     const TYPE: RecordType = RecordType::Memfd;
+}
+
+/// The size of the object behind shared anonymous memory, after its file
+/// object (read-write, no position); [`FileDataRecord`]s with its contents
+/// follow, the last one empty.  Memory areas map it by its object
+/// reference, each at its own offset.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct SharedMemoryRecord {
+    /// Its size in bytes: a whole number of pages, not zero, at most
+    /// [`MAX_SHARED_MEMORY_SIZE`]. Offset 0.
+    pub size: u64,
+}
+plain_record!(SharedMemoryRecord, 8);
+impl Record for SharedMemoryRecord {
+    const TYPE: RecordType = RecordType::SharedMemory;
+}
+
+/// `ShmSegmentRecord::mode`: the segment was removed (`IPC_RMID`) and
+/// lives on only while attached (`SHM_DEST`).
+pub const SHM_MODE_REMOVED: u32 = 0o1000;
+/// Every bit `ShmSegmentRecord::mode` may have: the permission bits and
+/// [`SHM_MODE_REMOVED`].
+pub const SHM_MODES: u32 = 0o777 | SHM_MODE_REMOVED;
+
+/// A SysV shared memory segment (`shmget(2)`), saved once however many
+/// attaches map it: its [`FileDataRecord`]s with its contents follow, the
+/// last one empty, then the file object of one attach of it
+/// ([`FileKind::SysvShm`]); later attaches name it by its number.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ShmSegmentRecord {
+    /// The number this record defines: one more than the last segment
+    /// defined in the image (the first is 1). Offset 0.
+    pub segment: u32,
+    /// Its id (`shmid`), not negative. Offset 4.
+    pub id: i32,
+    /// Its key; 0 (`IPC_PRIVATE`) for none, or after its removal.
+    /// Offset 8.
+    pub key: i32,
+    /// Its permission bits and [`SHM_MODE_REMOVED`], within
+    /// [`SHM_MODES`]. Offset 12.
+    pub mode: u32,
+    /// Its owner's user id, not `-1`. Offset 16.
+    pub uid: u32,
+    /// Its owner's group id, not `-1`. Offset 20.
+    pub gid: u32,
+    /// Its size in bytes, not zero, at most [`MAX_SHARED_MEMORY_SIZE`].
+    /// Offset 24.
+    pub size: u64,
+}
+plain_record!(ShmSegmentRecord, 32);
+impl Record for ShmSegmentRecord {
+    const TYPE: RecordType = RecordType::ShmSegment;
+}
+
+impl ShmSegmentRecord {
+    /// Whether the fields are valid for the segment numbered `number`.
+    pub fn is_valid(&self, number: u32) -> bool {
+        self.segment == number
+            && self.id >= 0
+            && self.mode & !SHM_MODES == 0
+            && self.uid != u32::MAX
+            && self.gid != u32::MAX
+            && self.size != 0
+            && self.size <= MAX_SHARED_MEMORY_SIZE
+            && (self.mode & SHM_MODE_REMOVED == 0 || self.key == 0)
+    }
 }

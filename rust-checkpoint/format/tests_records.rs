@@ -84,6 +84,14 @@ pub struct Sample {
     /// If set with `deleted`, the file is a memfd with these seals, and
     /// `paths[1]` its name.
     pub memfd_seals: Option<u32>,
+    /// If set with `deleted`, the second file object is the object
+    /// behind shared anonymous memory (of the size in `deleted`), which
+    /// the file-backed area maps shared.
+    pub shared_memory: bool,
+    /// If set with `deleted` (its size and contents), this SysV segment,
+    /// its contents and an attach of it stand in place of the second
+    /// file object.
+    pub segment: Option<ShmSegmentRecord>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -291,6 +299,8 @@ pub fn sample() -> Sample {
         epoll: None,
         deleted: None,
         memfd_seals: None,
+        shared_memory: false,
+        segment: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -439,7 +449,12 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
         None if s.deleted.is_some() => {
             let (size, mode, ranges) = s.deleted.unwrap_or((0, 0, [(0, 0); 2]));
+            if let Some(segment) = &s.segment {
+                w.write_shm_segment(segment)?;
+            }
             match s.memfd_seals {
+                _ if s.segment.is_some() => {}
+                _ if s.shared_memory => w.write_file_object_shared_memory(&s.files[1], size)?,
                 Some(seals) => {
                     w.write_file_object_memfd(&s.files[1], s.paths[1], size, seals, mode)?
                 }
@@ -450,7 +465,10 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
                 data.iter_mut().for_each(|b| *b = 0x5a);
                 w.write_file_data(offset, data)?;
             }
-            w.write_file_data(size, &[])?
+            w.write_file_data(size, &[])?;
+            if s.segment.is_some() {
+                w.write_record(&s.files[1])?;
+            }
         }
         None if s.epoll.is_some() => {
             w.write_file_object_epoll(&s.files[1], &s.epoll.unwrap_or([WATCH; 2]))?
@@ -638,8 +656,69 @@ fn deleted_file(objref: u32) -> FileObjectRecord {
     }
 }
 
+/// Checks the contents items of a sample's unlinked file, memfd, shared
+/// memory or segment: its two ranges of 0x5a bytes and the empty end.
+fn check_file_data<S: Source, V: VmaStore>(
+    t: &mut dyn Check,
+    p: &mut ImageParser<'_, S, V>,
+    work: &mut [u8],
+    (size, _, ranges): DeletedSample,
+) {
+    for (offset, len) in ranges {
+        check_eq!(t, p.next_item(), Ok(Item::FileData { offset, len }));
+        let data = work.get_mut(..len).unwrap_or(&mut []);
+        check_eq!(t, p.read_file_data(data), Ok(()));
+        check!(t, data.iter().all(|&v| v == 0x5a));
+    }
+    check_eq!(
+        t,
+        p.next_item(),
+        Ok(Item::FileData {
+            offset: size,
+            len: 0
+        })
+    );
+}
+
 /// An unlinked file of 10000 bytes, mode 0600, with data at 0 and 8192.
 const DELETED: DeletedSample = (10000, 0o600, [(0, 5), (8192, 100)]);
+
+/// The object behind shared anonymous memory, with reference `objref`.
+fn shared_memory(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::SharedMemory as u32,
+        flags: 0o2,
+        device_or_pipe: 0,
+        pos: 0,
+    }
+}
+
+/// An attach, read-only, of SysV segment `segment`, with reference
+/// `objref`.
+fn shm_attach(objref: u32, segment: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::SysvShm as u32,
+        flags: 0,
+        device_or_pipe: segment,
+        pos: 0,
+    }
+}
+
+/// SysV segment 1 (id 32769, key 0x2a, 10000 bytes, owner 1000:100).
+const SEGMENT: ShmSegmentRecord = ShmSegmentRecord {
+    segment: 1,
+    id: 32769,
+    key: 0x2a,
+    mode: 0o640,
+    uid: 1000,
+    gid: 100,
+    size: DELETED.0,
+};
+
+/// 16 KiB of shared anonymous memory with data at 0 and 8192.
+const SHARED_MEMORY: DeletedSample = (16384, 0, [(0, 5), (8192, 100)]);
 
 /// An epoll set with reference `objref`.
 fn epoll_set(objref: u32) -> FileObjectRecord {
@@ -698,6 +777,8 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         ),
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
+        (128, RESTART_NONE, [0; 4]),
+        (256, RESTART_NONE, [0; 4]),
         (512, RESTART_NONE, [0; 4]),
         (1024, RESTART_NONE, [0; 4]),
         (2048, RESTART_NONE, [0; 4]),
@@ -721,6 +802,10 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.epoll = None;
         s.deleted = None;
         s.memfd_seals = None;
+        s.shared_memory = false;
+        s.segment = None;
+        s.vmas = sample().vmas;
+        s.pages = sample().pages;
         if chunk == 7 {
             // And a terminal in raw mode.
             s.files[1] = terminal(2);
@@ -752,6 +837,30 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.paths[1] = b"buffer";
             s.deleted = Some(DELETED);
             s.memfd_seals = Some(2 | 4);
+        }
+        if chunk == 256 {
+            // And shared anonymous memory, mapped by the file-backed
+            // area in place of the regular file.
+            s.files[1] = shared_memory(2);
+            s.file_state = None;
+            s.deleted = Some(SHARED_MEMORY);
+            s.shared_memory = true;
+            s.vmas[1].file_ref = 2;
+            s.vmas[1].flags = VMA_SHARED;
+            s.pages[2] = (0, 0x40_1000);
+            s.pages.sort_unstable();
+        }
+        if chunk == 128 {
+            // And a SysV segment removed while attached, mapped shared and
+            // read-only by the file-backed area through an attach.
+            s.files[1] = shm_attach(2, 1);
+            s.file_state = None;
+            s.deleted = Some(DELETED);
+            s.segment = Some(SEGMENT);
+            s.vmas[1].file_ref = 2;
+            s.vmas[1].flags = VMA_SHARED;
+            s.pages[2] = (0, 0x40_1000);
+            s.pages.sort_unstable();
         }
         if chunk == 1024 {
             // And an unlinked file with contents at two offsets.
@@ -895,17 +1004,23 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             check_eq!(t, p.read_pipe_data(&mut read), Ok(()));
             check_eq!(t, &read[..], data);
         }
+        if let (Some(segment), Some(deleted)) = (s.segment, s.deleted) {
+            check_eq!(t, p.next_item(), Ok(Item::ShmSegment(segment)));
+            check_file_data(t, &mut p, b.work, deleted);
+        }
         check_eq!(
             t,
             p.next_item(),
             Ok(Item::FileObject(
                 s.files[1],
                 match (s.file_state, s.pipe, s.tty, s.epoll, s.deleted) {
+                    _ if s.segment.is_some() => FileSource::ShmAttach,
                     (Some(state), _, _, _, _) => FileSource::State(state),
                     (None, Some(_), _, _, _) => FileSource::PipeEnd,
                     (None, None, Some(tty), _, _) => FileSource::Terminal(s.paths[1], tty),
                     (None, None, None, Some(_), _) => FileSource::EpollSet { count: 2 },
                     (None, None, None, None, Some((size, mode, _))) => match s.memfd_seals {
+                        _ if s.shared_memory => FileSource::SharedMemory { size },
                         Some(seals) => FileSource::Memfd {
                             name: s.paths[1],
                             size,
@@ -922,21 +1037,8 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                 }
             ))
         );
-        if let Some((size, _, ranges)) = s.deleted {
-            for (offset, len) in ranges {
-                check_eq!(t, p.next_item(), Ok(Item::FileData { offset, len }));
-                let data = b.work.get_mut(..len).unwrap_or(&mut []);
-                check_eq!(t, p.read_file_data(data), Ok(()));
-                check!(t, data.iter().all(|&v| v == 0x5a));
-            }
-            check_eq!(
-                t,
-                p.next_item(),
-                Ok(Item::FileData {
-                    offset: size,
-                    len: 0
-                })
-            );
+        if let (None, Some(deleted)) = (s.segment, s.deleted) {
+            check_file_data(t, &mut p, b.work, deleted);
         }
         if let Some(watches) = s.epoll {
             check_eq!(t, p.read_epoll_watch(), Ok(watches[0]));
@@ -952,8 +1054,18 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             check_eq!(t, p.next_item(), Ok(Item::Vma(*v)));
         }
         check!(t, p.vmas() == &s.vmas[..]);
-        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 0, count: 2 }));
-        for &(_, addr) in s.pages.iter().take(2) {
+        // In area 0: two pages, or three when area 1 is shared and has
+        // none.
+        let in_area_0 = s.pages.iter().filter(|(v, _)| *v == 0).count();
+        check_eq!(
+            t,
+            p.next_item(),
+            Ok(Item::PageChunk {
+                vma: 0,
+                count: in_area_0
+            })
+        );
+        for &(_, addr) in s.pages.iter().take(in_area_0) {
             let page = b.work.get_mut(..PAGE).unwrap_or(&mut []);
             check_eq!(t, p.read_page(page), Ok(addr));
             check!(
@@ -964,8 +1076,10 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             );
         }
         check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 0, count: 0 }));
-        check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 1 }));
-        // Left unread: the next item skips it.
+        if s.vmas[1].flags & VMA_SHARED == 0 {
+            check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 1 }));
+            // Left unread: the next item skips it.
+        }
         check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 0 }));
         check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 2, count: 0 }));
         check_eq!(t, p.next_item(), Ok(Item::Tail));
@@ -1371,7 +1485,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 131] = [
+    let cases: [fn(&mut Sample); 145] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1476,6 +1590,92 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
         |s| {
             // An eventfd with a path instead of its state.
             s.files[1] = eventfd_object(2);
+        },
+        |s| {
+            // Shared memory of a size that is not a whole number of pages.
+            s.files[1] = shared_memory(2);
+            s.deleted = Some((10000, 0, DELETED.2));
+            s.shared_memory = true;
+        },
+        |s| {
+            // Shared memory with a position.
+            s.files[1] = shared_memory(2);
+            s.files[1].pos = 4096;
+            s.deleted = Some(SHARED_MEMORY);
+            s.shared_memory = true;
+        },
+        |s| {
+            // Shared memory open read-only.
+            s.files[1] = shared_memory(2);
+            s.files[1].flags = 0;
+            s.deleted = Some(SHARED_MEMORY);
+            s.shared_memory = true;
+        },
+        |s| {
+            // Shared memory beyond the largest mapping.
+            s.files[1] = shared_memory(2);
+            s.deleted = Some((MAX_SHARED_MEMORY_SIZE + 4096, 0, DELETED.2));
+            s.shared_memory = true;
+        },
+        |s| s.vmas[1].flags = VMA_SHARED, // pages saved in a shared area
+        |s| {
+            // A segment numbered out of sequence.
+            s.files[1] = shm_attach(2, 2);
+            s.deleted = Some(DELETED);
+            s.segment = Some(ShmSegmentRecord {
+                segment: 2,
+                ..SEGMENT
+            });
+        },
+        |s| {
+            // A segment followed by an attach of another.
+            s.files[1] = shm_attach(2, 2);
+            s.deleted = Some(DELETED);
+            s.segment = Some(SEGMENT);
+        },
+        |s| {
+            // A segment with SHM_LOCKED in its mode.
+            s.files[1] = shm_attach(2, 1);
+            s.deleted = Some(DELETED);
+            s.segment = Some(ShmSegmentRecord {
+                mode: 0o2600,
+                ..SEGMENT
+            });
+        },
+        |s| {
+            // A removed segment that kept its key.
+            s.files[1] = shm_attach(2, 1);
+            s.deleted = Some(DELETED);
+            s.segment = Some(ShmSegmentRecord {
+                mode: 0o1600,
+                ..SEGMENT
+            });
+        },
+        |s| {
+            // A segment with a negative id.
+            s.files[1] = shm_attach(2, 1);
+            s.deleted = Some(DELETED);
+            s.segment = Some(ShmSegmentRecord { id: -1, ..SEGMENT });
+        },
+        |s| {
+            // An attach with a position.
+            s.files[1] = shm_attach(2, 1);
+            s.files[1].pos = 8;
+            s.deleted = Some(DELETED);
+            s.segment = Some(SEGMENT);
+        },
+        |s| {
+            // An attach opened write-only.
+            s.files[1] = shm_attach(2, 1);
+            s.files[1].flags = 1;
+            s.deleted = Some(DELETED);
+            s.segment = Some(SEGMENT);
+        },
+        |s| s.vmas[0].flags = VMA_SHARED, // shared anonymous, not by its object
+        |s| {
+            s.vmas[1].flags = VMA_SHARED | VMA_STACK; // a shared stack
+            s.pages[2] = (0, 0x40_1000);
+            s.pages.sort_unstable();
         },
         |s| {
             // A memfd with an unknown seal.

@@ -12,8 +12,8 @@ use super::{
 };
 use super::{
     DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord,
-    MemfdRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord, MAX_EPOLL_WATCHES,
-    MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+    MemfdRecord, PipeRecord, PosixTimer, PosixTimersRecord, SharedMemoryRecord, ShmSegmentRecord,
+    TtyRecord, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -343,6 +343,23 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.write_record(file)?;
         self.write_string(name)?;
         self.write_record(&MemfdRecord { size, seals, mode })
+    }
+
+    /// Writes the object behind shared anonymous memory and its size;
+    /// its contents follow with [`Self::write_file_data`].
+    pub fn write_file_object_shared_memory(
+        &mut self,
+        file: &FileObjectRecord,
+        size: u64,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_record(&SharedMemoryRecord { size })
+    }
+
+    /// Writes a SysV shared memory segment; its contents follow with
+    /// [`Self::write_file_data`], then the file object of an attach.
+    pub fn write_shm_segment(&mut self, segment: &ShmSegmentRecord) -> Result {
+        self.write_record(segment)
     }
 
     /// Writes `data` (at most [`MAX_FILE_DATA`] bytes) as the contents of

@@ -2,7 +2,9 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a shared mapping, a deleted file or a memfd open twice,
+ * a second thread, shared memory a child maps too, a SysV segment locked
+ * in memory,
+ * a deleted file or a memfd open twice,
  * a pipe with an end held by another
  * process, a socket, a device with state of its own, a pseudo-terminal
  * master, and the task
@@ -26,6 +28,7 @@
 #include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -90,12 +93,34 @@ static int two_threads(void)
 	return pthread_create(&t, NULL, idle_thread, NULL) ? -1 : 0;
 }
 
-static int shared_mapping(void)
+/* Shared anonymous memory that a child maps too. */
+static int memory_shared_with_child(void)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t child;
 
-	return p == MAP_FAILED ? -1 : 0;
+	if (p == MAP_FAILED)
+		return -1;
+	child = fork();
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	return child < 0 ? -1 : 0;
+}
+
+/* An attached SysV segment locked in memory, marked for removal. */
+static int locked_sysv_segment(void)
+{
+	int id = shmget(IPC_PRIVATE, 8192, IPC_CREAT | 0600);
+	void *p = id < 0 ? (void *)-1 : shmat(id, NULL, 0);
+
+	if (p == (void *)-1 || shmctl(id, SHM_LOCK, NULL))
+		return -1;
+	shmctl(id, IPC_RMID, NULL);
+	return 0;
 }
 
 /* The read end of a pipe whose write end a child holds. */
@@ -292,12 +317,15 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 17);
+	ktap_begin("checkpoint_unsupported", 18);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
-	expect_unsupported("shared_mapping_eopnotsupp_with_error_record",
-			   shared_mapping, "shared mapping");
+	expect_unsupported("memory_shared_with_child_eopnotsupp",
+			   memory_shared_with_child,
+			   "is also mapped by another process");
+	expect_unsupported("locked_sysv_segment_eopnotsupp",
+			   locked_sysv_segment, "locked in memory (SHM_LOCK)");
 	expect_unsupported("pipe_written_by_other_process_eopnotsupp",
 			   pipe_written_by_child,
 			   "the pipe has an end open outside the task");

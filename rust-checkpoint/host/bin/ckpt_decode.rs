@@ -264,6 +264,10 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 fs.umask,
                 String::from_utf8_lossy(cwd)
             )),
+            Item::ShmSegment(seg) => say(format!(
+                "    SysV segment #{}: id {} key {:#x} mode {:04o} owner {}:{} size {} (contents follow)",
+                seg.segment, seg.id, seg.key, seg.mode, seg.uid, seg.gid, seg.size
+            )),
             Item::Pipe(pipe) => {
                 say(format!(
                     "    pipe #{}: size {} with {} bytes buffered",
@@ -315,6 +319,8 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::EventPoll) => "epoll set".to_string(),
                     Some(FileKind::DeletedFile) => "deleted file".to_string(),
                     Some(FileKind::Memfd) => "memfd".to_string(),
+                    Some(FileKind::SharedMemory) => "shared anonymous memory".to_string(),
+                    Some(FileKind::SysvShm) => format!("attach of SysV segment #{}", f.device_or_pipe),
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
                         f.device_or_pipe >> 20,
@@ -325,7 +331,9 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 f.flags,
                 f.pos,
                 match source {
-                    FileSource::PipeEnd | FileSource::EpollSet { .. } => String::new(),
+                    FileSource::PipeEnd | FileSource::EpollSet { .. } | FileSource::ShmAttach => {
+                        String::new()
+                    }
                     FileSource::Memfd {
                         name,
                         size,
@@ -338,6 +346,9 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                         seals,
                         mode
                     ),
+                    FileSource::SharedMemory { size } => {
+                        format!("({size} bytes; contents follow)")
+                    }
                     FileSource::Deleted { dir, size, mode } => format!(
                         "in {} ({} bytes, mode {:04o}; contents follow)",
                         String::from_utf8_lossy(dir),

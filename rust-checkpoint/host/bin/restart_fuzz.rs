@@ -71,6 +71,10 @@ extern "C" {
     fn memfd_create(name: *const u8, flags: u32) -> c_int;
     fn epoll_ctl(set: c_int, op: c_int, fd: c_int, event: *mut [u32; 3]) -> c_int;
     fn timerfd_settime(fd: c_int, flags: c_int, new: *const [i64; 4], old: *mut [i64; 4]) -> c_int;
+    fn mmap(addr: *mut u8, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64) -> *mut u8;
+    fn shmget(key: c_int, size: usize, flags: c_int) -> c_int;
+    fn shmat(id: c_int, addr: *const u8, flags: c_int) -> *mut u8;
+    fn shmctl(id: c_int, cmd: c_int, buf: *mut u8) -> c_int;
 }
 
 const NR_TIMER_CREATE: i64 = 222;
@@ -79,9 +83,10 @@ const CLOCK_MONOTONIC: c_int = 1;
 
 /// Gives the "files" seed one file of each kind without a path (an
 /// eventfd, a signalfd, an armed timerfd, both ends of a pipe holding
-/// data, an epoll set watching the eventfd, a sealed memfd) and an armed
-/// POSIX timer, so
-/// that mutations reach their parsing and re-creation too.  The timers
+/// data, an epoll set watching the eventfd, a sealed memfd), an armed
+/// POSIX timer, shared anonymous memory and a SysV segment removed while
+/// attached (so that a restored copy leaves none behind), so that
+/// mutations reach their parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
     let in_100_s: [i64; 4] = [0, 0, 100, 0];
@@ -107,6 +112,18 @@ fn open_stateful_files() {
         if pipe(ends.as_mut_ptr()) == 0 {
             write(ends[1], b"pipe data".as_ptr(), 9);
         }
+        // PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS.
+        let shared = mmap(core::ptr::null_mut(), 8192, 3, 0x21, -1, 0);
+        if shared as isize != -1 {
+            *shared = 1;
+        }
+        // IPC_PRIVATE, IPC_CREAT | 0600; then IPC_RMID.
+        let segment = shmget(0, 8192, 0o1000 | 0o600);
+        let attached = shmat(segment, core::ptr::null(), 0);
+        if attached as isize != -1 {
+            *attached.add(4096) = 2;
+        }
+        shmctl(segment, 0, core::ptr::null_mut());
         syscall(
             NR_TIMER_CREATE,
             CLOCK_MONOTONIC as i64,

@@ -37,6 +37,9 @@ enum Rec {
     Epoll(FileObjectRecord, Vec<EpollWatch>),
     Deleted(FileObjectRecord, Vec<u8>, u64, u32),
     Memfd(FileObjectRecord, Vec<u8>, u64, u32, u32),
+    SharedMemory(FileObjectRecord, u64),
+    ShmSegment(ShmSegmentRecord),
+    ShmAttach(FileObjectRecord),
     FileData(u64, Vec<u8>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
@@ -61,6 +64,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
     let mut recs = vec![Rec::Header(sample_header())];
     let mut objects = 0u32;
     let mut pipes = 0u32;
+    let mut segments = 0u32;
     let tasks = rng.below(3);
     for _ in 0..tasks {
         let mut task = TaskRecord::zeroed();
@@ -261,19 +265,29 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(12) as u32;
+                let kind = 1 + rng.below(13) as u32;
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::DeletedFile as u32 || kind == FileKind::Memfd as u32 {
-                    let size = rng.below(300_000);
+                if kind == FileKind::DeletedFile as u32
+                    || kind == FileKind::Memfd as u32
+                    || kind == FileKind::SharedMemory as u32
+                {
+                    let shared = kind == FileKind::SharedMemory as u32;
+                    let size = if shared {
+                        PAGE * (1 + rng.below(80))
+                    } else {
+                        rng.below(300_000)
+                    };
                     let file = FileObjectRecord {
                         objref: objects,
                         kind,
-                        flags: rng.below(3) as u32,
+                        flags: if shared { 0o2 } else { rng.below(3) as u32 },
                         device_or_pipe: 0,
-                        pos: rng.below(1 << 20) as i64,
+                        pos: if shared { 0 } else { rng.below(1 << 20) as i64 },
                     };
                     let mode = rng.below(0o10000) as u32;
-                    recs.push(if kind == FileKind::Memfd as u32 {
+                    recs.push(if shared {
+                        Rec::SharedMemory(file, size)
+                    } else if kind == FileKind::Memfd as u32 {
                         let name = (0..rng.below(MAX_MEMFD_NAME as u64 + 1))
                             .map(|_| b"abc:xyz /._-01"[rng.below(14) as usize])
                             .collect();
@@ -463,7 +477,42 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             let end = start + PAGE * (1 + rng.below(80));
             next = end;
             let file = rng.chance(40);
-            let file_ref = if file {
+            let attach = file && rng.chance(30);
+            let file_ref = if attach {
+                // An attach of a new SysV segment (with its contents), or
+                // of one defined before.
+                if segments == 0 || rng.chance(50) {
+                    segments += 1;
+                    let size = 1 + rng.below(300_000);
+                    let removed = rng.chance(50);
+                    recs.push(Rec::ShmSegment(ShmSegmentRecord {
+                        segment: segments,
+                        id: rng.below(i32::MAX as u64) as i32,
+                        key: if removed { 0 } else { rng.next_u64() as i32 },
+                        mode: rng.below(0o1000) as u32 | if removed { SHM_MODE_REMOVED } else { 0 },
+                        uid: rng.below(u32::MAX as u64) as u32,
+                        gid: rng.below(u32::MAX as u64) as u32,
+                        size,
+                    }));
+                    if size > 10 {
+                        recs.push(Rec::FileData(5, vec![7u8; 5]));
+                    }
+                    recs.push(Rec::FileData(size, Vec::new()));
+                }
+                objects += 1;
+                recs.push(Rec::ShmAttach(FileObjectRecord {
+                    objref: objects,
+                    kind: FileKind::SysvShm as u32,
+                    flags: [0, 2][rng.below(2) as usize],
+                    device_or_pipe: if matches!(recs.last(), Some(Rec::FileData(..))) {
+                        segments
+                    } else {
+                        1 + rng.below(segments as u64) as u32
+                    },
+                    pos: 0,
+                }));
+                objects
+            } else if file {
                 if objects == 0 || rng.chance(30) {
                     objects += 1;
                     recs.push(Rec::FileObject(
@@ -483,12 +532,19 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             } else {
                 0
             };
+            let mut flags = rng.below(64) as u32 & VMA_FLAGS_MASK;
+            if !file || flags & (VMA_GROWSDOWN | VMA_STACK | VMA_HEAP) != 0 {
+                flags &= !VMA_SHARED;
+            }
+            if attach {
+                flags = VMA_SHARED | (flags & (VMA_LOCKED | VMA_DONTFORK));
+            }
             let vma = VmaRecord {
                 start,
                 end,
                 pgoff: if file { rng.below(1000) } else { 0 },
                 prot: rng.below(8) as u32,
-                flags: rng.below(64) as u32 & VMA_FLAGS_MASK,
+                flags,
                 kind: if file {
                     VmaKind::File as u32
                 } else {
@@ -504,7 +560,8 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             loop {
                 let mut chunk = Vec::new();
                 let want = rng.below(MAX_CHUNK_PAGES as u64 + 1);
-                while (chunk.len() as u64) < want && addr < vma.end {
+                // A shared area's pages are in its file.
+                while (chunk.len() as u64) < want && addr < vma.end && vma.flags & VMA_SHARED == 0 {
                     if rng.chance(60) {
                         let data: Vec<u8> = (0..PAGE).map(|_| rng.next_u64() as u8).collect();
                         chunk.push((addr, data));
@@ -564,6 +621,9 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Memfd(f, name, size, seals, mode) => {
                 w.write_file_object_memfd(f, name, *size, *seals, *mode)
             }
+            Rec::SharedMemory(f, size) => w.write_file_object_shared_memory(f, *size),
+            Rec::ShmSegment(seg) => w.write_shm_segment(seg),
+            Rec::ShmAttach(f) => w.write_record(f),
             Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
@@ -643,6 +703,8 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::Path(path)) => Rec::FileObject(f, path.to_vec()),
             Item::FileObject(f, FileSource::State(state)) => Rec::StateFile(f, state),
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
+            Item::FileObject(f, FileSource::ShmAttach) => Rec::ShmAttach(f),
+            Item::ShmSegment(seg) => Rec::ShmSegment(seg),
             Item::FileObject(
                 f,
                 FileSource::Memfd {
@@ -652,6 +714,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
                     mode,
                 },
             ) => Rec::Memfd(f, name.to_vec(), size, seals, mode),
+            Item::FileObject(f, FileSource::SharedMemory { size }) => Rec::SharedMemory(f, size),
             Item::FileObject(f, FileSource::Deleted { dir, size, mode }) => {
                 Rec::Deleted(f, dir.to_vec(), size, mode)
             }
