@@ -501,6 +501,20 @@ fn prepare<V: format::VmaStore>(
                     }
                 }
             }
+            Item::FileObject(f, FileObjectSource::Inotify { count, next_wd }) => {
+                let opened =
+                    files::recreate_inotify(&f, next_wd, count, &mut || match fmt_result(
+                        parser.next_item(),
+                    )? {
+                        Item::InotifyWatch { wd, mask, path } => {
+                            let mut owned = KVec::with_capacity(path.len(), GFP_KERNEL)?;
+                            owned.extend_from_slice(path, GFP_KERNEL)?;
+                            Ok((wd, mask, owned))
+                        }
+                        _ => Err(EINVAL),
+                    })?;
+                objects.insert(f.objref, Object::File(opened))?;
+            }
             Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
                 let mut watches = KVec::with_capacity(count as usize, GFP_KERNEL)?;
                 for _ in 0..count {
@@ -522,6 +536,8 @@ fn prepare<V: format::VmaStore>(
                 fmt_result(parser.read_auxv(&mut auxv))?;
                 mm = Some(m);
             }
+            // Read with their instance.
+            Item::InotifyWatch { .. } => return Err(EINVAL),
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
                 let (

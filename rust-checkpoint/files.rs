@@ -118,6 +118,16 @@ pub fn save_file<S: Sink>(
         (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
         (SavedFile::PipeEnd | SavedFile::ShmAttach, _) => w.write_record(&rec),
         (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
+        (SavedFile::Inotify(watches), _) => {
+            let count = u32::try_from(watches.len()).map_err(|_| EINVAL)?;
+            w.write_file_object_inotify(&rec, count, watches.next_wd)
+                .map_err(to_kernel_error)?;
+            watches.for_each(|wd, mask, path| {
+                w.write_inotify_watch(wd, mask, path)
+                    .map_err(to_kernel_error)
+            })?;
+            return Ok(objref);
+        }
         (SavedFile::Contents(unlinked), _) => {
             match unlinked.of {
                 Unnamed::Memfd(seals) => w.write_file_object_memfd(
@@ -276,6 +286,7 @@ pub fn reopen(
         // Their watches or contents follow in the image: the driver
         // creates them (`recreate_epoll`, `UnlinkedCopy`).
         FileSource::EpollSet { .. }
+        | FileSource::Inotify { .. }
         | FileSource::Deleted { .. }
         | FileSource::Memfd { .. }
         | FileSource::SharedMemory { .. } => Err(EINVAL),
@@ -290,6 +301,18 @@ pub fn recreate_epoll(
 ) -> Result<FileRef> {
     let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
     kind.recreate_epoll(rec, watches, objects)
+}
+
+/// Creates an inotify instance again with `count` watches, which
+/// `next_watch` reads from the image.
+pub fn recreate_inotify(
+    rec: &FileObjectRecord,
+    next_wd: u32,
+    count: u32,
+    next_watch: &mut dyn FnMut() -> Result<(i32, u32, KVec<u8>)>,
+) -> Result<FileRef> {
+    let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
+    kind.recreate_inotify(rec, next_wd, count, next_watch)
 }
 
 /// Replaces the calling task's descriptors by `fds` (past the point of no

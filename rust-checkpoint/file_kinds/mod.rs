@@ -33,6 +33,7 @@ mod chardev;
 mod deleted;
 mod epoll;
 mod eventfd;
+mod inotify;
 mod memfd;
 mod pipe;
 mod regular;
@@ -43,6 +44,7 @@ mod timerfd;
 mod tty;
 
 pub use deleted::{UnlinkedCopy, UnlinkedFile, Unnamed};
+pub use inotify::InotifyWatches;
 pub use pipe::RestoredPipes;
 pub use sysv_shm::RestoredSegments;
 
@@ -63,6 +65,8 @@ pub enum SavedFile {
     Terminal(TtyRecord),
     /// As a new epoll set with these watches, of files saved before it.
     EpollSet(KVec<EpollWatch>),
+    /// As a new inotify instance with these watches.
+    Inotify(InotifyWatches),
     /// As a new unnamed file in the directory it was unlinked from, a
     /// new memfd or new shared anonymous memory, with its contents,
     /// written after the file object.
@@ -174,6 +178,20 @@ pub trait OpenFileKind: Sync {
         Err(EINVAL)
     }
 
+    /// Creates the inotify instance of `rec` again, giving new watches
+    /// `next_wd` first, with `count` watches that `next_watch` reads one
+    /// by one from the image (descriptor, mask, path), before restart's
+    /// point of no return; `EINVAL` for a kind that is not inotify.
+    fn recreate_inotify(
+        &self,
+        _rec: &FileObjectRecord,
+        _next_wd: u32,
+        _count: u32,
+        _next_watch: &mut dyn FnMut() -> Result<(i32, u32, KVec<u8>)>,
+    ) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
     /// Joins the file of `rec` to the pipe or SysV segment it names,
     /// re-created from the objhash, before restart's point of no return;
     /// `EINVAL` for a kind that is neither an anonymous pipe end nor an
@@ -191,7 +209,7 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 14] = [
+static KINDS: [&dyn OpenFileKind; 15] = [
     // Before regular files, which claim every other one.
     &deleted::DeletedFile,
     &memfd::Memfd,
@@ -206,6 +224,7 @@ static KINDS: [&dyn OpenFileKind; 14] = [
     &signalfd::SignalFd,
     &timerfd::TimerFd,
     &epoll::EventPoll,
+    &inotify::Inotify,
     &pipe::ANONYMOUS_PIPE,
     &pipe::FIFO,
 ];

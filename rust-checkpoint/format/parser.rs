@@ -22,7 +22,8 @@
 //! object   := FileObject (String(path) (Tty | DeletedFile data)?
 //!                          | String(name) Memfd data
 //!                          | SharedMemory data
-//!                          | FileState | EpollWatches)?
+//!                          | FileState | EpollWatches
+//!                          | InotifyWatches (InotifyWatch String(path))*)?
 //!           | Pipe FileObject String(path)?
 //!           | ShmSegment data FileObject
 //! data     := FileData(len > 0)* FileData(len = 0)
@@ -76,9 +77,10 @@ use super::{
     MAX_PENDING_SIGNALS, SIGQUEUE_PROCESS, SIGQUEUE_THREAD, SI_TIMER,
 };
 use super::{
-    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, MemfdRecord,
-    SharedMemoryRecord, ShmSegmentRecord, EPOLL_EVENTS_KNOWN, MAX_DELETED_FILE_SIZE,
-    MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_MEMFD_NAME, MAX_SHARED_MEMORY_SIZE, MEMFD_SEALS,
+    DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, InotifyWatchRecord,
+    InotifyWatchesRecord, MemfdRecord, SharedMemoryRecord, ShmSegmentRecord, EPOLL_EVENTS_KNOWN,
+    INOTIFY_WATCH_BITS, MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA,
+    MAX_INOTIFY_WATCHES, MAX_MEMFD_NAME, MAX_SHARED_MEMORY_SIZE, MEMFD_SEALS,
 };
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
@@ -141,6 +143,16 @@ pub enum Item<'a> {
     /// Defines a file object: its path, or the state of a file without
     /// one.
     FileObject(FileObjectRecord, FileSource<'a>),
+    /// One watch of the inotify instance defined last, on the file at
+    /// `path` (absolute, without its NUL).
+    InotifyWatch {
+        /// Its watch descriptor.
+        wd: i32,
+        /// Its events and flags.
+        mask: u32,
+        /// The watched file.
+        path: &'a [u8],
+    },
     /// Defines a SysV shared memory segment; its contents follow as
     /// [`Item::FileData`], then the file object of an attach of it.
     ShmSegment(ShmSegmentRecord),
@@ -233,6 +245,14 @@ pub enum FileSource<'a> {
     },
     /// An attach of the SysV shared memory segment its record names.
     ShmAttach,
+    /// An inotify instance whose `count` watches follow as
+    /// [`Item::InotifyWatch`]s.
+    Inotify {
+        /// Number of watches.
+        count: u32,
+        /// The watch descriptor a new watch gets first.
+        next_wd: u32,
+    },
     /// An epoll set whose `count` watches are read next with
     /// [`ImageParser::read_epoll_watch`] (or skipped by the next
     /// `next_item`).
@@ -273,6 +293,12 @@ enum Expect {
         vma: usize,
         /// Lowest address the next page may have.
         floor: u64,
+    },
+    /// `left` more watches of an inotify instance, with descriptors from
+    /// `floor` on.  Then back to `ImageParser::resume`.
+    InotifyWatch {
+        left: u32,
+        floor: i32,
     },
     /// Contents of an unlinked file of `size` bytes; the next starts at
     /// `floor` or later.  Then back to `ImageParser::resume`.
@@ -859,6 +885,12 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     FileKind::Regular | FileKind::Directory => file.device_or_pipe == 0,
                     FileKind::Terminal => file.device_or_pipe != 0 && file.pos == 0,
                     FileKind::DeletedFile | FileKind::Memfd => file.device_or_pipe == 0,
+                    // Read-only, perhaps non-blocking.
+                    FileKind::Inotify => {
+                        file.device_or_pipe == 0
+                            && file.pos == 0
+                            && file.flags & !OPEN_NONBLOCK == 0
+                    }
                     // A defined segment, read-only or read-write.
                     FileKind::SysvShm => {
                         (1..=self.segments).contains(&file.device_or_pipe)
@@ -901,6 +933,27 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 if kind == FileKind::SysvShm {
                     self.expect = expect;
                     return Ok(Item::FileObject(file, FileSource::ShmAttach));
+                }
+                if kind == FileKind::Inotify {
+                    let watches: InotifyWatchesRecord = self.reader.read_record()?;
+                    if watches.count > MAX_INOTIFY_WATCHES || watches.next_wd > i32::MAX as u32 {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.expect = expect;
+                    if watches.count > 0 {
+                        self.resume = expect;
+                        self.expect = Expect::InotifyWatch {
+                            left: watches.count,
+                            floor: 1,
+                        };
+                    }
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::Inotify {
+                            count: watches.count,
+                            next_wd: watches.next_wd,
+                        },
+                    ));
                 }
                 if kind == FileKind::EventPoll {
                     let (t, h) = self.reader.next_header()?;
@@ -1062,6 +1115,29 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::Pages { vma, floor }, RecordType::PageChunk) => {
                 self.page_chunk(t, h, vma, floor)
+            }
+            (Expect::InotifyWatch { left, floor }, RecordType::InotifyWatch) => {
+                let watch: InotifyWatchRecord = self.reader.payload(t, h)?;
+                if watch.wd < floor
+                    || watch.mask & !INOTIFY_WATCH_BITS != 0
+                    || watch.mask & 0xfff == 0
+                {
+                    return Err(Errno::EINVAL);
+                }
+                let len = self.string()?;
+                if self.strings.first() != Some(&b'/') {
+                    return Err(Errno::EINVAL);
+                }
+                self.expect = match (left - 1, watch.wd.checked_add(1)) {
+                    (0, _) => self.resume,
+                    (left, Some(floor)) => Expect::InotifyWatch { left, floor },
+                    (_, None) => return Err(Errno::EINVAL),
+                };
+                Ok(Item::InotifyWatch {
+                    wd: watch.wd,
+                    mask: watch.mask,
+                    path: self.string_bytes(len)?,
+                })
             }
             (Expect::FileData { floor, size }, RecordType::FileData) => {
                 let (data, body): (FileDataRecord, usize) = self.reader.prefix(t, h)?;

@@ -139,6 +139,12 @@ pub enum RecordType {
     /// [`FileDataRecord`]s follow, then the file object of an attach of
     /// it.
     ShmSegment = 75,
+    /// [`InotifyWatchesRecord`]: the number of watches of an inotify
+    /// instance, after its file object; its [`InotifyWatchRecord`]s follow.
+    InotifyWatches = 76,
+    /// [`InotifyWatchRecord`]: one watch of an inotify instance; a string
+    /// record with the watched file's path follows.
+    InotifyWatch = 77,
 }
 
 impl RecordType {
@@ -175,6 +181,8 @@ impl RecordType {
             73 => RecordType::Memfd,
             74 => RecordType::SharedMemory,
             75 => RecordType::ShmSegment,
+            76 => RecordType::InotifyWatches,
+            77 => RecordType::InotifyWatch,
             _ => return None,
         })
     }
@@ -1271,6 +1279,9 @@ pub enum FileKind {
     /// [`ShmSegmentRecord`], defined before.  Only memory areas refer to
     /// it.
     SysvShm = 14,
+    /// An inotify instance (`inotify_init1(2)`): no path, an
+    /// [`InotifyWatchesRecord`] and its watches follow.
+    Inotify = 15,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1382,6 +1393,7 @@ impl FileKind {
             12 => FileKind::Memfd,
             13 => FileKind::SharedMemory,
             14 => FileKind::SysvShm,
+            15 => FileKind::Inotify,
             _ => return None,
         })
     }
@@ -1683,4 +1695,44 @@ impl ShmSegmentRecord {
             && self.size <= MAX_SHARED_MEMORY_SIZE
             && (self.mode & SHM_MODE_REMOVED == 0 || self.key == 0)
     }
+}
+
+/// Most watches of one inotify instance in an image.
+pub const MAX_INOTIFY_WATCHES: u32 = 65536;
+
+/// Bits an [`InotifyWatchRecord`]'s mask may have: the events
+/// (`IN_ALL_EVENTS`), `IN_EXCL_UNLINK` and `IN_ONESHOT`.
+pub const INOTIFY_WATCH_BITS: u32 = 0xfff | 0x0400_0000 | 0x8000_0000;
+
+/// The watches of an inotify instance, after its file object: `count`
+/// [`InotifyWatchRecord`]s follow, each with a string record.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct InotifyWatchesRecord {
+    /// Number of watches, at most [`MAX_INOTIFY_WATCHES`]. Offset 0.
+    pub count: u32,
+    /// The watch descriptor a new watch gets if it is free (the kernel
+    /// hands them out cyclically), at most `i32::MAX`. Offset 4.
+    pub next_wd: u32,
+}
+plain_record!(InotifyWatchesRecord, 8);
+impl Record for InotifyWatchesRecord {
+    const TYPE: RecordType = RecordType::InotifyWatches;
+}
+
+/// One watch of an inotify instance; a string record with the absolute
+/// path of the watched file follows (not followed if it is a link).
+/// Watches come in increasing descriptor order.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct InotifyWatchRecord {
+    /// Its watch descriptor, positive, above the last one's. Offset 0.
+    pub wd: i32,
+    /// Its events and flags, within [`INOTIFY_WATCH_BITS`], with at least
+    /// one event. Offset 4.
+    pub mask: u32,
+}
+plain_record!(InotifyWatchRecord, 8);
+impl Record for InotifyWatchRecord {
+    const TYPE: RecordType = RecordType::InotifyWatch;
 }

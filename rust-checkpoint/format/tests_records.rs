@@ -20,6 +20,9 @@ const PAGE: usize = 4096;
 /// (offset, length).
 pub type DeletedSample = (u64, u32, [(u64, usize); 2]);
 
+/// An inotify watch in a sample: descriptor, mask, path.
+pub type InotifyWatchSample = (i32, u32, &'static [u8]);
+
 /// Every record of a one-task image, ready to be mutated by a case.
 #[derive(Clone, Copy)]
 pub struct Sample {
@@ -92,6 +95,9 @@ pub struct Sample {
     /// its contents and an attach of it stand in place of the second
     /// file object.
     pub segment: Option<ShmSegmentRecord>,
+    /// If set, the second file object is an inotify instance with these
+    /// watches (descriptor, mask, path) and this next descriptor.
+    pub inotify: Option<([InotifyWatchSample; 2], u32)>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -301,6 +307,7 @@ pub fn sample() -> Sample {
         memfd_seals: None,
         shared_memory: false,
         segment: None,
+        inotify: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -468,6 +475,13 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
             w.write_file_data(size, &[])?;
             if s.segment.is_some() {
                 w.write_record(&s.files[1])?;
+            }
+        }
+        None if s.inotify.is_some() => {
+            let (watches, next_wd) = s.inotify.unwrap_or((INOTIFY_WATCHES, 0));
+            w.write_file_object_inotify(&s.files[1], 2, next_wd)?;
+            for (wd, mask, path) in watches {
+                w.write_inotify_watch(wd, mask, path)?;
             }
         }
         None if s.epoll.is_some() => {
@@ -694,6 +708,24 @@ fn shared_memory(objref: u32) -> FileObjectRecord {
     }
 }
 
+/// A non-blocking inotify instance with reference `objref`.
+fn inotify_object(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::Inotify as u32,
+        flags: 0o4000,
+        device_or_pipe: 0,
+        pos: 0,
+    }
+}
+
+/// Two inotify watches: creations and deletions in /tmp (wd 3), and one
+/// modification of /tmp/out.txt (wd 7).
+const INOTIFY_WATCHES: [InotifyWatchSample; 2] = [
+    (3, 0x100 | 0x200, b"/tmp"),
+    (7, 0x2 | 0x8000_0000, b"/tmp/out.txt"),
+];
+
 /// An attach, read-only, of SysV segment `segment`, with reference
 /// `objref`.
 fn shm_attach(objref: u32, segment: u32) -> FileObjectRecord {
@@ -777,6 +809,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         ),
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
+        (32, RESTART_NONE, [0; 4]),
         (128, RESTART_NONE, [0; 4]),
         (256, RESTART_NONE, [0; 4]),
         (512, RESTART_NONE, [0; 4]),
@@ -804,6 +837,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.memfd_seals = None;
         s.shared_memory = false;
         s.segment = None;
+        s.inotify = None;
         s.vmas = sample().vmas;
         s.pages = sample().pages;
         if chunk == 7 {
@@ -849,6 +883,13 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.vmas[1].flags = VMA_SHARED;
             s.pages[2] = (0, 0x40_1000);
             s.pages.sort_unstable();
+        }
+        if chunk == 32 {
+            // And an inotify instance watching a directory and, once, a
+            // file.
+            s.files[1] = inotify_object(2);
+            s.file_state = None;
+            s.inotify = Some((INOTIFY_WATCHES, 9));
         }
         if chunk == 128 {
             // And a SysV segment removed while attached, mapped shared and
@@ -1015,6 +1056,10 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                 s.files[1],
                 match (s.file_state, s.pipe, s.tty, s.epoll, s.deleted) {
                     _ if s.segment.is_some() => FileSource::ShmAttach,
+                    _ if s.inotify.is_some() => FileSource::Inotify {
+                        count: 2,
+                        next_wd: s.inotify.map_or(0, |(_, next)| next),
+                    },
                     (Some(state), _, _, _, _) => FileSource::State(state),
                     (None, Some(_), _, _, _) => FileSource::PipeEnd,
                     (None, None, Some(tty), _, _) => FileSource::Terminal(s.paths[1], tty),
@@ -1037,6 +1082,11 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                 }
             ))
         );
+        if let Some((watches, _)) = s.inotify {
+            for (wd, mask, path) in watches {
+                check_eq!(t, p.next_item(), Ok(Item::InotifyWatch { wd, mask, path }));
+            }
+        }
         if let (None, Some(deleted)) = (s.segment, s.deleted) {
             check_file_data(t, &mut p, b.work, deleted);
         }
@@ -1485,7 +1535,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 145] = [
+    let cases: [fn(&mut Sample); 152] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1618,6 +1668,42 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.shared_memory = true;
         },
         |s| s.vmas[1].flags = VMA_SHARED, // pages saved in a shared area
+        |s| {
+            // Inotify watches out of order.
+            s.files[1] = inotify_object(2);
+            s.inotify = Some(([INOTIFY_WATCHES[1], INOTIFY_WATCHES[0]], 9));
+        },
+        |s| {
+            // An inotify watch without an event.
+            s.files[1] = inotify_object(2);
+            s.inotify = Some(([(3, 0x8000_0000, b"/tmp"), INOTIFY_WATCHES[1]], 9));
+        },
+        |s| {
+            // An inotify watch with an unknown flag (IN_MASK_ADD).
+            s.files[1] = inotify_object(2);
+            s.inotify = Some(([(3, 0x2000_0100, b"/tmp"), INOTIFY_WATCHES[1]], 9));
+        },
+        |s| {
+            // An inotify watch of a relative path.
+            s.files[1] = inotify_object(2);
+            s.inotify = Some(([(3, 0x100, b"tmp"), INOTIFY_WATCHES[1]], 9));
+        },
+        |s| {
+            // A watch descriptor that is not positive.
+            s.files[1] = inotify_object(2);
+            s.inotify = Some(([(0, 0x100, b"/tmp"), INOTIFY_WATCHES[1]], 9));
+        },
+        |s| {
+            // An inotify instance open read-write.
+            s.files[1] = inotify_object(2);
+            s.files[1].flags = 2;
+            s.inotify = Some((INOTIFY_WATCHES, 9));
+        },
+        |s| {
+            // A next descriptor beyond any.
+            s.files[1] = inotify_object(2);
+            s.inotify = Some((INOTIFY_WATCHES, 1 << 31));
+        },
         |s| {
             // A segment numbered out of sequence.
             s.files[1] = shm_attach(2, 2);

@@ -12,8 +12,9 @@ use super::{
 };
 use super::{
     DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord,
-    MemfdRecord, PipeRecord, PosixTimer, PosixTimersRecord, SharedMemoryRecord, ShmSegmentRecord,
-    TtyRecord, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+    InotifyWatchRecord, InotifyWatchesRecord, MemfdRecord, PipeRecord, PosixTimer,
+    PosixTimersRecord, SharedMemoryRecord, ShmSegmentRecord, TtyRecord, MAX_EPOLL_WATCHES,
+    MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -354,6 +355,25 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
     ) -> Result {
         self.write_record(file)?;
         self.write_record(&SharedMemoryRecord { size })
+    }
+
+    /// Writes an inotify instance's object and the number of its watches
+    /// and next descriptor; its watches follow with
+    /// [`Self::write_inotify_watch`].
+    pub fn write_file_object_inotify(
+        &mut self,
+        file: &FileObjectRecord,
+        count: u32,
+        next_wd: u32,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_record(&InotifyWatchesRecord { count, next_wd })
+    }
+
+    /// Writes one watch of the inotify instance written last.
+    pub fn write_inotify_watch(&mut self, wd: i32, mask: u32, path: &[u8]) -> Result {
+        self.write_record(&InotifyWatchRecord { wd, mask })?;
+        self.write_string(path)
     }
 
     /// Writes a SysV shared memory segment; its contents follow with

@@ -3,11 +3,10 @@
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
  * a second thread, shared memory a child maps too, a SysV segment locked
- * in memory,
- * a deleted file or a memfd open twice,
- * a pipe with an end held by another
- * process, a socket, a device with state of its own, a pseudo-terminal
- * master, and the task
+ * in memory, a deleted file or a memfd open twice, a pipe with an end
+ * held by another process, a socket, a device with state of its own, a
+ * pseudo-terminal master, an inotify instance with unread events, a
+ * fanotify group, an epoll watch of a closed descriptor, and the task
  * state of Documentation/checkpoint/state.rst that is refused (POSIX
  * timers, seccomp, SCHED_DEADLINE, memory-deny-write-execute), in the
  * caller or in a
@@ -29,8 +28,10 @@
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -201,10 +202,22 @@ static int memfd_open_twice(void)
 	return fd < 0 || open(path, O_RDWR) < 0 ? -1 : 0;
 }
 
-/* An inotify instance: the error record names the kind of the file. */
-static int inotify_fd(void)
+/* An inotify instance with an event not read yet. */
+static int inotify_unread_event(void)
 {
-	return inotify_init1(0) < 0 ? -1 : 0;
+	int fd = inotify_init1(0), file;
+
+	if (fd < 0 || inotify_add_watch(fd, "/tmp", IN_CREATE) < 0)
+		return -1;
+	file = open("/tmp/unsup-inotify", O_WRONLY | O_CREAT, 0600);
+	unlink("/tmp/unsup-inotify");
+	return file < 0 ? -1 : 0;
+}
+
+/* A fanotify group: the error record names the kind of the file. */
+static int fanotify_fd(void)
+{
+	return fanotify_init(FAN_CLASS_NOTIF, O_RDONLY) < 0 ? -1 : 0;
 }
 
 /*
@@ -317,7 +330,7 @@ static int stopped_in_cpu_clock_sleep(void)
 
 int main(void)
 {
-	ktap_begin("checkpoint_unsupported", 18);
+	ktap_begin("checkpoint_unsupported", 19);
 	fflush(stdout);
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
@@ -354,8 +367,10 @@ int main(void)
 			   deleted_file_open_twice, "open more than once");
 	expect_unsupported("memfd_open_twice_eopnotsupp", memfd_open_twice,
 			   "a memfd open more than once");
-	expect_unsupported("inotify_eopnotsupp_named_in_error_record",
-			   inotify_fd, "anon_inode:inotify");
+	expect_unsupported("inotify_unread_events_eopnotsupp",
+			   inotify_unread_event, "events not read yet");
+	expect_unsupported("fanotify_eopnotsupp_named_in_error_record",
+			   fanotify_fd, "anon_inode:[fanotify]");
 	expect_unsupported("epoll_watch_of_closed_fd_eopnotsupp",
 			   epoll_watch_of_closed_fd, "which the task does not hold there");
 	return ktap_end();

@@ -264,6 +264,10 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 fs.umask,
                 String::from_utf8_lossy(cwd)
             )),
+            Item::InotifyWatch { wd, mask, path } => say(format!(
+                "      inotify watch {wd}: mask {mask:#x} on {}",
+                String::from_utf8_lossy(path)
+            )),
             Item::ShmSegment(seg) => say(format!(
                 "    SysV segment #{}: id {} key {:#x} mode {:04o} owner {}:{} size {} (contents follow)",
                 seg.segment, seg.id, seg.key, seg.mode, seg.uid, seg.gid, seg.size
@@ -320,6 +324,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::DeletedFile) => "deleted file".to_string(),
                     Some(FileKind::Memfd) => "memfd".to_string(),
                     Some(FileKind::SharedMemory) => "shared anonymous memory".to_string(),
+                    Some(FileKind::Inotify) => "inotify instance".to_string(),
                     Some(FileKind::SysvShm) => format!("attach of SysV segment #{}", f.device_or_pipe),
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
@@ -346,6 +351,9 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                         seals,
                         mode
                     ),
+                    FileSource::Inotify { count, next_wd } => {
+                        format!("({count} watches follow; next descriptor {next_wd})")
+                    }
                     FileSource::SharedMemory { size } => {
                         format!("({size} bytes; contents follow)")
                     }

@@ -75,6 +75,8 @@ extern "C" {
     fn shmget(key: c_int, size: usize, flags: c_int) -> c_int;
     fn shmat(id: c_int, addr: *const u8, flags: c_int) -> *mut u8;
     fn shmctl(id: c_int, cmd: c_int, buf: *mut u8) -> c_int;
+    fn inotify_init1(flags: c_int) -> c_int;
+    fn inotify_add_watch(fd: c_int, path: *const u8, mask: u32) -> c_int;
 }
 
 const NR_TIMER_CREATE: i64 = 222;
@@ -85,8 +87,10 @@ const CLOCK_MONOTONIC: c_int = 1;
 /// eventfd, a signalfd, an armed timerfd, both ends of a pipe holding
 /// data, an epoll set watching the eventfd, a sealed memfd), an armed
 /// POSIX timer, shared anonymous memory and a SysV segment removed while
-/// attached (so that a restored copy leaves none behind), so that
-/// mutations reach their parsing and re-creation too.  The timers
+/// attached (so that a restored copy leaves none behind), and an inotify
+/// instance watching `/` and `/tests` (where nothing changes meanwhile: an
+/// event would make the checkpoint fail), so that mutations reach their
+/// parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
     let in_100_s: [i64; 4] = [0, 0, 100, 0];
@@ -124,6 +128,10 @@ fn open_stateful_files() {
             *attached.add(4096) = 2;
         }
         shmctl(segment, 0, core::ptr::null_mut());
+        // IN_CREATE | IN_DELETE, then IN_MODIFY | IN_ONESHOT.
+        let watching = inotify_init1(0);
+        inotify_add_watch(watching, b"/\0".as_ptr(), 0x300);
+        inotify_add_watch(watching, b"/tests\0".as_ptr(), 0x8000_0002);
         syscall(
             NR_TIMER_CREATE,
             CLOCK_MONOTONIC as i64,

@@ -40,6 +40,8 @@ enum Rec {
     SharedMemory(FileObjectRecord, u64),
     ShmSegment(ShmSegmentRecord),
     ShmAttach(FileObjectRecord),
+    Inotify(FileObjectRecord, u32, u32),
+    InotifyWatch(i32, u32, Vec<u8>),
     FileData(u64, Vec<u8>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
@@ -265,9 +267,33 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         for _ in 0..nfds {
             let file_ref = if objects == 0 || rng.chance(50) {
                 objects += 1;
-                let kind = 1 + rng.below(13) as u32;
+                let kind = if rng.chance(7) {
+                    FileKind::Inotify as u32
+                } else {
+                    1 + rng.below(13) as u32
+                };
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::DeletedFile as u32
+                if kind == FileKind::Inotify as u32 {
+                    let count = rng.below(4) as u32;
+                    recs.push(Rec::Inotify(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: [0, 0o4000][rng.below(2) as usize],
+                            device_or_pipe: 0,
+                            pos: 0,
+                        },
+                        count,
+                        rng.below(i32::MAX as u64 + 1) as u32,
+                    ));
+                    let mut wd = 0i32;
+                    for _ in 0..count {
+                        wd += 1 + rng.below(1000) as i32;
+                        let mask = (1 + rng.below(0xfff) as u32)
+                            | [0, 0x0400_0000, 0x8000_0000][rng.below(3) as usize];
+                        recs.push(Rec::InotifyWatch(wd, mask, path(rng)));
+                    }
+                } else if kind == FileKind::DeletedFile as u32
                     || kind == FileKind::Memfd as u32
                     || kind == FileKind::SharedMemory as u32
                 {
@@ -624,6 +650,8 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::SharedMemory(f, size) => w.write_file_object_shared_memory(f, *size),
             Rec::ShmSegment(seg) => w.write_shm_segment(seg),
             Rec::ShmAttach(f) => w.write_record(f),
+            Rec::Inotify(f, count, next_wd) => w.write_file_object_inotify(f, *count, *next_wd),
+            Rec::InotifyWatch(wd, mask, path) => w.write_inotify_watch(*wd, *mask, path),
             Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
@@ -705,6 +733,10 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::FileObject(f, FileSource::PipeEnd) => Rec::PipeEnd(f),
             Item::FileObject(f, FileSource::ShmAttach) => Rec::ShmAttach(f),
             Item::ShmSegment(seg) => Rec::ShmSegment(seg),
+            Item::FileObject(f, FileSource::Inotify { count, next_wd }) => {
+                Rec::Inotify(f, count, next_wd)
+            }
+            Item::InotifyWatch { wd, mask, path } => Rec::InotifyWatch(wd, mask, path.to_vec()),
             Item::FileObject(
                 f,
                 FileSource::Memfd {
