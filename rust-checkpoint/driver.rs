@@ -350,6 +350,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
+    mm::check_area_flags(parser.vmas(), &prepared.rlimits, &prepared.creds)?;
     mm::check_auxv(&prepared.auxv)?;
 
     // The point of no return.
@@ -661,6 +662,9 @@ fn restore<V: format::VmaStore>(
     // After everything the caller's privileges allowed (limits,
     // scheduling).
     new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
+    // Locking under the saved limit and capabilities, once the pages are
+    // in.
+    mm::apply_area_flags(&mm, parser.vmas())?;
     // Last, with actions, mask and limits in place.
     signals::restore_pending(&p.pending)?;
     // After the pending signals: a timer may fire at once.

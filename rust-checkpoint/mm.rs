@@ -34,9 +34,10 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::format::{
-    self, auxv_ok, Errno, MmRecord, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES,
-    MAX_VMAS, VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP, VMA_LOCKED, VMA_PROT_EXEC, VMA_PROT_READ,
-    VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
+    self, auxv_ok, CredsRecord, Errno, MmRecord, RlimitsRecord, VmaKind, VmaRecord, VmaStore,
+    MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTDUMP, VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP,
+    VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_EXEC, VMA_PROT_READ,
+    VMA_PROT_WRITE, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
 };
 use crate::objhash::RestartObjects;
 use crate::task::TaskRef;
@@ -161,6 +162,34 @@ pub struct Area {
     /// The mapped file of a file-backed area.
     pub file: Option<FileRef>,
 }
+
+/// The `vm_flags` bits saved in an area's flags: locking, and what
+/// `madvise` sets.
+const AREA_FLAGS: [(u64, u32); 9] = [
+    (bindings::VM_LOCKED as u64, VMA_LOCKED),
+    (bindings::VM_LOCKONFAULT as u64, VMA_LOCK_ON_FAULT),
+    (bindings::VM_DONTCOPY as u64, VMA_DONTFORK),
+    (bindings::VM_DONTDUMP as u64, VMA_DONTDUMP),
+    (bindings::VM_WIPEONFORK as u64, VMA_WIPEONFORK),
+    (bindings::VM_HUGEPAGE as u64, VMA_HUGEPAGE),
+    (bindings::VM_NOHUGEPAGE as u64, VMA_NOHUGEPAGE),
+    (bindings::VM_SEQ_READ as u64, VMA_SEQUENTIAL),
+    (bindings::VM_RAND_READ as u64, VMA_RANDOM),
+];
+
+/// The `madvise` advice that sets each area flag again.
+const AREA_ADVICE: [(u32, u32); 7] = [
+    (VMA_DONTFORK, bindings::MADV_DONTFORK),
+    (VMA_DONTDUMP, bindings::MADV_DONTDUMP),
+    (VMA_WIPEONFORK, bindings::MADV_WIPEONFORK),
+    (VMA_HUGEPAGE, bindings::MADV_HUGEPAGE),
+    (VMA_NOHUGEPAGE, bindings::MADV_NOHUGEPAGE),
+    (VMA_SEQUENTIAL, bindings::MADV_SEQUENTIAL),
+    (VMA_RANDOM, bindings::MADV_RANDOM),
+];
+
+/// `CAP_IPC_LOCK`.
+const CAP_IPC_LOCK: u64 = 1 << 14;
 
 const VM_UNSUPPORTED: u64 =
     (bindings::VM_IO | bindings::VM_PFNMAP | bindings::VM_MIXEDMAP | bindings::VM_HUGETLB) as u64;
@@ -314,11 +343,10 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
         if vm_flags & bindings::VM_GROWSDOWN as u64 != 0 {
             rec.flags |= VMA_GROWSDOWN;
         }
-        if vm_flags & bindings::VM_LOCKED as u64 != 0 {
-            rec.flags |= VMA_LOCKED;
-        }
-        if vm_flags & bindings::VM_DONTCOPY as u64 != 0 {
-            rec.flags |= VMA_DONTFORK;
+        for &(vm, flag) in AREA_FLAGS.iter() {
+            if vm_flags & vm != 0 {
+                rec.flags |= flag;
+            }
         }
         if start <= layout.start_stack && layout.start_stack < end {
             rec.flags |= VMA_STACK;
@@ -502,6 +530,72 @@ pub fn check_areas(mm: &MmRecord, areas: &[VmaRecord], objects: &RestartObjects)
     }
     if mm.exe_file_ref != 0 {
         require_regular(objects.file(mm.exe_file_ref)?)?;
+    }
+    Ok(())
+}
+
+/// Checks before the point of no return that the advice and locking of
+/// `areas` can be applied again at its end, by the restored task with
+/// its saved `RLIMIT_MEMLOCK` (in `rlimits`) and effective capabilities
+/// (in `creds`), as `mlock` would check them: `EPERM` with a zero limit,
+/// `ENOMEM` beyond it, `EINVAL` for huge-page advice on a kernel without
+/// transparent huge pages.
+pub fn check_area_flags(
+    areas: &[VmaRecord],
+    rlimits: &RlimitsRecord,
+    creds: &CredsRecord,
+) -> Result {
+    let memlock_limit = rlimits
+        .limits
+        .get(bindings::RLIMIT_MEMLOCK as usize)
+        .map_or(0, |l| l.cur);
+    let cap_effective = creds.cap_effective;
+    let mut locked = 0u64;
+    for a in areas {
+        if a.flags & (VMA_HUGEPAGE | VMA_NOHUGEPAGE) != 0 && !cfg!(CONFIG_TRANSPARENT_HUGEPAGE) {
+            return Err(EINVAL);
+        }
+        if a.flags & VMA_LOCKED != 0 {
+            locked = locked.saturating_add(a.end - a.start);
+        }
+    }
+    if locked == 0 || cap_effective & CAP_IPC_LOCK != 0 {
+        return Ok(());
+    }
+    if memlock_limit == 0 {
+        return Err(EPERM);
+    }
+    if locked > memlock_limit {
+        return Err(ENOMEM);
+    }
+    Ok(())
+}
+
+/// Gives the calling task's areas their saved advice and locking again,
+/// once their pages are in (past the point of no return; checked before
+/// it by [`check_area_flags`]).
+pub fn apply_area_flags(mm: &MmRef, areas: &[VmaRecord]) -> Result {
+    for a in areas {
+        let (start, len) = (a.start as usize, (a.end - a.start) as usize);
+        for &(flag, advice) in AREA_ADVICE.iter() {
+            if a.flags & flag == 0 {
+                continue;
+            }
+            // SAFETY: the mm is the caller's and alive; `do_madvise`
+            // takes its locks and checks the range itself.
+            let ret = unsafe { bindings::do_madvise(mm.as_ptr(), start, len, advice as i32) };
+            if ret < 0 {
+                return Err(Error::from_errno(ret));
+            }
+        }
+        if a.flags & VMA_LOCKED != 0 {
+            // SAFETY: locks a range of the caller's own memory as
+            // `mlock2` would, with its checks.
+            let ret = unsafe { bindings::ckpt_mlock(start, len, a.flags & VMA_LOCK_ON_FAULT != 0) };
+            if ret < 0 {
+                return Err(Error::from_errno(ret));
+            }
+        }
     }
     Ok(())
 }

@@ -110,16 +110,11 @@ impl CheckpointObjects {
     /// holds no reference on the pipe itself: the file through which it
     /// was first seen, which the table holds, keeps it alive.
     pub fn pipe(&mut self, address: usize) -> Result<(u32, bool)> {
-        let key = (ObjKind::Pipe, address);
-        if let Some(&number) = self.by_address.get(&key) {
-            return Ok((number, false));
-        }
-        let number = self.pipes.checked_add(1).ok_or(ENOMEM)?;
-        self.by_address
-            .try_create_and_insert(key, number, GFP_KERNEL)
-            .map_err(|_| ENOMEM)?;
-        self.pipes = number;
-        Ok((number, true))
+        numbered(
+            &mut self.by_address,
+            (ObjKind::Pipe, address),
+            &mut self.pipes,
+        )
     }
 }
 
@@ -129,16 +124,11 @@ impl CheckpointObjects {
     /// caller saves it).  Like pipes, it is kept alive by the attach the
     /// table holds.
     pub fn segment(&mut self, address: usize) -> Result<(u32, bool)> {
-        let key = (ObjKind::ShmSegment, address);
-        if let Some(&number) = self.by_address.get(&key) {
-            return Ok((number, false));
-        }
-        let number = self.segments.checked_add(1).ok_or(ENOMEM)?;
-        self.by_address
-            .try_create_and_insert(key, number, GFP_KERNEL)
-            .map_err(|_| ENOMEM)?;
-        self.segments = number;
-        Ok((number, true))
+        numbered(
+            &mut self.by_address,
+            (ObjKind::ShmSegment, address),
+            &mut self.segments,
+        )
     }
 }
 
@@ -156,6 +146,25 @@ impl CheckpointObjects {
             .map_err(|_| ENOMEM)?;
         Ok(true)
     }
+}
+
+/// Looks up `key` among objects numbered in a sequence of their own,
+/// whose last number is `last`: returns its number, and whether this is
+/// the first sight (then it gets the next number).
+fn numbered(
+    by_address: &mut RBTree<(ObjKind, usize), u32>,
+    key: (ObjKind, usize),
+    last: &mut u32,
+) -> Result<(u32, bool)> {
+    if let Some(&number) = by_address.get(&key) {
+        return Ok((number, false));
+    }
+    let number = last.checked_add(1).ok_or(ENOMEM)?;
+    by_address
+        .try_create_and_insert(key, number, GFP_KERNEL)
+        .map_err(|_| ENOMEM)?;
+    *last = number;
+    Ok((number, true))
 }
 
 impl Default for CheckpointObjects {

@@ -70,7 +70,9 @@ use super::{
     NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
     RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
     SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
-    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_PROT_MASK, VMA_SHARED, VMA_STACK,
+    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
+    VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK,
+    VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -1343,8 +1345,17 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             return Err(Errno::EINVAL);
         }
         // Only a file can be shared; its pages are in the file.
-        let private_only = VMA_GROWSDOWN | VMA_STACK | VMA_HEAP;
+        let private_only = VMA_GROWSDOWN | VMA_STACK | VMA_HEAP | VMA_WIPEONFORK;
         if vma.flags & VMA_SHARED != 0 && (kind != VmaKind::File || vma.flags & private_only != 0) {
+            return Err(Errno::EINVAL);
+        }
+        // As the kernel keeps them: one of each pair at most, wipe on
+        // fork only for anonymous memory, on fault only for locked.
+        if vma.flags & (VMA_HUGEPAGE | VMA_NOHUGEPAGE) == VMA_HUGEPAGE | VMA_NOHUGEPAGE
+            || vma.flags & (VMA_SEQUENTIAL | VMA_RANDOM) == VMA_SEQUENTIAL | VMA_RANDOM
+            || (vma.flags & VMA_WIPEONFORK != 0 && kind != VmaKind::Anonymous)
+            || (vma.flags & VMA_LOCK_ON_FAULT != 0 && vma.flags & VMA_LOCKED == 0)
+        {
             return Err(Errno::EINVAL);
         }
         if kind == VmaKind::File {

@@ -1040,9 +1040,36 @@ pub const VMA_HEAP: u32 = 8;
 pub const VMA_LOCKED: u32 = 16;
 /// `VmaRecord::flags`: not copied to a child on fork (`MADV_DONTFORK`).
 pub const VMA_DONTFORK: u32 = 32;
+/// `VmaRecord::flags`: left out of core dumps (`MADV_DONTDUMP`).
+pub const VMA_DONTDUMP: u32 = 64;
+/// `VmaRecord::flags`: zero-filled in a child after fork
+/// (`MADV_WIPEONFORK`; private anonymous areas only).
+pub const VMA_WIPEONFORK: u32 = 128;
+/// `VmaRecord::flags`: transparent huge pages asked for (`MADV_HUGEPAGE`).
+pub const VMA_HUGEPAGE: u32 = 256;
+/// `VmaRecord::flags`: transparent huge pages refused (`MADV_NOHUGEPAGE`).
+pub const VMA_NOHUGEPAGE: u32 = 512;
+/// `VmaRecord::flags`: read in order (`MADV_SEQUENTIAL`).
+pub const VMA_SEQUENTIAL: u32 = 1024;
+/// `VmaRecord::flags`: read at random (`MADV_RANDOM`).
+pub const VMA_RANDOM: u32 = 2048;
+/// `VmaRecord::flags`: with [`VMA_LOCKED`], pages are locked as they are
+/// faulted in (`mlock2(MLOCK_ONFAULT)`).
+pub const VMA_LOCK_ON_FAULT: u32 = 4096;
 /// Every defined `VmaRecord::flags` bit.
-pub const VMA_FLAGS_MASK: u32 =
-    VMA_SHARED | VMA_GROWSDOWN | VMA_STACK | VMA_HEAP | VMA_LOCKED | VMA_DONTFORK;
+pub const VMA_FLAGS_MASK: u32 = VMA_SHARED
+    | VMA_GROWSDOWN
+    | VMA_STACK
+    | VMA_HEAP
+    | VMA_LOCKED
+    | VMA_DONTFORK
+    | VMA_DONTDUMP
+    | VMA_WIPEONFORK
+    | VMA_HUGEPAGE
+    | VMA_NOHUGEPAGE
+    | VMA_SEQUENTIAL
+    | VMA_RANDOM
+    | VMA_LOCK_ON_FAULT;
 
 /// What backs a memory area.
 #[repr(u32)]

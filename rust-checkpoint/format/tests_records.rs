@@ -890,6 +890,13 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.files[1] = inotify_object(2);
             s.file_state = None;
             s.inotify = Some((INOTIFY_WATCHES, 9));
+            // And advice and locking on the anonymous area.
+            s.vmas[0].flags = VMA_DONTDUMP
+                | VMA_WIPEONFORK
+                | VMA_SEQUENTIAL
+                | VMA_NOHUGEPAGE
+                | VMA_LOCKED
+                | VMA_LOCK_ON_FAULT;
         }
         if chunk == 128 {
             // And a SysV segment removed while attached, mapped shared and
@@ -1535,7 +1542,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 152] = [
+    let cases: [fn(&mut Sample); 157] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1668,6 +1675,11 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.shared_memory = true;
         },
         |s| s.vmas[1].flags = VMA_SHARED, // pages saved in a shared area
+        |s| s.vmas[1].flags = VMA_WIPEONFORK, // wipe on fork of a file
+        |s| s.vmas[0].flags = VMA_HUGEPAGE | VMA_NOHUGEPAGE,
+        |s| s.vmas[0].flags = VMA_SEQUENTIAL | VMA_RANDOM,
+        |s| s.vmas[0].flags = VMA_LOCK_ON_FAULT, // on fault, but not locked
+        |s| s.vmas[0].flags = 8192,              // an undefined flag
         |s| {
             // Inotify watches out of order.
             s.files[1] = inotify_object(2);

@@ -127,6 +127,7 @@ static int locked_sysv_segment(void)
 /* The read end of a pipe whose write end a child holds. */
 static int pipe_written_by_child(void)
 {
+	char c;
 	int p[2];
 	pid_t child;
 
@@ -136,11 +137,15 @@ static int pipe_written_by_child(void)
 	if (child == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
+		/* Says it no longer holds the read end. */
+		if (write(p[1], "", 1) != 1)
+			_exit(1);
 		pause();
 		_exit(0);
 	}
 	close(p[1]);
-	return child < 0 ? -1 : 0;
+	/* Only the pipe's ends count, not a copy of ours in the child. */
+	return child < 0 || read(p[0], &c, 1) != 1 ? -1 : 0;
 }
 
 /*

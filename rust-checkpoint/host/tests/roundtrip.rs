@@ -558,12 +558,30 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             } else {
                 0
             };
-            let mut flags = rng.below(64) as u32 & VMA_FLAGS_MASK;
+            let kind = if file {
+                VmaKind::File as u32
+            } else {
+                [1, 3, 4][rng.below(3) as usize]
+            };
+            let mut flags = rng.below(8192) as u32 & VMA_FLAGS_MASK;
+            // Only what the kernel can have together.
+            if flags & VMA_HUGEPAGE != 0 {
+                flags &= !VMA_NOHUGEPAGE;
+            }
+            if flags & VMA_SEQUENTIAL != 0 {
+                flags &= !VMA_RANDOM;
+            }
+            if kind != VmaKind::Anonymous as u32 {
+                flags &= !VMA_WIPEONFORK;
+            }
+            if flags & VMA_LOCKED == 0 {
+                flags &= !VMA_LOCK_ON_FAULT;
+            }
             if !file || flags & (VMA_GROWSDOWN | VMA_STACK | VMA_HEAP) != 0 {
                 flags &= !VMA_SHARED;
             }
             if attach {
-                flags = VMA_SHARED | (flags & (VMA_LOCKED | VMA_DONTFORK));
+                flags = VMA_SHARED | (flags & (VMA_LOCKED | VMA_DONTFORK | VMA_DONTDUMP));
             }
             let vma = VmaRecord {
                 start,
@@ -571,11 +589,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                 pgoff: if file { rng.below(1000) } else { 0 },
                 prot: rng.below(8) as u32,
                 flags,
-                kind: if file {
-                    VmaKind::File as u32
-                } else {
-                    [1, 3, 4][rng.below(3) as usize]
-                },
+                kind,
                 file_ref,
             };
             vmas.push(vma);
