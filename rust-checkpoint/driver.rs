@@ -457,9 +457,6 @@ fn prepare<V: format::VmaStore>(
                 objects.pipes.define(&rec, data)?;
             }
             Item::FileObject(f, FileObjectSource::Deleted { dir, size, mode }) => {
-                if file_data.is_empty() {
-                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
-                }
                 unlinked = Some(UnlinkedCopy::create(&f, dir, size, mode)?);
             }
             Item::FileObject(
@@ -471,27 +468,22 @@ fn prepare<V: format::VmaStore>(
                     mode,
                 },
             ) => {
-                if file_data.is_empty() {
-                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
-                }
                 unlinked = Some(UnlinkedCopy::create_memfd(&f, name, size, seals, mode)?);
             }
             Item::ShmSegment(rec) => {
-                if file_data.is_empty() {
-                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
-                }
                 unlinked = Some(objects.segments.define(&rec)?);
             }
             Item::FileObject(f, FileObjectSource::SharedMemory { size }) => {
-                if file_data.is_empty() {
-                    file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
-                }
                 unlinked = Some(UnlinkedCopy::create_shared_memory(&f, size)?);
             }
             Item::FileData { offset, len } => {
                 // The parser allows these only after a deleted file.
                 let copy = unlinked.as_ref().ok_or(EINVAL)?;
                 if len > 0 {
+                    // Allocated at the first contents, kept for the next.
+                    if file_data.is_empty() {
+                        file_data = KVec::from_elem(0u8, MAX_FILE_DATA as usize, GFP_KERNEL)?;
+                    }
                     let data = file_data.get_mut(..len).ok_or(EINVAL)?;
                     fmt_result(parser.read_file_data(data))?;
                     copy.write(offset, data)?;
@@ -503,17 +495,8 @@ fn prepare<V: format::VmaStore>(
                 }
             }
             Item::FileObject(f, FileObjectSource::Inotify { count, next_wd }) => {
-                let opened =
-                    files::recreate_inotify(&f, next_wd, count, &mut || match fmt_result(
-                        parser.next_item(),
-                    )? {
-                        Item::InotifyWatch { wd, mask, path } => {
-                            let mut owned = KVec::with_capacity(path.len(), GFP_KERNEL)?;
-                            owned.extend_from_slice(path, GFP_KERNEL)?;
-                            Ok((wd, mask, owned))
-                        }
-                        _ => Err(EINVAL),
-                    })?;
+                let mut next_watch = || read_inotify_watch(parser);
+                let opened = files::recreate_inotify(&f, next_wd, count, &mut next_watch)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
@@ -592,6 +575,17 @@ fn prepare<V: format::VmaStore>(
                 }));
             }
         }
+    }
+}
+
+/// Reads the next watch of an inotify instance: its descriptor, mask,
+/// and the NUL-terminated path of the watched file.
+fn read_inotify_watch<V: format::VmaStore>(
+    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+) -> Result<(i32, u32, KVec<u8>)> {
+    match fmt_result(parser.next_item())? {
+        Item::InotifyWatch { wd, mask, path } => Ok((wd, mask, nul_terminated(path)?)),
+        _ => Err(EINVAL),
     }
 }
 

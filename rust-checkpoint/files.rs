@@ -148,15 +148,19 @@ pub fn save_file<S: Sink>(
                 Unnamed::SysvSegment => return Err(EINVAL),
             }
             .map_err(to_kernel_error)?;
-            unlinked.write_contents(|offset, data| {
-                w.write_file_data(offset, data).map_err(to_kernel_error)
-            })?;
+            write_contents(w, &unlinked)?;
             return Ok(objref);
         }
         _ => return Err(EINVAL),
     }
     .map_err(to_kernel_error)?;
     Ok(objref)
+}
+
+/// Writes the contents of an unlinked file, memfd, shared memory or SysV
+/// segment as `FileData` records.
+fn write_contents<S: Sink>(w: &mut ImageWriter<'_, S>, contents: &UnlinkedFile) -> Result {
+    contents.write_contents(|offset, data| w.write_file_data(offset, data).map_err(to_kernel_error))
 }
 
 /// The image and the path buffer, for the records a kind writes before
@@ -173,11 +177,7 @@ impl<S: Sink> ObjectWriter for ImageOut<'_, '_, S> {
 
     fn write_shm_segment(&mut self, segment: &ShmSegmentRecord, contents: &UnlinkedFile) -> Result {
         self.w.write_shm_segment(segment).map_err(to_kernel_error)?;
-        contents.write_contents(|offset, data| {
-            self.w
-                .write_file_data(offset, data)
-                .map_err(to_kernel_error)
-        })
+        write_contents(self.w, contents)
     }
 
     fn save_file(

@@ -425,14 +425,10 @@ impl PageChunk {
 /// Gathers into `chunk` the next present pages of `area` from `*addr` on,
 /// up to a full chunk, and advances `*addr` past the pages looked at.
 /// Holes and never-written pages are skipped; in a file-backed area so are
-/// pages that still are the file's.
+/// pages that still are the file's.  Only private areas have pages in an
+/// image: the caller skips shared ones.
 pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
     chunk.count = 0;
-    if area.rec.flags & VMA_SHARED != 0 {
-        // Its pages are in its file.
-        *addr = area.rec.end;
-        return Ok(());
-    }
     let file_backed = area.rec.kind == VmaKind::File as u32;
     let _lock = mm.read_lock();
     while *addr < area.rec.end && chunk.count < MAX_CHUNK_PAGES as usize {

@@ -18,7 +18,7 @@
 
 use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::error::eopnotsupp;
-use crate::file::{nul_terminated, FileRef};
+use crate::file::FileRef;
 use crate::format::{FileKind, FileObjectRecord, MAX_INOTIFY_WATCHES};
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
@@ -46,6 +46,13 @@ impl RawWatches {
     fn as_slice(&self) -> &[bindings::ckpt_inotify_watch] {
         self.raw.get(..self.len).unwrap_or(&[])
     }
+
+    /// Orders the watches by descriptor (the references move with them).
+    fn sort(&mut self) {
+        if let Some(watches) = self.raw.get_mut(..self.len) {
+            watches.sort_unstable_by_key(|w| w.wd);
+        }
+    }
 }
 
 impl Drop for RawWatches {
@@ -62,11 +69,11 @@ fn read(file: &FileRef, room: usize) -> Result<(RawWatches, u32)> {
     let mut raw = KVec::from_elem(bindings::ckpt_inotify_watch::default(), room, GFP_KERNEL)?;
     let max = u32::try_from(room).map_err(|_| EINVAL)?;
     let mut next_wd = 0u32;
-    // SAFETY: the file is alive (type invariant of `FileRef`); `raw` has
+    let (file, out) = (file.as_ptr(), raw.as_mut_ptr());
+    // SAFETY: the file is alive (type invariant of `FileRef`); `out` has
     // room for `max` entries; the helper checks the file is an inotify
     // instance first and fills in at most `max`, each with a reference.
-    let n =
-        unsafe { bindings::ckpt_inotify_read(file.as_ptr(), raw.as_mut_ptr(), max, &mut next_wd) };
+    let n = unsafe { bindings::ckpt_inotify_read(file, out, max, &mut next_wd) };
     if n < 0 {
         return Err(Error::from_errno(n));
     }
@@ -126,7 +133,7 @@ impl OpenFileKind for Inotify {
     ) -> Result<SavedFile> {
         // Watches may be added meanwhile (another process may share it).
         let mut room = 16usize;
-        let (raw, next_wd) = loop {
+        let (mut raw, next_wd) = loop {
             match read(file, room) {
                 Err(e) if e == ENOSPC && room <= MAX_INOTIFY_WATCHES as usize => room *= 4,
                 Err(e) if e == ENOSPC => {
@@ -150,19 +157,14 @@ impl OpenFileKind for Inotify {
             ));
             return Err(eopnotsupp());
         }
-        let mut sorted: KVec<&bindings::ckpt_inotify_watch> =
-            KVec::with_capacity(raw.len, GFP_KERNEL)?;
-        for w in raw.as_slice() {
-            sorted.push(w, GFP_KERNEL)?;
-        }
-        sorted.sort_unstable_by_key(|w| w.wd);
+        raw.sort();
         let mut saved = InotifyWatches {
             next_wd,
-            entries: KVec::with_capacity(sorted.len(), GFP_KERNEL)?,
+            entries: KVec::with_capacity(raw.len, GFP_KERNEL)?,
             paths: KVec::new(),
         };
         let mut buf = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
-        for w in sorted.iter() {
+        for w in raw.as_slice() {
             let Some(path) = inode_path(w.inode, &mut buf) else {
                 cx.failure.set(format_args!(
                     "{what}: inotify watch {} is on a file with no path left",
@@ -196,7 +198,6 @@ impl OpenFileKind for Inotify {
         }?;
         for _ in 0..count {
             let (wd, mask, path) = next_watch()?;
-            let path = nul_terminated(&path)?;
             // SAFETY: the file is alive and an inotify instance; `path`
             // is NUL-terminated; the helper checks the rest.
             let ret = unsafe {

@@ -180,7 +180,8 @@ pub trait OpenFileKind: Sync {
 
     /// Creates the inotify instance of `rec` again, giving new watches
     /// `next_wd` first, with `count` watches that `next_watch` reads one
-    /// by one from the image (descriptor, mask, path), before restart's
+    /// by one from the image (descriptor, mask, NUL-terminated path),
+    /// before restart's
     /// point of no return; `EINVAL` for a kind that is not inotify.
     fn recreate_inotify(
         &self,
