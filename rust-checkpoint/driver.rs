@@ -33,9 +33,9 @@ use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FileSource as FileObjectSource,
     ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord,
-    PendingSignal, RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord, Sink, TaskRecord,
-    VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_FILE_DATA, MAX_STRING_LEN,
-    MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord,
+    Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_FILE_DATA,
+    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -499,6 +499,12 @@ fn prepare<V: format::VmaStore>(
                 let opened = files::recreate_inotify(&f, next_wd, count, &mut next_watch)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
+            Item::FileObject(f, FileObjectSource::PtyMaster { ptmx, pair }) => {
+                let ptmx = nul_terminated(ptmx)?;
+                let mut next_queue = || read_pty_queue(parser);
+                let opened = files::recreate_pty(&f, &ptmx, &pair, &mut next_queue)?;
+                objects.insert(f.objref, Object::File(opened))?;
+            }
             Item::FileObject(f, FileObjectSource::EpollSet { count }) => {
                 let mut watches = KVec::with_capacity(count as usize, GFP_KERNEL)?;
                 for _ in 0..count {
@@ -520,8 +526,8 @@ fn prepare<V: format::VmaStore>(
                 fmt_result(parser.read_auxv(&mut auxv))?;
                 mm = Some(m);
             }
-            // Read with their instance.
-            Item::InotifyWatch { .. } => return Err(EINVAL),
+            // Read with their instance or pair.
+            Item::InotifyWatch { .. } | Item::PtyQueue(_) => return Err(EINVAL),
             Item::FilesTable(_) | Item::Vma(_) => {}
             item @ (Item::PageChunk { .. } | Item::Tail) => {
                 let (
@@ -585,6 +591,21 @@ fn read_inotify_watch<V: format::VmaStore>(
 ) -> Result<(i32, u32, KVec<u8>)> {
     match fmt_result(parser.next_item())? {
         Item::InotifyWatch { wd, mask, path } => Ok((wd, mask, nul_terminated(path)?)),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Reads the next queue of a pseudo-terminal pair: its record and its
+/// body.
+fn read_pty_queue<V: format::VmaStore>(
+    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+) -> Result<(PtyQueueRecord, KVVec<u8>)> {
+    match fmt_result(parser.next_item())? {
+        Item::PtyQueue(queue) => {
+            let mut body = KVVec::from_elem(0u8, queue.body_len(), GFP_KERNEL)?;
+            fmt_result(parser.read_pty_queue(&mut body))?;
+            Ok((queue, body))
+        }
         _ => Err(EINVAL),
     }
 }

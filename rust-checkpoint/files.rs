@@ -23,11 +23,11 @@ use crate::file::{nul_terminated, FileRef};
 use crate::file_kinds::{self, ObjectWriter, SaveContext, SavedFile, UnlinkedFile, Unnamed};
 use crate::format::{
     EpollWatch, FdRecord, FileObjectRecord, FileSource, FilesTableRecord, ImageWriter,
-    ShmSegmentRecord, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
+    PtyPairRecord, PtyQueueRecord, ShmSegmentRecord, Sink, FD_CLOEXEC_FLAG, MAX_FDS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
-use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 
@@ -87,20 +87,22 @@ pub fn save_file<S: Sink>(
     let saved = kind.save(file, &mut rec, &mut cx, what)?;
     let ImageOut { w, path } = out;
     let name = match saved {
-        SavedFile::ByPath | SavedFile::Terminal(_) => match file.path(path) {
-            Ok(name) => Some(name),
-            Err(e) => {
-                // Its name says what it is: "/SYSV0000002a (deleted)" is
-                // SysV shared memory.
-                let mut buf = [0u8; 128];
-                let name = file.display_name(&mut buf).unwrap_or(b"?");
-                failure.set(format_args!(
-                    "{what}: a file without a path ({}) cannot be saved",
-                    kernel::str::BStr::from_bytes(name)
-                ));
-                return Err(e);
+        SavedFile::ByPath | SavedFile::Terminal(_) | SavedFile::PtyMaster(_) => {
+            match file.path(path) {
+                Ok(name) => Some(name),
+                Err(e) => {
+                    // Its name says what it is: "/SYSV0000002a (deleted)" is
+                    // SysV shared memory.
+                    let mut buf = [0u8; 128];
+                    let name = file.display_name(&mut buf).unwrap_or(b"?");
+                    failure.set(format_args!(
+                        "{what}: a file without a path ({}) cannot be saved",
+                        kernel::str::BStr::from_bytes(name)
+                    ));
+                    return Err(e);
+                }
             }
-        },
+        }
         _ => None,
     };
     // Nothing is written between a kind's own records and this one.
@@ -116,7 +118,19 @@ pub fn save_file<S: Sink>(
             w.write_file_object_terminal(&rec, name, &settings)
         }
         (SavedFile::ByState(state), _) => w.write_file_object_state(&rec, &state),
-        (SavedFile::PipeEnd | SavedFile::ShmAttach, _) => w.write_record(&rec),
+        (SavedFile::PipeEnd | SavedFile::ShmAttach | SavedFile::PtySlave, _) => {
+            w.write_record(&rec)
+        }
+        (SavedFile::PtyMaster(saved), Some(name)) => {
+            w.write_file_object_pty_master(&rec, name, &saved.pair)
+                .map_err(to_kernel_error)?;
+            for (queue, body) in saved.queues.iter() {
+                let (read, line_ends, pending) = queue.split_body(body).ok_or(EINVAL)?;
+                w.write_pty_queue(queue, read, line_ends, pending)
+                    .map_err(to_kernel_error)?;
+            }
+            return Ok(objref);
+        }
         (SavedFile::EpollSet(watches), _) => w.write_file_object_epoll(&rec, &watches),
         (SavedFile::Inotify(watches), _) => {
             let count = u32::try_from(watches.len()).map_err(|_| EINVAL)?;
@@ -241,6 +255,7 @@ pub fn save_table<S: Sink>(
     failure: &mut Failure,
 ) -> Result {
     let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
+    file_kinds::prepare_table(fds, objects)?;
     w.write_record(&FilesTableRecord { count, _pad: 0 })
         .map_err(to_kernel_error)?;
     for fd in fds {
@@ -282,14 +297,17 @@ pub fn reopen(
             kind.reopen_terminal(rec, &nul_terminated(path)?, &settings)
         }
         FileSource::State(state) => kind.recreate(rec, &state),
-        FileSource::PipeEnd | FileSource::ShmAttach => kind.rejoin(rec, objects),
+        FileSource::PipeEnd | FileSource::ShmAttach | FileSource::PtySlave => {
+            kind.rejoin(rec, objects)
+        }
         // Their watches or contents follow in the image: the driver
         // creates them (`recreate_epoll`, `UnlinkedCopy`).
         FileSource::EpollSet { .. }
         | FileSource::Inotify { .. }
         | FileSource::Deleted { .. }
         | FileSource::Memfd { .. }
-        | FileSource::SharedMemory { .. } => Err(EINVAL),
+        | FileSource::SharedMemory { .. }
+        | FileSource::PtyMaster { .. } => Err(EINVAL),
     }
 }
 
@@ -313,6 +331,19 @@ pub fn recreate_inotify(
 ) -> Result<FileRef> {
     let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
     kind.recreate_inotify(rec, next_wd, count, next_watch)
+}
+
+/// Creates a pseudo-terminal pair again through the `ptmx` device at
+/// `ptmx` (NUL-terminated), with `pair` and the two queues `next_queue`
+/// reads from the image; returns its master.
+pub fn recreate_pty(
+    rec: &FileObjectRecord,
+    ptmx: &[u8],
+    pair: &PtyPairRecord,
+    next_queue: &mut dyn FnMut() -> Result<(PtyQueueRecord, KVVec<u8>)>,
+) -> Result<FileRef> {
+    let kind = file_kinds::by_number(rec.kind).ok_or(EINVAL)?;
+    kind.recreate_pty(rec, ptmx, pair, next_queue)
 }
 
 /// Replaces the calling task's descriptors by `fds` (past the point of no

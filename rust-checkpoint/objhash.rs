@@ -29,6 +29,8 @@ pub enum ObjKind {
     DeletedInode = 3,
     /// A SysV shared memory segment, numbered in a sequence of its own.
     ShmSegment = 4,
+    /// A pseudo-terminal pair whose master the task's fd table holds.
+    PtyPair = 5,
 }
 
 /// A shared object and the reference the table holds on it.
@@ -145,6 +147,25 @@ impl CheckpointObjects {
             .try_create_and_insert(key, 0, GFP_KERNEL)
             .map_err(|_| ENOMEM)?;
         Ok(true)
+    }
+}
+
+impl CheckpointObjects {
+    /// Records that the fd table being saved holds the master of the
+    /// pseudo-terminal pair at `address` (kept alive by that master).
+    pub fn hold_pty_pair(&mut self, address: usize) -> Result {
+        let key = (ObjKind::PtyPair, address);
+        if self.by_address.get(&key).is_none() {
+            self.by_address
+                .try_create_and_insert(key, 0, GFP_KERNEL)
+                .map_err(|_| ENOMEM)?;
+        }
+        Ok(())
+    }
+
+    /// Whether [`Self::hold_pty_pair`] recorded the pair at `address`.
+    pub fn holds_pty_pair(&self, address: usize) -> bool {
+        self.by_address.get(&(ObjKind::PtyPair, address)).is_some()
     }
 }
 

@@ -21,11 +21,11 @@ use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
 use crate::format::{
-    EpollWatch, FileKind, FileObjectRecord, FileStateRecord, ShmSegmentRecord, TtyRecord,
-    STATE_FILE_FLAGS,
+    EpollWatch, FileKind, FileObjectRecord, FileStateRecord, PtyPairRecord, PtyQueueRecord,
+    ShmSegmentRecord, TtyRecord, STATE_FILE_FLAGS,
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
-use kernel::alloc::KVec;
+use kernel::alloc::{KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::EINVAL, Result};
 
@@ -36,6 +36,7 @@ mod eventfd;
 mod inotify;
 mod memfd;
 mod pipe;
+mod pty;
 mod regular;
 mod shared_memory;
 mod signalfd;
@@ -46,6 +47,7 @@ mod tty;
 pub use deleted::{UnlinkedCopy, UnlinkedFile, Unnamed};
 pub use inotify::InotifyWatches;
 pub use pipe::RestoredPipes;
+pub use pty::SavedPair;
 pub use sysv_shm::RestoredSegments;
 
 /// How a saved file object is opened again.
@@ -57,6 +59,12 @@ pub enum SavedFile {
     /// By joining the pipe its object names (defined before it); nothing
     /// follows the file object.
     PipeEnd,
+    /// By opening the slave of the pseudo-terminal master its object
+    /// names (defined before it); nothing follows the file object.
+    PtySlave,
+    /// As a new pseudo-terminal pair, through the `ptmx` device of its
+    /// path, written after the file object with the pair.
+    PtyMaster(KBox<SavedPair>),
     /// By attaching the SysV segment its object names (defined before
     /// it); nothing follows the file object.
     ShmAttach,
@@ -133,6 +141,13 @@ pub trait OpenFileKind: Sync {
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile>;
 
+    /// Notes in `objects`, before the fd table `fds` is saved, what the
+    /// kind's files need to know of the whole table (which pseudo-terminal
+    /// masters it holds).
+    fn prepare_table(&self, _fds: &[OpenFd], _objects: &mut CheckpointObjects) -> Result {
+        Ok(())
+    }
+
     /// Checks, once the whole fd table `fds` is saved, what only the
     /// whole table shows (who else holds a pipe); refuses with
     /// `EOPNOTSUPP` after saying why in `failure`.
@@ -193,10 +208,27 @@ pub trait OpenFileKind: Sync {
         Err(EINVAL)
     }
 
-    /// Joins the file of `rec` to the pipe or SysV segment it names,
-    /// re-created from the objhash, before restart's point of no return;
-    /// `EINVAL` for a kind that is neither an anonymous pipe end nor an
-    /// attach.
+    /// Creates the pseudo-terminal pair of `rec` again through the `ptmx`
+    /// device at `ptmx` (NUL-terminated), with the state of `pair` and the
+    /// two queues `next_queue` reads from the image (the master's, then
+    /// the slave's: its record, and the read bytes, line-end bitmap and
+    /// pending bytes in one buffer), before restart's point of no return;
+    /// returns the master.  `EINVAL` for a kind that is not a master.
+    fn recreate_pty(
+        &self,
+        _rec: &FileObjectRecord,
+        _ptmx: &[u8],
+        _pair: &PtyPairRecord,
+        _next_queue: &mut dyn FnMut() -> Result<(PtyQueueRecord, KVVec<u8>)>,
+    ) -> Result<FileRef> {
+        Err(EINVAL)
+    }
+
+    /// Joins the file of `rec` to the pipe, SysV segment or
+    /// pseudo-terminal master it names, re-created from the objhash,
+    /// before restart's point of no return; `EINVAL` for a kind that is
+    /// none of an anonymous pipe end, an attach or a pseudo-terminal
+    /// slave.
     fn rejoin(&self, _rec: &FileObjectRecord, _objects: &mut RestartObjects) -> Result<FileRef> {
         Err(EINVAL)
     }
@@ -210,7 +242,7 @@ pub trait OpenFileKind: Sync {
 }
 
 /// Every kind this version saves.
-static KINDS: [&dyn OpenFileKind; 15] = [
+static KINDS: [&dyn OpenFileKind; 17] = [
     // Before regular files, which claim every other one.
     &deleted::DeletedFile,
     &memfd::Memfd,
@@ -218,6 +250,9 @@ static KINDS: [&dyn OpenFileKind; 15] = [
     &sysv_shm::SysvShm,
     &regular::REGULAR_FILE,
     &regular::DIRECTORY,
+    // Before terminals, which claim every other one.
+    &pty::PtyMaster,
+    &pty::PtySlave,
     // Before character devices, which claim every other device.
     &tty::Terminal,
     &chardev::CharDevice,
@@ -238,6 +273,15 @@ pub fn kind_of(file: &FileRef) -> Option<&'static dyn OpenFileKind> {
 /// The kind of number `kind` in an image.
 pub fn by_number(kind: u32) -> Option<&'static dyn OpenFileKind> {
     KINDS.iter().copied().find(|k| k.kind() as u32 == kind)
+}
+
+/// Runs every kind's [`OpenFileKind::prepare_table`] on the fd table about
+/// to be saved.
+pub fn prepare_table(fds: &[OpenFd], objects: &mut CheckpointObjects) -> Result {
+    for kind in KINDS.iter() {
+        kind.prepare_table(fds, objects)?;
+    }
+    Ok(())
 }
 
 /// Runs every kind's [`OpenFileKind::check_table`] on the saved fd table.

@@ -2,6 +2,7 @@
 
 //! Terminals: the serial console, `/dev/console`, a pseudo-terminal slave
 //! whose master is held outside the task, and any other tty device.
+//! (Pseudo-terminal pairs whose master the task holds are `pty.rs`'s.)
 //!
 //! A terminal outlives the task: its queues (what was typed and not yet
 //! read, what was written and not yet sent) stay in it and are not the
@@ -17,9 +18,9 @@
 //! The controlling terminal is not the task's either: restart keeps the
 //! caller's session, and with it the caller's controlling terminal.
 //!
-//! Refused with `EOPNOTSUPP`: a pseudo-terminal master (`/dev/ptmx`),
-//! whose pair would have to be created again; a terminal that was hung
-//! up; one with another line discipline than `N_TTY`.
+//! Refused with `EOPNOTSUPP`: the master of a BSD pseudo-terminal
+//! (`/dev/ptyXX`); a terminal that was hung up; one with another line
+//! discipline than `N_TTY`.
 
 use super::{OpenFileKind, SaveContext, SavedFile};
 use crate::error::eopnotsupp;
@@ -33,7 +34,7 @@ pub(super) struct Terminal;
 
 /// The settings of `file`'s terminal: `Err(EBADF)` if it is not one,
 /// `Err(EIO)` if it was hung up.
-fn read(file: &FileRef) -> Result<bindings::ckpt_tty> {
+pub(super) fn read(file: &FileRef) -> Result<bindings::ckpt_tty> {
     let mut t = bindings::ckpt_tty::default();
     // SAFETY: the file is alive (type invariant of `FileRef`); the helper
     // checks that it is a terminal before it looks further.
@@ -73,7 +74,7 @@ impl OpenFileKind for Terminal {
         };
         if t.master {
             cx.failure.set(format_args!(
-                "{what}: a pseudo-terminal master cannot be saved yet"
+                "{what}: a BSD pseudo-terminal master cannot be saved"
             ));
             return Err(eopnotsupp());
         }
@@ -85,21 +86,7 @@ impl OpenFileKind for Terminal {
             return Err(eopnotsupp());
         }
         rec.device_or_pipe = file.inode_rdev();
-        Ok(SavedFile::Terminal(TtyRecord {
-            iflag: t.iflag,
-            oflag: t.oflag,
-            cflag: t.cflag,
-            lflag: t.lflag,
-            ispeed: t.ispeed,
-            ospeed: t.ospeed,
-            rows: t.rows,
-            cols: t.cols,
-            xpixel: t.xpixel,
-            ypixel: t.ypixel,
-            line: 0,
-            cc: t.cc,
-            _pad: [0; 4],
-        }))
+        Ok(SavedFile::Terminal(settings_record(&t)))
     }
 
     fn reopen_terminal(
@@ -113,21 +100,7 @@ impl OpenFileKind for Terminal {
         if now.master || file.inode_rdev() != rec.device_or_pipe {
             return Err(EINVAL);
         }
-        let t = bindings::ckpt_tty {
-            iflag: settings.iflag,
-            oflag: settings.oflag,
-            cflag: settings.cflag,
-            lflag: settings.lflag,
-            ispeed: settings.ispeed,
-            ospeed: settings.ospeed,
-            rows: settings.rows,
-            cols: settings.cols,
-            xpixel: settings.xpixel,
-            ypixel: settings.ypixel,
-            line: 0,
-            cc: settings.cc,
-            master: false,
-        };
+        let t = settings_of(settings);
         // SAFETY: the file is alive and a terminal (checked above); `t`
         // is a valid settings structure for the call.
         let ret = unsafe { bindings::ckpt_tty_restore(file.as_ptr(), &t) };
@@ -135,5 +108,44 @@ impl OpenFileKind for Terminal {
             return Err(Error::from_errno(ret));
         }
         Ok(file)
+    }
+}
+
+/// The settings record of the terminal `t` describes (whose line
+/// discipline is `N_TTY`).
+pub(super) fn settings_record(t: &bindings::ckpt_tty) -> TtyRecord {
+    TtyRecord {
+        iflag: t.iflag,
+        oflag: t.oflag,
+        cflag: t.cflag,
+        lflag: t.lflag,
+        ispeed: t.ispeed,
+        ospeed: t.ospeed,
+        rows: t.rows,
+        cols: t.cols,
+        xpixel: t.xpixel,
+        ypixel: t.ypixel,
+        line: 0,
+        cc: t.cc,
+        _pad: [0; 4],
+    }
+}
+
+/// The settings `ckpt_tty_restore` gives a terminal, from a record.
+pub(super) fn settings_of(settings: &TtyRecord) -> bindings::ckpt_tty {
+    bindings::ckpt_tty {
+        iflag: settings.iflag,
+        oflag: settings.oflag,
+        cflag: settings.cflag,
+        lflag: settings.lflag,
+        ispeed: settings.ispeed,
+        ospeed: settings.ospeed,
+        rows: settings.rows,
+        cols: settings.cols,
+        xpixel: settings.xpixel,
+        ypixel: settings.ypixel,
+        line: 0,
+        cc: settings.cc,
+        ..Default::default()
     }
 }

@@ -23,7 +23,8 @@
 //!                          | String(name) Memfd data
 //!                          | SharedMemory data
 //!                          | FileState | EpollWatches
-//!                          | InotifyWatches (InotifyWatch String(path))*)?
+//!                          | InotifyWatches (InotifyWatch String(path))*
+//!                          | String(ptmx) PtyPair PtyQueue PtyQueue)?
 //!           | Pipe FileObject String(path)?
 //!           | ShmSegment data FileObject
 //! data     := FileData(len > 0)* FileData(len = 0)
@@ -35,7 +36,10 @@
 //! settings, an epoll set by its interest list, whose files are defined
 //! before it, and the path of an unlinked file's directory by the file's
 //! size, mode and contents, as is a memfd's name; the object behind shared
-//! anonymous memory has only a size and contents.  A `ShmSegment` record
+//! anonymous memory has only a size and contents.  A pseudo-terminal
+//! master's `ptmx` path is followed by its pair and the queues of both
+//! sides; the slave of that pair refers to the master, defined before
+//! it.  A `ShmSegment` record
 //! defines a SysV shared memory segment and its contents; the file object
 //! of an attach of it follows at once, and later attaches refer back to
 //! it.  A `Pipe` record defines a pipe and its
@@ -80,9 +84,10 @@ use super::{
 };
 use super::{
     DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, InotifyWatchRecord,
-    InotifyWatchesRecord, MemfdRecord, SharedMemoryRecord, ShmSegmentRecord, EPOLL_EVENTS_KNOWN,
-    INOTIFY_WATCH_BITS, MAX_DELETED_FILE_SIZE, MAX_EPOLL_WATCHES, MAX_FILE_DATA,
-    MAX_INOTIFY_WATCHES, MAX_MEMFD_NAME, MAX_SHARED_MEMORY_SIZE, MEMFD_SEALS,
+    InotifyWatchesRecord, MemfdRecord, PtyPairRecord, PtyQueueRecord, SharedMemoryRecord,
+    ShmSegmentRecord, EPOLL_EVENTS_KNOWN, INOTIFY_WATCH_BITS, MAX_DELETED_FILE_SIZE,
+    MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_INOTIFY_WATCHES, MAX_MEMFD_NAME, MAX_SHARED_MEMORY_SIZE,
+    MEMFD_SEALS,
 };
 use super::{
     FileStateRecord, PipeRecord, PosixTimer, PosixTimersRecord, TtyRecord,
@@ -155,6 +160,12 @@ pub enum Item<'a> {
         /// The watched file.
         path: &'a [u8],
     },
+    /// What one side of the pseudo-terminal pair of the last
+    /// [`FileSource::PtyMaster`] has not read yet: the master's, then the
+    /// slave's.  Its bytes are read next with
+    /// [`ImageParser::read_pty_queue`] (or skipped by the next
+    /// `next_item`).
+    PtyQueue(PtyQueueRecord),
     /// Defines a SysV shared memory segment; its contents follow as
     /// [`Item::FileData`], then the file object of an attach of it.
     ShmSegment(ShmSegmentRecord),
@@ -247,6 +258,18 @@ pub enum FileSource<'a> {
     },
     /// An attach of the SysV shared memory segment its record names.
     ShmAttach,
+    /// A pseudo-terminal master, to create again through the `ptmx`
+    /// device at `ptmx` (without its NUL) with its `pair`; the queues of
+    /// the pair follow as two [`Item::PtyQueue`]s.
+    PtyMaster {
+        /// The path of the `ptmx` device.
+        ptmx: &'a [u8],
+        /// The pair.
+        pair: PtyPairRecord,
+    },
+    /// The slave of the pseudo-terminal master whose object reference is
+    /// in its record.
+    PtySlave,
     /// An inotify instance whose `count` watches follow as
     /// [`Item::InotifyWatch`]s.
     Inotify {
@@ -302,6 +325,11 @@ enum Expect {
         left: u32,
         floor: i32,
     },
+    /// The queue of side `side` of a pseudo-terminal pair.  Then back to
+    /// `ImageParser::resume`.
+    PtyQueue {
+        side: u32,
+    },
     /// Contents of an unlinked file of `size` bytes; the next starts at
     /// `floor` or later.  Then back to `ImageParser::resume`.
     FileData {
@@ -320,6 +348,8 @@ enum BytesOf {
     PipeData,
     /// Contents of a file.
     FileData,
+    /// What a side of a pseudo-terminal pair has not read yet.
+    PtyQueue,
 }
 
 /// Body bytes of the last item that the caller has not consumed yet.
@@ -461,6 +491,12 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     /// exactly `data_len` bytes long.
     pub fn read_pipe_data(&mut self, out: &mut [u8]) -> Result {
         self.read_bytes(BytesOf::PipeData, out)
+    }
+
+    /// Reads the bytes of the last [`Item::PtyQueue`] into `out`, which
+    /// must be exactly [`PtyQueueRecord::body_len`] bytes long.
+    pub fn read_pty_queue(&mut self, out: &mut [u8]) -> Result {
+        self.read_bytes(BytesOf::PtyQueue, out)
     }
 
     /// Reads and checks the next signal action of the last
@@ -916,6 +952,14 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                             && file.flags & OPEN_ACCMODE == 2
                             && file.flags & !STATE_FILE_FLAGS == 0
                     }
+                    // Read-write or not, perhaps non-blocking; a slave
+                    // names a master defined before it.
+                    FileKind::PtyMaster | FileKind::PtySlave => {
+                        (kind == FileKind::PtyMaster) == (file.device_or_pipe == 0)
+                            && file.device_or_pipe < file.objref
+                            && file.pos == 0
+                            && file.flags & !(OPEN_ACCMODE | OPEN_NONBLOCK) == 0
+                    }
                     // A pipe end: a defined pipe, no position, only
                     // `O_NONBLOCK`; one direction unless it is a FIFO.
                     FileKind::Pipe | FileKind::Fifo => {
@@ -935,6 +979,29 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 if kind == FileKind::SysvShm {
                     self.expect = expect;
                     return Ok(Item::FileObject(file, FileSource::ShmAttach));
+                }
+                if kind == FileKind::PtySlave {
+                    self.expect = expect;
+                    return Ok(Item::FileObject(file, FileSource::PtySlave));
+                }
+                if kind == FileKind::PtyMaster {
+                    let len = self.string()?;
+                    if self.strings.first() != Some(&b'/') {
+                        return Err(Errno::EINVAL);
+                    }
+                    let pair: PtyPairRecord = self.reader.read_record()?;
+                    if !pair.is_valid() {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.resume = expect;
+                    self.expect = Expect::PtyQueue { side: 0 };
+                    return Ok(Item::FileObject(
+                        file,
+                        FileSource::PtyMaster {
+                            ptmx: self.string_bytes(len)?,
+                            pair,
+                        },
+                    ));
                 }
                 if kind == FileKind::Inotify {
                     let watches: InotifyWatchesRecord = self.reader.read_record()?;
@@ -1061,7 +1128,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 }
                 if kind == FileKind::Terminal {
                     let tty: TtyRecord = self.reader.read_record()?;
-                    if tty.line != 0 || tty._pad != [0; 4] {
+                    if !tty.is_valid() {
                         return Err(Errno::EINVAL);
                     }
                     self.expect = expect;
@@ -1117,6 +1184,23 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::Pages { vma, floor }, RecordType::PageChunk) => {
                 self.page_chunk(t, h, vma, floor)
+            }
+            (Expect::PtyQueue { side }, RecordType::PtyQueue) => {
+                let (queue, body): (PtyQueueRecord, usize) = self.reader.prefix(t, h)?;
+                if !queue.is_valid(side, body) {
+                    return Err(Errno::EINVAL);
+                }
+                self.pending = Pending::Bytes {
+                    of: BytesOf::PtyQueue,
+                    len: queue.body_len(),
+                    padded: body,
+                };
+                self.expect = if side == 0 {
+                    Expect::PtyQueue { side: 1 }
+                } else {
+                    self.resume
+                };
+                Ok(Item::PtyQueue(queue))
             }
             (Expect::InotifyWatch { left, floor }, RecordType::InotifyWatch) => {
                 let watch: InotifyWatchRecord = self.reader.payload(t, h)?;

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 7;
+pub const FORMAT_REVISION: u32 = 8;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -145,6 +145,12 @@ pub enum RecordType {
     /// [`InotifyWatchRecord`]: one watch of an inotify instance; a string
     /// record with the watched file's path follows.
     InotifyWatch = 77,
+    /// [`PtyPairRecord`]: a pseudo-terminal pair, after the path of its
+    /// master's file object; two [`PtyQueueRecord`]s follow.
+    PtyPair = 78,
+    /// [`PtyQueueRecord`] and the bytes a side of a pseudo-terminal pair
+    /// has not read yet.
+    PtyQueue = 79,
 }
 
 impl RecordType {
@@ -183,6 +189,8 @@ impl RecordType {
             75 => RecordType::ShmSegment,
             76 => RecordType::InotifyWatches,
             77 => RecordType::InotifyWatch,
+            78 => RecordType::PtyPair,
+            79 => RecordType::PtyQueue,
             _ => return None,
         })
     }
@@ -1309,6 +1317,14 @@ pub enum FileKind {
     /// An inotify instance (`inotify_init1(2)`): no path, an
     /// [`InotifyWatchesRecord`] and its watches follow.
     Inotify = 15,
+    /// The master of a pseudo-terminal pair (`/dev/ptmx`): the path that
+    /// follows is that of the `ptmx` device it was opened through, then
+    /// the pair (a [`PtyPairRecord`] and its two queues).
+    PtyMaster = 16,
+    /// The slave of a pseudo-terminal pair whose master the task holds:
+    /// no path, nothing follows; [`FileObjectRecord::device_or_pipe`] is
+    /// the object reference of the master, defined before.
+    PtySlave = 17,
 }
 
 /// Clocks a timerfd may run on in an image: `CLOCK_REALTIME`,
@@ -1421,6 +1437,8 @@ impl FileKind {
             13 => FileKind::SharedMemory,
             14 => FileKind::SysvShm,
             15 => FileKind::Inotify,
+            16 => FileKind::PtyMaster,
+            17 => FileKind::PtySlave,
             _ => return None,
         })
     }
@@ -1538,6 +1556,155 @@ pub struct TtyRecord {
 plain_record!(TtyRecord, 56);
 impl Record for TtyRecord {
     const TYPE: RecordType = RecordType::Tty;
+}
+
+/// Highest index of a pseudo-terminal pair (`/dev/pts/N`), below the
+/// kernel's `NR_UNIX98_PTY_MAX`.
+pub const MAX_PTY_INDEX: u32 = (1 << 20) - 1;
+
+/// [`PtyPairRecord::flags`]: the slave may not be opened (`TIOCSPTLCK`).
+pub const PTY_LOCKED: u32 = 1;
+/// [`PtyPairRecord::flags`]: the master is in packet mode (`TIOCPKT`).
+pub const PTY_PACKET: u32 = 2;
+/// [`PtyPairRecord::flags`]: the slave was opened and every open of it
+/// closed again, so reading the master fails with `EIO`.
+pub const PTY_SLAVE_CLOSED: u32 = 4;
+/// Every bit [`PtyPairRecord::flags`] may have.
+pub const PTY_FLAGS: u32 = PTY_LOCKED | PTY_PACKET | PTY_SLAVE_CLOSED;
+
+/// A pseudo-terminal pair, after the path of its master's
+/// [`FileObjectRecord`]: its index, state and the settings of both sides.
+/// Two [`PtyQueueRecord`]s follow, the master's then the slave's.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PtyPairRecord {
+    /// Its index: the slave is `/dev/pts/<index>`, at most
+    /// [`MAX_PTY_INDEX`]. Offset 0.
+    pub index: u32,
+    /// [`PTY_FLAGS`] bits. Offset 4.
+    pub flags: u32,
+    /// Packet mode status (`TIOCPKT_*` bits) the master has not read yet,
+    /// below 256. Offset 8.
+    pub packet_status: u32,
+    /// Zero. Offset 12.
+    pub _pad: u32,
+    /// The master's settings. Offset 16.
+    pub master: TtyRecord,
+    /// The slave's settings. Offset 72.
+    pub slave: TtyRecord,
+}
+plain_record!(PtyPairRecord, 128);
+impl Record for PtyPairRecord {
+    const TYPE: RecordType = RecordType::PtyPair;
+}
+
+impl PtyPairRecord {
+    /// Whether the fields are valid.
+    pub fn is_valid(&self) -> bool {
+        self.index <= MAX_PTY_INDEX
+            && self.flags & !PTY_FLAGS == 0
+            && self.packet_status < 256
+            && self._pad == 0
+            && self.master.is_valid()
+            && self.slave.is_valid()
+    }
+}
+
+impl TtyRecord {
+    /// Whether the fields are valid: only `N_TTY`, zero padding.
+    pub fn is_valid(&self) -> bool {
+        self.line == 0 && self._pad == [0; 4]
+    }
+}
+
+/// The size of a terminal's line discipline buffer (`N_TTY_BUF_SIZE`):
+/// most bytes it holds for its reader.
+pub const PTY_LINE_BUFFER: u32 = 4096;
+/// Most bytes written to one side of a pseudo-terminal pair that its line
+/// discipline has not taken in yet (the kernel's flip buffers, limited
+/// to 8 KiB per side, and allocated in pieces of up to 2 KiB).
+pub const MAX_PTY_PENDING: u32 = 16384;
+
+/// [`PtyQueueRecord::flags`]: an end-of-file character was read in
+/// canonical mode with nothing before it (the line discipline's `push`).
+pub const PTY_QUEUE_PUSH: u32 = 1;
+/// [`PtyQueueRecord::flags`]: the next character is taken literally
+/// (`VLNEXT` was typed).
+pub const PTY_QUEUE_LNEXT: u32 = 2;
+/// [`PtyQueueRecord::flags`]: an erase is being echoed (`ECHOPRT`).
+pub const PTY_QUEUE_ERASING: u32 = 4;
+/// Every bit [`PtyQueueRecord::flags`] may have.
+pub const PTY_QUEUE_FLAGS: u32 = PTY_QUEUE_PUSH | PTY_QUEUE_LNEXT | PTY_QUEUE_ERASING;
+
+/// What one side of a pseudo-terminal pair has not read yet, after its
+/// [`PtyPairRecord`].  The body holds `read_len` bytes its line
+/// discipline took in, then a bitmap of `read_len` bits (bit `i % 8` of
+/// byte `i / 8`) marking the ends of lines among them, then the
+/// `pending_len` bytes written to it that its line discipline has not
+/// taken in yet, padded with zeros to the record alignment.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PtyQueueRecord {
+    /// 0: the master's queue (what the slave wrote); 1: the slave's.
+    /// Offset 0.
+    pub side: u32,
+    /// Bytes in the line discipline, at most [`PTY_LINE_BUFFER`].
+    /// Offset 4.
+    pub read_len: u32,
+    /// How many of them a canonical read may return (whole lines), at
+    /// most `read_len`. Offset 8.
+    pub canon_len: u32,
+    /// Where the line being typed starts, at most `read_len`. Offset 12.
+    pub line_start: u32,
+    /// Bytes not taken in yet, at most [`MAX_PTY_PENDING`]. Offset 16.
+    pub pending_len: u32,
+    /// [`PTY_QUEUE_FLAGS`] bits. Offset 20.
+    pub flags: u32,
+    /// The output column, for tabs and erasing. Offset 24.
+    pub column: u32,
+    /// The column the line being typed started at. Offset 28.
+    pub canon_column: u32,
+}
+plain_record!(PtyQueueRecord, 32);
+impl VarRecord for PtyQueueRecord {
+    const TYPE: RecordType = RecordType::PtyQueue;
+}
+
+impl PtyQueueRecord {
+    /// Bytes of the line-end bitmap.
+    pub fn bitmap_len(&self) -> usize {
+        (self.read_len as usize).div_ceil(8)
+    }
+
+    /// Bytes of the body before padding.
+    pub fn body_len(&self) -> usize {
+        self.read_len as usize + self.bitmap_len() + self.pending_len as usize
+    }
+
+    /// Splits `body` (at least [`Self::body_len`] bytes) into the bytes
+    /// read in, their line-end bitmap and the bytes pending.
+    pub fn split_body<'a>(&self, body: &'a [u8]) -> Option<(&'a [u8], &'a [u8], &'a [u8])> {
+        let read_end = self.read_len as usize;
+        let bitmap_end = read_end.checked_add(self.bitmap_len())?;
+        let pending_end = bitmap_end.checked_add(self.pending_len as usize)?;
+        Some((
+            body.get(..read_end)?,
+            body.get(read_end..bitmap_end)?,
+            body.get(bitmap_end..pending_end)?,
+        ))
+    }
+
+    /// Whether the fields are valid for side `side` with a body of `body`
+    /// bytes.
+    pub fn is_valid(&self, side: u32, body: usize) -> bool {
+        self.side == side
+            && self.read_len <= PTY_LINE_BUFFER
+            && self.canon_len <= self.read_len
+            && self.line_start <= self.read_len
+            && self.pending_len <= MAX_PTY_PENDING
+            && self.flags & !PTY_QUEUE_FLAGS == 0
+            && super::align_record_len(self.body_len()) == Some(body)
+    }
 }
 
 /// Most watches of one epoll set in an image.

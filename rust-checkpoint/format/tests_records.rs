@@ -23,6 +23,10 @@ pub type DeletedSample = (u64, u32, [(u64, usize); 2]);
 /// An inotify watch in a sample: descriptor, mask, path.
 pub type InotifyWatchSample = (i32, u32, &'static [u8]);
 
+/// A pseudo-terminal pair, its two queues, and how many of them are
+/// written.
+pub type PtySample = (PtyPairRecord, [PtyQueueRecord; 2], usize);
+
 /// Every record of a one-task image, ready to be mutated by a case.
 #[derive(Clone, Copy)]
 pub struct Sample {
@@ -98,6 +102,10 @@ pub struct Sample {
     /// If set, the second file object is an inotify instance with these
     /// watches (descriptor, mask, path) and this next descriptor.
     pub inotify: Option<([InotifyWatchSample; 2], u32)>,
+    /// If set, the second file object is a pseudo-terminal master opened
+    /// through `paths[1]`, with this pair and queues (bodies of bytes
+    /// [`pty_body_byte`]).
+    pub pty: Option<PtySample>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -308,6 +316,7 @@ pub fn sample() -> Sample {
         shared_memory: false,
         segment: None,
         inotify: None,
+        pty: None,
         fd_count: 3,
         fds: [
             FdRecord {
@@ -454,6 +463,7 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     match &s.file_state {
         Some(state) => w.write_file_object_state(&s.files[1], state)?,
         None if s.files[1].kind == FileKind::Pipe as u32 => w.write_record(&s.files[1])?,
+        None if s.files[1].kind == FileKind::PtySlave as u32 => w.write_record(&s.files[1])?,
         None if s.deleted.is_some() => {
             let (size, mode, ranges) = s.deleted.unwrap_or((0, 0, [(0, 0); 2]));
             if let Some(segment) = &s.segment {
@@ -482,6 +492,18 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
             w.write_file_object_inotify(&s.files[1], 2, next_wd)?;
             for (wd, mask, path) in watches {
                 w.write_inotify_watch(wd, mask, path)?;
+            }
+        }
+        None if s.pty.is_some() => {
+            let (pair, queues, written) = s.pty.unwrap_or((PTY_PAIR, PTY_QUEUES, 2));
+            w.write_file_object_pty_master(&s.files[1], s.paths[1], &pair)?;
+            for q in queues.iter().take(written) {
+                let body = page.get_mut(..q.body_len()).ok_or(Errno::EINVAL)?;
+                for (i, b) in body.iter_mut().enumerate() {
+                    *b = pty_body_byte(q.side, i);
+                }
+                let (read, line_ends, pending) = q.split_body(body).ok_or(Errno::EINVAL)?;
+                w.write_pty_queue(q, read, line_ends, pending)?;
             }
         }
         None if s.epoll.is_some() => {
@@ -761,6 +783,66 @@ fn epoll_set(objref: u32) -> FileObjectRecord {
 }
 
 /// `/dev/pts/3` (136:3) read-write, with reference `objref`.
+fn pty_master(objref: u32) -> FileObjectRecord {
+    FileObjectRecord {
+        objref,
+        kind: FileKind::PtyMaster as u32,
+        flags: 0o2,
+        device_or_pipe: 0,
+        pos: 0,
+    }
+}
+
+/// Byte `i` of the body of a sample queue of side `side`.
+pub fn pty_body_byte(side: u32, i: usize) -> u8 {
+    (i as u8).wrapping_mul(7).wrapping_add(side as u8)
+}
+
+/// Pair 5, locked, in packet mode with a flush reported, raw master.
+const PTY_PAIR: PtyPairRecord = PtyPairRecord {
+    index: 5,
+    flags: PTY_LOCKED | PTY_PACKET,
+    packet_status: 1,
+    _pad: 0,
+    master: TtyRecord { lflag: 0, ..TTY },
+    slave: TTY,
+};
+
+/// The master's queue: 10 bytes read in, 3 pending; the slave's: a line
+/// of 6 bytes and half a line read in, nothing pending.
+const PTY_QUEUES: [PtyQueueRecord; 2] = [
+    PtyQueueRecord {
+        side: 0,
+        read_len: 10,
+        canon_len: 0,
+        line_start: 0,
+        pending_len: 3,
+        flags: 0,
+        column: 0,
+        canon_column: 0,
+    },
+    PtyQueueRecord {
+        side: 1,
+        read_len: 9,
+        canon_len: 6,
+        line_start: 6,
+        pending_len: 0,
+        flags: PTY_QUEUE_LNEXT,
+        column: 3,
+        canon_column: 0,
+    },
+];
+
+/// A pseudo-terminal master (the sample's) with one field of its pair
+/// or queues changed by `change`.
+fn bad_pty(s: &mut Sample, change: fn(&mut PtySample)) {
+    s.files[1] = pty_master(2);
+    s.paths[1] = b"/dev/ptmx";
+    let mut pty = (PTY_PAIR, PTY_QUEUES, 2);
+    change(&mut pty);
+    s.pty = Some(pty);
+}
+
 fn terminal(objref: u32) -> FileObjectRecord {
     FileObjectRecord {
         objref,
@@ -810,6 +892,8 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         (4096, RESTART_POLL, [1_500_000_000, 0x7ffc_0000_3000, 2, 0]),
         (64, RESTART_NANOSLEEP, [1, 0x7ffc_0000_2000, 0, 0]),
         (32, RESTART_NONE, [0; 4]),
+        (16, RESTART_NONE, [0; 4]),
+        (8, RESTART_NONE, [0; 4]),
         (128, RESTART_NONE, [0; 4]),
         (256, RESTART_NONE, [0; 4]),
         (512, RESTART_NONE, [0; 4]),
@@ -838,6 +922,7 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         s.shared_memory = false;
         s.segment = None;
         s.inotify = None;
+        s.pty = None;
         s.vmas = sample().vmas;
         s.pages = sample().pages;
         if chunk == 7 {
@@ -883,6 +968,23 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             s.vmas[1].flags = VMA_SHARED;
             s.pages[2] = (0, 0x40_1000);
             s.pages.sort_unstable();
+        }
+        if chunk == 16 {
+            // And a pseudo-terminal master, locked, in packet mode, with
+            // a line and a half read in by the slave and bytes pending on
+            // both sides.
+            s.files[1] = pty_master(2);
+            s.file_state = None;
+            s.paths[1] = b"/dev/ptmx";
+            s.pty = Some((PTY_PAIR, PTY_QUEUES, 2));
+        }
+        if chunk == 8 {
+            // And the slave of the master that file 1 is to the parser
+            // (restart checks the kind of the master).
+            s.files[1] = pty_master(2);
+            s.files[1].kind = FileKind::PtySlave as u32;
+            s.files[1].device_or_pipe = 1;
+            s.file_state = None;
         }
         if chunk == 32 {
             // And an inotify instance watching a directory and, once, a
@@ -1063,6 +1165,11 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                 s.files[1],
                 match (s.file_state, s.pipe, s.tty, s.epoll, s.deleted) {
                     _ if s.segment.is_some() => FileSource::ShmAttach,
+                    _ if s.files[1].kind == FileKind::PtySlave as u32 => FileSource::PtySlave,
+                    _ if s.pty.is_some() => FileSource::PtyMaster {
+                        ptmx: s.paths[1],
+                        pair: PTY_PAIR,
+                    },
                     _ if s.inotify.is_some() => FileSource::Inotify {
                         count: 2,
                         next_wd: s.inotify.map_or(0, |(_, next)| next),
@@ -1096,6 +1203,15 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         }
         if let (None, Some(deleted)) = (s.segment, s.deleted) {
             check_file_data(t, &mut p, b.work, deleted);
+        }
+        if let Some((_, queues, _)) = s.pty {
+            for q in queues {
+                check_eq!(t, p.next_item(), Ok(Item::PtyQueue(q)));
+                let body = b.work.get_mut(..q.body_len()).unwrap_or(&mut []);
+                check_eq!(t, p.read_pty_queue(body), Ok(()));
+                let expected = (0..q.body_len()).map(|i| pty_body_byte(q.side, i));
+                check!(t, body.iter().copied().eq(expected));
+            }
         }
         if let Some(watches) = s.epoll {
             check_eq!(t, p.read_epoll_watch(), Ok(watches[0]));
@@ -1542,7 +1658,7 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 157] = [
+    let cases: [fn(&mut Sample); 174] = [
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq
@@ -1860,6 +1976,45 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             // An epoll watch with padding.
             s.files[1] = epoll_set(2);
             s.epoll = Some([WATCH, EpollWatch { _pad: 1, ..WATCH }]);
+        },
+        |s| bad_pty(s, |p| p.0.index = MAX_PTY_INDEX + 1),
+        |s| bad_pty(s, |p| p.0.flags = 8),
+        |s| bad_pty(s, |p| p.0.packet_status = 256),
+        |s| bad_pty(s, |p| p.0._pad = 1),
+        |s| bad_pty(s, |p| p.0.slave.line = 1),
+        |s| bad_pty(s, |p| p.1[0].side = 1),
+        |s| bad_pty(s, |p| p.1[1].read_len = PTY_LINE_BUFFER + 1),
+        |s| bad_pty(s, |p| p.1[1].canon_len = 10),
+        |s| bad_pty(s, |p| p.1[1].line_start = 10),
+        |s| bad_pty(s, |p| p.1[0].pending_len = MAX_PTY_PENDING + 1),
+        |s| bad_pty(s, |p| p.1[0].flags = 8),
+        // The slave's queue missing.
+        |s| bad_pty(s, |p| p.2 = 1),
+        |s| {
+            // A master with a device number.
+            bad_pty(s, |_| {});
+            s.files[1].device_or_pipe = 1;
+        },
+        |s| {
+            // A master opened through a relative path.
+            bad_pty(s, |_| {});
+            s.paths[1] = b"dev/ptmx";
+        },
+        |s| {
+            // A master opened for appending.
+            bad_pty(s, |_| {});
+            s.files[1].flags |= 0o2000;
+        },
+        |s| {
+            // A slave of itself.
+            s.files[1] = pty_master(2);
+            s.files[1].kind = FileKind::PtySlave as u32;
+            s.files[1].device_or_pipe = 2;
+        },
+        |s| {
+            // A slave of no master.
+            s.files[1] = pty_master(2);
+            s.files[1].kind = FileKind::PtySlave as u32;
         },
         |s| {
             // A terminal without a device number.

@@ -13,8 +13,8 @@ use super::{
 use super::{
     DeletedFileRecord, EpollWatch, EpollWatchesRecord, FileDataRecord, FileStateRecord,
     InotifyWatchRecord, InotifyWatchesRecord, MemfdRecord, PipeRecord, PosixTimer,
-    PosixTimersRecord, SharedMemoryRecord, ShmSegmentRecord, TtyRecord, MAX_EPOLL_WATCHES,
-    MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
+    PosixTimersRecord, PtyPairRecord, PtyQueueRecord, SharedMemoryRecord, ShmSegmentRecord,
+    TtyRecord, MAX_EPOLL_WATCHES, MAX_FILE_DATA, MAX_PIPE_DATA, MAX_POSIX_TIMERS,
 };
 use core::mem::{size_of, size_of_val};
 
@@ -311,6 +311,40 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         self.write_record(file)?;
         self.write_string(path)?;
         self.write_record(tty)
+    }
+
+    /// Writes a pseudo-terminal master's file object, the path of its
+    /// `ptmx` device and its pair; the two queues follow with
+    /// [`Self::write_pty_queue`].
+    pub fn write_file_object_pty_master(
+        &mut self,
+        file: &FileObjectRecord,
+        ptmx: &[u8],
+        pair: &PtyPairRecord,
+    ) -> Result {
+        self.write_record(file)?;
+        self.write_string(ptmx)?;
+        self.write_record(pair)
+    }
+
+    /// Writes what one side of a pseudo-terminal pair has not read yet:
+    /// `queue` (whose lengths must match the slices), the bytes in its
+    /// line discipline, their line-end bitmap, and the bytes pending.
+    pub fn write_pty_queue(
+        &mut self,
+        queue: &PtyQueueRecord,
+        read: &[u8],
+        line_ends: &[u8],
+        pending: &[u8],
+    ) -> Result {
+        if read.len() != queue.read_len as usize
+            || line_ends.len() != queue.bitmap_len()
+            || pending.len() != queue.pending_len as usize
+            || !queue.is_valid(queue.side, align_record_len(queue.body_len()).unwrap_or(0))
+        {
+            return Err(Errno::EINVAL);
+        }
+        self.write_var(queue, &[read, line_ends, pending])
     }
 
     /// Writes an unlinked file's object, its directory's path, and its

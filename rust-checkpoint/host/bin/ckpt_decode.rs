@@ -281,6 +281,19 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 let at = p.position();
                 p.read_pipe_data(&mut buf).map_err(|e| (e, at, false))?;
             }
+            Item::PtyQueue(q) => {
+                say(format!(
+                    "      {} queue: {} bytes read in ({} in whole lines), {} pending, column {}",
+                    if q.side == 0 { "master" } else { "slave" },
+                    q.read_len,
+                    q.canon_len,
+                    q.pending_len,
+                    q.column
+                ));
+                let mut buf = vec![0u8; q.body_len()];
+                let at = p.position();
+                p.read_pty_queue(&mut buf).map_err(|e| (e, at, false))?;
+            }
             Item::FileData { offset, len } => {
                 if len > 0 {
                     say(format!("      {len} bytes at offset {offset}"));
@@ -326,6 +339,10 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     Some(FileKind::SharedMemory) => "shared anonymous memory".to_string(),
                     Some(FileKind::Inotify) => "inotify instance".to_string(),
                     Some(FileKind::SysvShm) => format!("attach of SysV segment #{}", f.device_or_pipe),
+                    Some(FileKind::PtyMaster) => "pseudo-terminal master".to_string(),
+                    Some(FileKind::PtySlave) => {
+                        format!("slave of the pseudo-terminal master #{}", f.device_or_pipe)
+                    }
                     Some(FileKind::Terminal) => format!(
                         "terminal {}:{}",
                         f.device_or_pipe >> 20,
@@ -336,9 +353,19 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 f.flags,
                 f.pos,
                 match source {
-                    FileSource::PipeEnd | FileSource::EpollSet { .. } | FileSource::ShmAttach => {
-                        String::new()
-                    }
+                    FileSource::PipeEnd
+                    | FileSource::EpollSet { .. }
+                    | FileSource::ShmAttach
+                    | FileSource::PtySlave => String::new(),
+                    FileSource::PtyMaster { ptmx, pair } => format!(
+                        "through {}: /dev/pts/{} flags {:#x} packet status {:#x} size {}x{} (queues follow)",
+                        String::from_utf8_lossy(ptmx),
+                        pair.index,
+                        pair.flags,
+                        pair.packet_status,
+                        pair.slave.cols,
+                        pair.slave.rows
+                    ),
                     FileSource::Memfd {
                         name,
                         size,

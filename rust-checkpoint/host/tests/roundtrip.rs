@@ -42,6 +42,9 @@ enum Rec {
     ShmAttach(FileObjectRecord),
     Inotify(FileObjectRecord, u32, u32),
     InotifyWatch(i32, u32, Vec<u8>),
+    PtyMaster(FileObjectRecord, Vec<u8>, PtyPairRecord),
+    PtyQueue(PtyQueueRecord, Vec<u8>),
+    PtySlave(FileObjectRecord),
     FileData(u64, Vec<u8>),
     Fd(FdRecord),
     Mm(MmRecord, Vec<u64>),
@@ -66,6 +69,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
     let mut recs = vec![Rec::Header(sample_header())];
     let mut objects = 0u32;
     let mut pipes = 0u32;
+    let mut pty_masters: Vec<u32> = Vec::new();
     let mut segments = 0u32;
     let tasks = rng.below(3);
     for _ in 0..tasks {
@@ -269,11 +273,61 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                 objects += 1;
                 let kind = if rng.chance(7) {
                     FileKind::Inotify as u32
+                } else if rng.chance(6) {
+                    FileKind::PtyMaster as u32
+                } else if !pty_masters.is_empty() && rng.chance(6) {
+                    FileKind::PtySlave as u32
                 } else {
                     1 + rng.below(13) as u32
                 };
                 let device = kind == FileKind::CharDevice as u32;
-                if kind == FileKind::Inotify as u32 {
+                if kind == FileKind::PtyMaster as u32 {
+                    pty_masters.push(objects);
+                    recs.push(Rec::PtyMaster(
+                        FileObjectRecord {
+                            objref: objects,
+                            kind,
+                            flags: rng.below(3) as u32 | [0, 0o4000][rng.below(2) as usize],
+                            device_or_pipe: 0,
+                            pos: 0,
+                        },
+                        path(rng),
+                        PtyPairRecord {
+                            index: rng.below(MAX_PTY_INDEX as u64 + 1) as u32,
+                            flags: rng.below(PTY_FLAGS as u64 + 1) as u32,
+                            packet_status: rng.below(256) as u32,
+                            _pad: 0,
+                            master: random_tty(rng),
+                            slave: random_tty(rng),
+                        },
+                    ));
+                    for side in 0..2 {
+                        let read_len = rng.below(PTY_LINE_BUFFER as u64 + 1) as u32;
+                        let pending_len = rng.below(MAX_PTY_PENDING as u64 + 1) as u32;
+                        let queue = PtyQueueRecord {
+                            side,
+                            read_len,
+                            canon_len: rng.below(read_len as u64 + 1) as u32,
+                            line_start: rng.below(read_len as u64 + 1) as u32,
+                            pending_len,
+                            flags: rng.below(PTY_QUEUE_FLAGS as u64 + 1) as u32,
+                            column: rng.next_u64() as u32,
+                            canon_column: rng.next_u64() as u32,
+                        };
+                        let body = (0..queue.body_len())
+                            .map(|_| rng.below(256) as u8)
+                            .collect();
+                        recs.push(Rec::PtyQueue(queue, body));
+                    }
+                } else if kind == FileKind::PtySlave as u32 {
+                    recs.push(Rec::PtySlave(FileObjectRecord {
+                        objref: objects,
+                        kind,
+                        flags: rng.below(3) as u32,
+                        device_or_pipe: pty_masters[rng.below(pty_masters.len() as u64) as usize],
+                        pos: 0,
+                    }));
+                } else if kind == FileKind::Inotify as u32 {
                     let count = rng.below(4) as u32;
                     recs.push(Rec::Inotify(
                         FileObjectRecord {
@@ -666,6 +720,12 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::ShmAttach(f) => w.write_record(f),
             Rec::Inotify(f, count, next_wd) => w.write_file_object_inotify(f, *count, *next_wd),
             Rec::InotifyWatch(wd, mask, path) => w.write_inotify_watch(*wd, *mask, path),
+            Rec::PtyMaster(f, ptmx, pair) => w.write_file_object_pty_master(f, ptmx, pair),
+            Rec::PtyQueue(q, body) => {
+                let (read, line_ends, pending) = q.split_body(body).expect("a whole body");
+                w.write_pty_queue(q, read, line_ends, pending)
+            }
+            Rec::PtySlave(f) => w.write_record(f),
             Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
             Rec::Mm(m, a) => w.write_mm(m, a),
@@ -751,6 +811,15 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
                 Rec::Inotify(f, count, next_wd)
             }
             Item::InotifyWatch { wd, mask, path } => Rec::InotifyWatch(wd, mask, path.to_vec()),
+            Item::FileObject(f, FileSource::PtyMaster { ptmx, pair }) => {
+                Rec::PtyMaster(f, ptmx.to_vec(), pair)
+            }
+            Item::PtyQueue(q) => {
+                let mut body = vec![0u8; q.body_len()];
+                p.read_pty_queue(&mut body)?;
+                Rec::PtyQueue(q, body)
+            }
+            Item::FileObject(f, FileSource::PtySlave) => Rec::PtySlave(f),
             Item::FileObject(
                 f,
                 FileSource::Memfd {
@@ -873,5 +942,28 @@ fn mutated_images_never_panic() {
                 }
             }
         }
+    }
+}
+
+/// Random terminal settings, as an image may hold them.
+fn random_tty(rng: &mut Rng) -> TtyRecord {
+    let mut cc = [0u8; TTY_NCCS];
+    for c in cc.iter_mut() {
+        *c = rng.below(256) as u8;
+    }
+    TtyRecord {
+        iflag: rng.next_u64() as u32,
+        oflag: rng.next_u64() as u32,
+        cflag: rng.next_u64() as u32,
+        lflag: rng.next_u64() as u32,
+        ispeed: rng.next_u64() as u32,
+        ospeed: rng.next_u64() as u32,
+        rows: rng.below(1 << 16) as u16,
+        cols: rng.below(1 << 16) as u16,
+        xpixel: rng.below(1 << 16) as u16,
+        ypixel: rng.below(1 << 16) as u16,
+        line: 0,
+        cc,
+        _pad: [0; 4],
     }
 }
