@@ -77,6 +77,8 @@ extern "C" {
     fn shmctl(id: c_int, cmd: c_int, buf: *mut u8) -> c_int;
     fn inotify_init1(flags: c_int) -> c_int;
     fn inotify_add_watch(fd: c_int, path: *const u8, mask: u32) -> c_int;
+    fn open(path: *const u8, flags: c_int, ...) -> c_int;
+    fn ioctl(fd: c_int, request: u64, ...) -> c_int;
 }
 
 const NR_TIMER_CREATE: i64 = 222;
@@ -89,7 +91,8 @@ const CLOCK_MONOTONIC: c_int = 1;
 /// POSIX timer, shared anonymous memory and a SysV segment removed while
 /// attached (so that a restored copy leaves none behind), and an inotify
 /// instance watching `/` and `/tests` (where nothing changes meanwhile: an
-/// event would make the checkpoint fail), so that mutations reach their
+/// event would make the checkpoint fail), and a pseudo-terminal pair with
+/// data queued both ways, so that mutations reach their
 /// parsing and re-creation too.  The timers
 /// are 100 s away: a restored task exits long before.
 fn open_stateful_files() {
@@ -128,6 +131,15 @@ fn open_stateful_files() {
             *attached.add(4096) = 2;
         }
         shmctl(segment, 0, core::ptr::null_mut());
+        // /dev/ptmx O_RDWR | O_NOCTTY, unlocked (TIOCSPTLCK), its slave
+        // opened (TIOCGPTPEER, O_RDWR | O_NOCTTY); a line and a half
+        // typed, a line written back.
+        let master = open(b"/dev/ptmx\0".as_ptr(), 0o402);
+        let unlock: c_int = 0;
+        ioctl(master, 0x4004_5431, &unlock as *const c_int);
+        let slave = ioctl(master, 0x5441, 0o402);
+        write(master, b"typed\nhalf".as_ptr(), 10);
+        write(slave, b"written\n".as_ptr(), 8);
         // IN_CREATE | IN_DELETE, then IN_MODIFY | IN_ONESHOT.
         let watching = inotify_init1(0);
         inotify_add_watch(watching, b"/\0".as_ptr(), 0x300);
