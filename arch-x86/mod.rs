@@ -184,6 +184,18 @@ pub fn restore_cpu(cpu: &CpuRecord, signal_waits: bool) -> Result<i64> {
     Ok(ax)
 }
 
+/// Sets what the calling task's interrupted system call returns, as the
+/// system-call exit path would: for a task that restores itself outside
+/// a system call's return (the child of `restart(RESTART_CHILD)`).
+pub fn set_return_value(ax: i64) {
+    // SAFETY: `get_current` has no preconditions.
+    let current = unsafe { bindings::get_current() };
+    // SAFETY: the calling task's pt_regs are valid and only this task,
+    // which is running this code, modifies them.
+    let r = unsafe { &mut *bindings::ckpt_task_pt_regs(current) };
+    r.ax = ax as usize;
+}
+
 /// What this kernel accepts as an XSAVE buffer for `task`.
 pub fn fpu_limits(task: &TaskRef) -> Result<XstateLimits> {
     let mut l = bindings::ckpt_fpu_limits::default();

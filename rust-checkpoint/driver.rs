@@ -321,7 +321,27 @@ struct Prepared {
 /// that records a failed checkpoint gives `EIO` after its message is
 /// logged.
 pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
-    if flags != 0 || crid != 0 {
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    Ok(restart_image(crid, fd)?.unwrap_or(0))
+}
+
+/// `restart(RESTART_CHILD)`, in the child the caller forked for it, before
+/// that child first returns to user space: restarts from the image at
+/// `fd` as [`restart`] does, and leaves in the child's registers what the
+/// saved task's system call returns.  An image without a task is
+/// `EINVAL`: the child would have nothing to run.
+pub fn restart_in_child(crid: i32, fd: i32) -> Result {
+    let ax = restart_image(crid, fd)?.ok_or(EINVAL)?;
+    arch::set_return_value(ax);
+    Ok(())
+}
+
+/// Restarts from the image at `fd` into the calling task; `None` for an
+/// image without a task.
+fn restart_image(crid: i32, fd: i32) -> Result<Option<i64>> {
+    if crid != 0 {
         return Err(EINVAL);
     }
     let file = FileRef::from_fd(fd)?;
@@ -336,7 +356,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
         VmaList::new(),
     ))?;
     let Some(mut prepared) = prepare(&mut parser)? else {
-        return Ok(0);
+        return Ok(None);
     };
     let task = TaskRef::current()?;
     if task.nr_threads() != 1 {
@@ -355,7 +375,7 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
 
     // The point of no return.
     match restore(&mut parser, &mut prepared, new_creds) {
-        Ok(ret) => Ok(ret),
+        Ok(ret) => Ok(Some(ret)),
         Err(e) => {
             if may_log_image_fault() {
                 pr_warn!(

@@ -45,3 +45,11 @@ pub extern "C" fn rust_checkpoint_entry(pid: bindings::pid_t, fd: c_int, flags: 
 pub extern "C" fn rust_restart_entry(crid: c_int, fd: c_int, flags: c_ulong) -> c_long {
     to_syscall_ret(driver::restart(crid, fd, flags))
 }
+
+/// `restart(crid, fd, RESTART_CHILD)`, run by the new child before it
+/// first returns to user space: 0 once the child is the saved process
+/// (its registers set), or a negative errno (the C side then kills it).
+#[no_mangle]
+pub extern "C" fn rust_restart_child_entry(crid: c_int, fd: c_int, _flags: c_ulong) -> c_long {
+    to_syscall_ret(driver::restart_in_child(crid, fd).map(|()| 0))
+}

@@ -2,12 +2,14 @@
 /*
  * rstr: restart from the checkpoint image on standard input.
  *
- *   rstr < IMAGE
+ *   rstr < IMAGE       this process becomes the saved one
+ *   rstr -w < IMAGE    the saved process comes back as a child of this
+ *                      one (RESTART_CHILD); rstr prints its pid on
+ *                      standard error, waits for it and exits as it did
+ *                      (128 + the signal if a signal killed it)
  *
- * On success restart(2) turns this process into the saved one and does
- * not return here.  The restarted program keeps this process's open file
- * descriptors (saving them comes later), so give it the files it expects,
- * e.g. "rstr < self.img 3>>/tmp/cr-test.out" for the self sample.  An
+ * Without -w, restart(2) does not return here on success: the process
+ * continues as the saved one, with exactly its saved descriptors.  An
  * image without a task is only validated: restart returns 0.
  */
 #include <errno.h>
@@ -15,16 +17,35 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/checkpoint.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-	long ret = syscall(__NR_restart, 0, STDIN_FILENO, 0);
+	int as_child = argc == 2 && !strcmp(argv[1], "-w");
+	long ret;
+	int status;
 
+	if (argc > 1 && !as_child) {
+		fprintf(stderr, "usage: rstr [-w] < IMAGE\n");
+		return 2;
+	}
+	ret = syscall(__NR_restart, 0, STDIN_FILENO,
+		      as_child ? RESTART_CHILD : 0);
 	if (ret < 0) {
 		fprintf(stderr, "rstr: restart: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("rstr: restart returned %ld: the image holds no task\n", ret);
-	return 0;
+	if (!as_child) {
+		printf("rstr: restart returned %ld: the image holds no task\n",
+		       ret);
+		return 0;
+	}
+	fprintf(stderr, "rstr: restored as pid %ld\n", ret);
+	if (waitpid(ret, &status, 0) != ret) {
+		fprintf(stderr, "rstr: waitpid: %s\n", strerror(errno));
+		return 1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+				   128 + WTERMSIG(status);
 }

@@ -2,12 +2,12 @@
 # The seeds' two scenarios with the samples: "self" checkpoints itself and
 # is restarted with its output file as it was; "test" is stopped,
 # checkpointed from outside with ckpt, resumed (SIGCONT) or killed, and
-# restarted with rstr.  Restarted output continues the count with
+# restarted with rstr, in place or as rstr's child (rstr -w).  Restarted output continues the count with
 # bit-identical floating-point values and no line lost or repeated.
 . /tests/ktap.inc
 counts() { grep '^count' "$1"; }
 
-ktap_begin external 8
+ktap_begin external 9
 
 dir=/tmp/external
 mkdir -p $dir && cd $dir || exit 1
@@ -67,6 +67,14 @@ for run in 1 2; do
 	result $((st + $?)) restarted_test_output_identical_run$run \
 		"rstr status $st; $(diff $dir/ref.out $dir/test.out | head -5)"
 done
+
+# --- test: restarted as a child of rstr, which waits for it -----------------
+cp $dir/test.ckpt $dir/test.out
+rstr -w <$dir/test.img 2>$dir/rstr.err
+st=$?
+cmp -s $dir/test.out $dir/ref.out && grep -q "restored as pid" $dir/rstr.err
+result $((st + $?)) restarted_as_child_output_identical \
+	"rstr -w status $st: $(cat $dir/rstr.err); $(diff $dir/ref.out $dir/test.out | head -5)"
 
 # --- a running target cannot be checkpointed --------------------------------
 /samples/test -n 5 -i 100 -o $dir/busy.out &

@@ -131,7 +131,8 @@ static void test_arguments(void)
 		     EINVAL);
 	EXPECT_ERRNO("checkpoint_high_flag_einval",
 		     sys_checkpoint(0, fd, 1UL << 63), EINVAL);
-	EXPECT_ERRNO("restart_flags_einval", sys_restart(0, fd, 1), EINVAL);
+	EXPECT_ERRNO("restart_unknown_flag_einval", sys_restart(0, fd, 2),
+		     EINVAL);
 	EXPECT_ERRNO("checkpoint_negative_fd_ebadf", sys_checkpoint(0, -1, 0),
 		     EBADF);
 	EXPECT_ERRNO("checkpoint_closed_fd_ebadf", sys_checkpoint(0, 999, 0),
