@@ -27,7 +27,7 @@
 use crate::arch;
 use crate::creds::{self, PreparedCreds};
 use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
-use crate::file::{nul_terminated, FileRef, FileSink, FileSource};
+use crate::file::{nul_terminated, FileRef, FileSink, FileSource, RecordingSource, ReplaySource};
 use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
@@ -45,7 +45,7 @@ use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::timers::{self, PreparedPosixTimers};
 use core::sync::atomic::{AtomicI32, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::prelude::*;
@@ -327,13 +327,59 @@ pub fn restart(crid: i32, fd: i32, flags: u64) -> Result<i64> {
     Ok(restart_image(crid, fd)?.unwrap_or(0))
 }
 
+/// Most bytes `restart(RESTART_CHILD)` reads ahead in the caller to find
+/// the saved pid: the header, the task record and the reader's
+/// read-ahead.
+const MAX_CHILD_PREFIX: usize = 4 * READ_BUFFER_SIZE;
+
+/// What the caller of `restart(RESTART_CHILD)` hands its child: the image
+/// and the bytes of it the caller read already.
+pub struct ChildRestart {
+    file: FileRef,
+    prefix: KVec<u8>,
+}
+
+/// `restart(RESTART_CHILD)`, in the caller: reads the image at `fd` up to
+/// its task record (checking what it read), and returns the saved pid and
+/// what the child needs to restart the whole image.  An image without a
+/// task is `EINVAL`: the child would have nothing to run.
+pub fn restart_child_prepare(crid: i32, fd: i32) -> Result<(KBox<ChildRestart>, i32)> {
+    if crid != 0 {
+        return Err(EINVAL);
+    }
+    let file = FileRef::from_fd(fd)?;
+    file.require_readable()?;
+    let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
+    let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
+    let mut source = RecordingSource::new(&file, MAX_CHILD_PREFIX);
+    let pid = {
+        let mut parser = fmt_result(ImageParser::new(
+            &mut source,
+            &mut read_buf,
+            &mut strings,
+            VmaList::new(),
+        ))?;
+        match fmt_result(parser.next_item())? {
+            Item::Header(_) => {}
+            _ => return Err(EINVAL),
+        }
+        match fmt_result(parser.next_item())? {
+            Item::Task(task) => task.pid,
+            Item::Error { .. } => return Err(EIO),
+            _ => return Err(EINVAL),
+        }
+    };
+    let prefix = source.into_recorded();
+    Ok((KBox::new(ChildRestart { file, prefix }, GFP_KERNEL)?, pid))
+}
+
 /// `restart(RESTART_CHILD)`, in the child the caller forked for it, before
-/// that child first returns to user space: restarts from the image at
-/// `fd` as [`restart`] does, and leaves in the child's registers what the
-/// saved task's system call returns.  An image without a task is
-/// `EINVAL`: the child would have nothing to run.
-pub fn restart_in_child(crid: i32, fd: i32) -> Result {
-    let ax = restart_image(crid, fd)?.ok_or(EINVAL)?;
+/// that child first returns to user space: restarts from the image the
+/// caller began to read, as [`restart`] does, and leaves in the child's
+/// registers what the saved task's system call returns.
+pub fn restart_in_child(child: KBox<ChildRestart>) -> Result {
+    let source = ReplaySource::new(&child.prefix, &child.file);
+    let ax = restart_from(source)?.ok_or(EINVAL)?;
     arch::set_return_value(ax);
     Ok(())
 }
@@ -346,11 +392,16 @@ fn restart_image(crid: i32, fd: i32) -> Result<Option<i64>> {
     }
     let file = FileRef::from_fd(fd)?;
     file.require_readable()?;
+    restart_from(FileSource(&file))
+}
 
+/// Restarts from the image `source` into the calling task; `None` for an
+/// image without a task.
+fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
     let mut parser = fmt_result(ImageParser::new(
-        FileSource(&file),
+        source,
         &mut read_buf,
         &mut strings,
         VmaList::new(),
@@ -393,8 +444,8 @@ fn restart_image(crid: i32, fd: i32) -> Result<Option<i64>> {
 
 /// Reads and checks the image up to its first page; `None` for an image
 /// without a task.
-fn prepare<V: format::VmaStore>(
-    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+fn prepare<S: format::Source, V: format::VmaStore>(
+    parser: &mut ImageParser<'_, S, V>,
 ) -> Result<Option<Prepared>> {
     // The parser guarantees the order of items; `task`, `cpu` and `mm` are
     // checked to be present before they are used.
@@ -606,8 +657,8 @@ fn prepare<V: format::VmaStore>(
 
 /// Reads the next watch of an inotify instance: its descriptor, mask,
 /// and the NUL-terminated path of the watched file.
-fn read_inotify_watch<V: format::VmaStore>(
-    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+fn read_inotify_watch<S: format::Source, V: format::VmaStore>(
+    parser: &mut ImageParser<'_, S, V>,
 ) -> Result<(i32, u32, KVec<u8>)> {
     match fmt_result(parser.next_item())? {
         Item::InotifyWatch { wd, mask, path } => Ok((wd, mask, nul_terminated(path)?)),
@@ -617,8 +668,8 @@ fn read_inotify_watch<V: format::VmaStore>(
 
 /// Reads the next queue of a pseudo-terminal pair: its record and its
 /// body.
-fn read_pty_queue<V: format::VmaStore>(
-    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+fn read_pty_queue<S: format::Source, V: format::VmaStore>(
+    parser: &mut ImageParser<'_, S, V>,
 ) -> Result<(PtyQueueRecord, KVVec<u8>)> {
     match fmt_result(parser.next_item())? {
         Item::PtyQueue(queue) => {
@@ -632,8 +683,8 @@ fn read_pty_queue<V: format::VmaStore>(
 
 /// Restores the prepared task into the caller and reads the rest of the
 /// image; past the point of no return.
-fn restore<V: format::VmaStore>(
-    parser: &mut ImageParser<'_, FileSource<'_>, V>,
+fn restore<S: format::Source, V: format::VmaStore>(
+    parser: &mut ImageParser<'_, S, V>,
     p: &mut Prepared,
     new_creds: PreparedCreds,
 ) -> Result<i64> {

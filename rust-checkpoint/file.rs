@@ -390,3 +390,73 @@ impl format::Source for FileSource<'_> {
         self.0.read(buf).map_err(to_format_errno)
     }
 }
+
+/// An image source that keeps a copy of what it reads from its file, up
+/// to a cap (`EINVAL` beyond it), so that another reader can read the
+/// same stream again from its start ([`ReplaySource`]).
+pub struct RecordingSource<'a> {
+    file: &'a FileRef,
+    recorded: KVec<u8>,
+    cap: usize,
+}
+
+impl<'a> RecordingSource<'a> {
+    /// A source reading `file`, keeping at most `cap` bytes.
+    pub fn new(file: &'a FileRef, cap: usize) -> Self {
+        RecordingSource {
+            file,
+            recorded: KVec::new(),
+            cap,
+        }
+    }
+
+    /// What was read.
+    pub fn into_recorded(self) -> KVec<u8> {
+        self.recorded
+    }
+}
+
+impl format::Source for RecordingSource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> format::Result<usize> {
+        let room = self.cap.saturating_sub(self.recorded.len());
+        let buf = buf.get_mut(..room.min(buf.len())).unwrap_or(&mut []);
+        if buf.is_empty() {
+            return Err(format::Errno::EINVAL);
+        }
+        let n = self.file.read(buf).map_err(to_format_errno)?;
+        self.recorded
+            .extend_from_slice(buf.get(..n).unwrap_or(&[]), GFP_KERNEL)
+            .map_err(|_| format::Errno::ENOMEM)?;
+        Ok(n)
+    }
+}
+
+/// An image source that gives `prefix` (bytes a [`RecordingSource`] read
+/// from `file`) first, then the rest of `file`.
+pub struct ReplaySource<'a> {
+    prefix: &'a [u8],
+    file: &'a FileRef,
+}
+
+impl<'a> ReplaySource<'a> {
+    /// The stream of `file` from its start, `prefix` being what was read
+    /// of it already.
+    pub fn new(prefix: &'a [u8], file: &'a FileRef) -> Self {
+        ReplaySource { prefix, file }
+    }
+}
+
+impl format::Source for ReplaySource<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> format::Result<usize> {
+        if self.prefix.is_empty() {
+            return self.file.read(buf).map_err(to_format_errno);
+        }
+        let n = self.prefix.len().min(buf.len());
+        let (now, later) = self.prefix.split_at(n);
+        buf.get_mut(..n)
+            .ok_or(format::Errno::EINVAL)?
+            .copy_from_slice(now);
+        self.prefix = later;
+        Ok(n)
+    }
+}

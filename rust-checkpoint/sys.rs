@@ -5,7 +5,8 @@
 //! only here, a result becomes a return value or a negative errno.
 
 use crate::driver;
-use core::ffi::{c_int, c_long, c_ulong};
+use core::ffi::{c_int, c_long, c_ulong, c_void};
+use kernel::alloc::KBox;
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 
@@ -46,10 +47,59 @@ pub extern "C" fn rust_restart_entry(crid: c_int, fd: c_int, flags: c_ulong) -> 
     to_syscall_ret(driver::restart(crid, fd, flags))
 }
 
-/// `restart(crid, fd, RESTART_CHILD)`, run by the new child before it
-/// first returns to user space: 0 once the child is the saved process
-/// (its registers set), or a negative errno (the C side then kills it).
+/// `restart(crid, fd, RESTART_CHILD)`, in the caller: reads the image
+/// up to its task record; returns 0 with the saved pid in `*pid` and, in
+/// `*state`, what [`rust_restart_child_entry`] or
+/// [`rust_restart_child_drop`] takes over, or a negative errno.
+///
+/// # Safety
+///
+/// `state` and `pid` must be valid for writes.
 #[no_mangle]
-pub extern "C" fn rust_restart_child_entry(crid: c_int, fd: c_int, _flags: c_ulong) -> c_long {
-    to_syscall_ret(driver::restart_in_child(crid, fd).map(|()| 0))
+pub unsafe extern "C" fn rust_restart_child_prepare(
+    crid: c_int,
+    fd: c_int,
+    state: *mut *mut c_void,
+    pid: *mut bindings::pid_t,
+) -> c_long {
+    to_syscall_ret(
+        driver::restart_child_prepare(crid, fd).map(|(child, saved)| {
+            // SAFETY: both pointers are valid for writes (the caller's
+            // guarantee).
+            unsafe {
+                *pid = saved;
+                *state = KBox::into_raw(child).cast();
+            }
+            0
+        }),
+    )
+}
+
+/// Run by the new child of `restart(RESTART_CHILD)` before it first
+/// returns to user space: 0 once the child is the saved process (its
+/// registers set), or a negative errno (the C side then kills it).
+///
+/// # Safety
+///
+/// `state` must come from [`rust_restart_child_prepare`] and not have been
+/// taken over yet; this takes it over.
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_child_entry(state: *mut c_void) -> c_long {
+    // SAFETY: `state` is a `KBox<ChildRestart>` leaked by
+    // `rust_restart_child_prepare`, taken over once (the caller's
+    // guarantee).
+    let child = unsafe { KBox::from_raw(state.cast::<driver::ChildRestart>()) };
+    to_syscall_ret(driver::restart_in_child(child).map(|()| 0))
+}
+
+/// Frees the state of a `restart(RESTART_CHILD)` whose child could not be
+/// created.
+///
+/// # Safety
+///
+/// As for [`rust_restart_child_entry`].
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_child_drop(state: *mut c_void) {
+    // SAFETY: as in `rust_restart_child_entry`.
+    drop(unsafe { KBox::from_raw(state.cast::<driver::ChildRestart>()) });
 }

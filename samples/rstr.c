@@ -4,9 +4,11 @@
  *
  *   rstr < IMAGE       this process becomes the saved one
  *   rstr -w < IMAGE    the saved process comes back as a child of this
- *                      one (RESTART_CHILD); rstr prints its pid on
- *                      standard error, waits for it and exits as it did
- *                      (128 + the signal if a signal killed it)
+ *                      one (RESTART_CHILD), with its saved pid; rstr
+ *                      prints the pid on standard error, waits for it and
+ *                      exits as it did (128 + the signal if a signal
+ *                      killed it)
+ *   rstr -w -n < IMAGE the same with a new pid (RESTART_NEW_PID)
  *
  * Without -w, restart(2) does not return here on success: the process
  * continues as the saved one, with exactly its saved descriptors.  An
@@ -22,16 +24,18 @@
 
 int main(int argc, char **argv)
 {
-	int as_child = argc == 2 && !strcmp(argv[1], "-w");
+	int as_child = argc >= 2 && !strcmp(argv[1], "-w");
+	int new_pid = argc == 3 && !strcmp(argv[2], "-n");
 	long ret;
 	int status;
 
-	if (argc > 1 && !as_child) {
-		fprintf(stderr, "usage: rstr [-w] < IMAGE\n");
+	if (argc != 1 + as_child + new_pid) {
+		fprintf(stderr, "usage: rstr [-w [-n]] < IMAGE\n");
 		return 2;
 	}
 	ret = syscall(__NR_restart, 0, STDIN_FILENO,
-		      as_child ? RESTART_CHILD : 0);
+		      (as_child ? RESTART_CHILD : 0) |
+		      (new_pid ? RESTART_NEW_PID : 0));
 	if (ret < 0) {
 		fprintf(stderr, "rstr: restart: %s\n", strerror(errno));
 		return 1;

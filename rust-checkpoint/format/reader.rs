@@ -25,6 +25,12 @@ pub trait Source {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize>;
 }
 
+impl<S: Source + ?Sized> Source for &mut S {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        (**self).read(buf)
+    }
+}
+
 /// Reads an image record by record.
 ///
 /// The reader may read ahead of the record it returns by up to the size of

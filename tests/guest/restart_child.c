@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * restart(0, fd, RESTART_CHILD): the caller stays as it is, and the saved
- * process comes back as a new child of the caller, whose pid restart
- * returns (as "criu restore" with a detached tree does).  Checked with
- * the image of a task that checkpointed itself and with that of a task
- * stopped and checkpointed from outside: the caller gets a pid, waits
- * for it, and the restored child's checks all hold (its memory, its
- * descriptors, its return value from checkpoint, its parent being the
- * caller); the caller's own descriptors, working directory and memory
- * are untouched.  A restart that fails before its point of no return
- * (a file of the image is gone) returns its errno and leaves no child
- * behind; so does an image that is not one (EINVAL).
+ * process comes back as a new child of the caller, with its saved pid,
+ * which restart returns (as "criu restore" with a detached tree does).
+ * Checked with the image of a task that checkpointed itself and with
+ * that of a task stopped and checkpointed from outside: the caller gets
+ * a pid, waits for it, and the restored child's checks all hold (its
+ * memory, its descriptors, its parent being the caller, its pid being
+ * the saved one); the caller's own descriptors and working directory are
+ * untouched.  While the saved process still lives, its pid is taken:
+ * EBUSY, and with RESTART_NEW_PID a restored child with a new pid.  A
+ * restart that fails before its point of no return (a file of the image
+ * is gone) returns its errno and leaves no child behind; so does an
+ * image that is not one (EINVAL).
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -23,15 +25,21 @@
 
 #define IMG "/tmp/restart-child.img"
 #define KEPT "/tmp/restart-child.kept"
+#define GO "/tmp/restart-child.go"
 
 enum { KEPT_FD = 5 };
 
-/* The caller of checkpoint, as the restored task should see its parent. */
+/* The caller of restart, as the restored task should see its parent. */
 static volatile pid_t expected_parent;
+/* The pid of the saved task. */
+static volatile pid_t saved_pid;
+/* Exit code of a restored child whose only difference is a new pid. */
+#define ONLY_PID_DIFFERS 4
 static char pattern[8192];
 
 static int set_up(void)
 {
+	saved_pid = getpid();
 	for (size_t i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (char)(i * 13 + 5);
 	return place_fd(open(KEPT, O_RDWR | O_CREAT | O_TRUNC, 0644),
@@ -52,7 +60,50 @@ static int check(void)
 		return 2;
 	if (getppid() != expected_parent)
 		return 3;
+	if (getpid() != saved_pid)
+		return ONLY_PID_DIFFERS;
 	return 0;
+}
+
+/*
+ * Starts a target that runs set_up() and then waits until the file GO
+ * exists (the restored copy has the same pid, so it cannot tell itself
+ * from the original by its pid), then exits with what check() returns;
+ * stops it, checkpoints it to IMG and returns its pid, leaving it
+ * stopped, or -1.
+ */
+static pid_t stopped_checkpointed_target(void)
+{
+	int fd, ready[2];
+	pid_t pid;
+	char c;
+
+	unlink(GO);
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		if (set_up())
+			_exit(101);
+		close(ready[1]);
+		while (access(GO, F_OK))
+			usleep(1000);
+		_exit(check());
+	}
+	close(ready[1]);
+	while (read(ready[0], &c, 1) > 0)
+		;
+	close(ready[0]);
+	stop_target(pid);
+	fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (sys_checkpoint(pid, fd, 0) <= 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(fd);
+	return pid;
 }
 
 /*
@@ -60,7 +111,7 @@ static int check(void)
  * descriptor 5 (a file of its own) and working directory are unchanged;
  * returns the child's wait status, or -1 with the errno of restart(2).
  */
-static int restart_as_child(const char *img, long *ret)
+static int restart_as_child(const char *img, unsigned long flags, long *ret)
 {
 	char cwd_before[256], cwd_after[256];
 	struct stat st;
@@ -70,7 +121,7 @@ static int restart_as_child(const char *img, long *ret)
 	if (fd < 0 || place_fd(mine, KEPT_FD) ||
 	    !getcwd(cwd_before, sizeof(cwd_before)))
 		return -1;
-	*ret = sys_restart(0, fd, RESTART_CHILD);
+	*ret = sys_restart(0, fd, RESTART_CHILD | flags);
 	if (*ret > 0 && waitpid(*ret, &status, 0) != *ret)
 		status = -1;
 	/* Our own descriptor 5 and working directory: not the image's. */
@@ -89,16 +140,51 @@ static void image_case(const char *name, int external)
 	int status = -1, saver = 0;
 
 	expected_parent = getpid();
-	if (external)
-		ckpt = checkpoint_external_target(IMG, set_up, check);
-	else
+	if (external) {
+		ckpt = stopped_checkpointed_target();
+		if (ckpt > 0) {
+			kill(ckpt, SIGKILL);
+			waitpid(ckpt, NULL, 0);
+			close(open(GO, O_WRONLY | O_CREAT, 0644));
+		}
+	} else {
 		saver = make_self_image(IMG, set_up, check);
+	}
 	if ((external && ckpt > 0) || (!external && saver == 0))
-		status = restart_as_child(IMG, &ret);
+		status = restart_as_child(IMG, 0, &ret);
 	ktap_case(ret > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  name,
 		  "checkpoint %ld, saver status %#x; restart returned %ld (errno %d); child status %#x (exit code = first failed check, -2: caller changed)",
 		  ckpt, saver, ret, ret > 0 ? 0 : errno, status);
+}
+
+/*
+ * The saved task still lives: restart as its child is EBUSY, and with
+ * RESTART_NEW_PID gives a child whose only difference is its pid.
+ */
+static void taken_pid_case(void)
+{
+	long busy = 0, ret = -1;
+	int status = -1, busy_err = 0;
+	pid_t target;
+
+	expected_parent = getpid();
+	target = stopped_checkpointed_target();
+	if (target > 0) {
+		close(open(GO, O_WRONLY | O_CREAT, 0644));
+		restart_as_child(IMG, 0, &ret);
+		busy_err = errno;
+		busy = ret;
+		status = restart_as_child(IMG, RESTART_NEW_PID, &ret);
+		kill(target, SIGKILL);
+		waitpid(target, NULL, 0);
+	}
+	ktap_case(busy == -1 && busy_err == EBUSY && ret > 0 && ret != target &&
+			  WIFEXITED(status) &&
+			  WEXITSTATUS(status) == ONLY_PID_DIFFERS,
+		  "taken_pid_ebusy_new_pid_flag_gives_new_pid",
+		  "restart with the pid taken returned %ld (errno %d); with RESTART_NEW_PID %ld (target %d), child status %#x",
+		  busy, busy_err, ret, target, status);
 }
 
 /* Restart fails with @want before its point of no return; no child. */
@@ -107,7 +193,7 @@ static void failure_case(const char *name, int want)
 	long ret = -1;
 	int status, err, left;
 
-	status = restart_as_child(IMG, &ret);
+	status = restart_as_child(IMG, 0, &ret);
 	err = errno;
 	left = waitpid(-1, NULL, WNOHANG);
 	ktap_case(ret == -1 && err == want && status == -1 && left == -1 &&
@@ -121,10 +207,11 @@ int main(void)
 {
 	int fd;
 
-	ktap_begin("restart_child", 4);
+	ktap_begin("restart_child", 5);
 	fflush(stdout);
 	image_case("self_image_restored_as_child", 0);
 	image_case("external_image_restored_as_child", 1);
+	taken_pid_case();
 	/* The file the image has open is gone. */
 	expected_parent = getpid();
 	if (make_self_image(IMG, set_up, check) == 0)

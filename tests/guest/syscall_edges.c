@@ -131,8 +131,10 @@ static void test_arguments(void)
 		     EINVAL);
 	EXPECT_ERRNO("checkpoint_high_flag_einval",
 		     sys_checkpoint(0, fd, 1UL << 63), EINVAL);
-	EXPECT_ERRNO("restart_unknown_flag_einval", sys_restart(0, fd, 2),
+	EXPECT_ERRNO("restart_unknown_flag_einval", sys_restart(0, fd, 4),
 		     EINVAL);
+	EXPECT_ERRNO("restart_new_pid_without_child_einval",
+		     sys_restart(0, fd, RESTART_NEW_PID), EINVAL);
 	EXPECT_ERRNO("checkpoint_negative_fd_ebadf", sys_checkpoint(0, -1, 0),
 		     EBADF);
 	EXPECT_ERRNO("checkpoint_closed_fd_ebadf", sys_checkpoint(0, 999, 0),
@@ -353,7 +355,7 @@ int main(void)
 	img = malloc(MAX_IMG);
 	if (!img)
 		return 1;
-	ktap_begin("syscall_edges", 11 + 6 + 2 + 7 + 1);
+	ktap_begin("syscall_edges", 12 + 6 + 2 + 7 + 1);
 	test_arguments();
 	test_self_image();
 	test_pipe_stream();
