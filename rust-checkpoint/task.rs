@@ -134,7 +134,7 @@ impl TaskRef {
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 16] = [
+const UNSAVED_STATE: [(u32, &str); 17] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SECCOMP,
         "seccomp filtering",
@@ -192,6 +192,10 @@ const UNSAVED_STATE: [(u32, &str); 16] = [
         "mlockall(MCL_FUTURE)",
     ),
     (bindings::ckpt_state_bits_CKPT_STATE_AIO, "AIO contexts"),
+    (
+        bindings::ckpt_state_bits_CKPT_STATE_CHILDREN,
+        "children (live or zombie) or tracees (a process tree)",
+    ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_ARCH,
         "x86 TLS descriptors, I/O permissions or TSC/CPUID faulting",

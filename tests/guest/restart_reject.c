@@ -4,7 +4,8 @@
  *
  * A child maps a private file and checkpoints itself.  Images rejected
  * before the point of no return (bad magic, overlapping or unsorted
- * areas, a mapped file that is gone) fail with their errno, and the
+ * areas, a mapped file that is gone, a caller with a child, which the
+ * restored task would inherit) fail with their errno, and the
  * calling process runs on with its memory intact.  Damage that can only be
  * found after it (an image cut in its page data, page data corrupted, so
  * that the tail's checksum disagrees) kills the caller with SIGKILL, and
@@ -15,6 +16,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -66,7 +68,7 @@ static int make_image(void)
  * whether the caller's memory is intact through the exit status
  * (errno | intact << 7).  Returns the wait status.
  */
-static int try_restart(const char *path, int *pipe_said)
+static int try_restart_from(const char *path, int *pipe_said, int with_child)
 {
 	int p[2], status = -1;
 	char c;
@@ -80,6 +82,11 @@ static int try_restart(const char *path, int *pipe_said)
 
 		close(p[0]);
 		fill_canary();
+		if (with_child && fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			pause();
+			_exit(0);
+		}
 		sys_restart(0, fd, 0);
 		/* Still the caller: say so, then report. */
 		if (write(p[1], "r", 1) != 1)
@@ -91,6 +98,11 @@ static int try_restart(const char *path, int *pipe_said)
 	close(p[0]);
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+static int try_restart(const char *path, int *pipe_said)
+{
+	return try_restart_from(path, pipe_said, 0);
 }
 
 static void expect_rejected(const char *name, const char *path, int err)
@@ -137,7 +149,7 @@ int main(void)
 	int status = -1;
 	pid_t pid;
 
-	ktap_begin("restart_reject", 9);
+	ktap_begin("restart_reject", 10);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
@@ -152,6 +164,19 @@ int main(void)
 	status = restart_intact();
 	ktap_case(status == RESTARTED << 8, "intact_image_restarts",
 		  "status %#x", status);
+
+	/* A caller with a child: the restored task would inherit it. */
+	{
+		int said;
+
+		status = try_restart_from(IMG, &said, 1);
+		ktap_case(said && WIFEXITED(status) &&
+				  (WEXITSTATUS(status) & 0x7f) == EBUSY &&
+				  (WEXITSTATUS(status) & 0x80),
+			  "caller_with_child_ebusy_caller_intact",
+			  "status %#x (want exit with EBUSY and intact memory)",
+			  status);
+	}
 
 	img.data[8] ^= 1; /* the header's magic */
 	image_save(&img, img.len, BAD);
