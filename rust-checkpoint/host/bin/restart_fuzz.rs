@@ -6,7 +6,9 @@
 //! It makes valid images in this boot (a self checkpoint, an external
 //! checkpoint of a stopped child, and a self checkpoint with open files of
 //! every kind restart re-creates, and a POSIX timer),
-//! then sends COUNT mutated copies to `restart` in forked children:
+//! then sends COUNT mutated copies to `restart` in forked children (one
+//! in four with `RESTART_CHILD | RESTART_NEW_PID`, restored as a new
+//! child of theirs, which they wait for):
 //! bit flips, byte overwrites, truncation at and inside records, lengths
 //! off by small and huge amounts, records duplicated, dropped and swapped,
 //! counts and addresses inflated.  Half of them get a recomputed tail
@@ -20,7 +22,8 @@
 //! checks its own memory and exits 42 (as saved) or 43 (its memory was
 //! mutated), or fails as a program with mutated registers or memory
 //! would.  A child that returned from `restart` damaged fails the run;
-//! so does an unmutated image that does not restore correctly.  The
+//! so does an unmutated image that does not restore correctly, in place
+//! or as a child.  The
 //! histogram of outcomes is printed.
 //!
 //! The images are shared out among one worker process per CPU, so that a
@@ -234,10 +237,16 @@ fn checkpoint(pid: i32, fd: i32) -> i64 {
     unsafe { syscall(NR_CHECKPOINT, pid as i64, fd as i64, 0i64) }
 }
 
-fn restart(fd: i32) -> i64 {
-    // SAFETY: the restart syscall takes plain integers; on success this
-    // process becomes the saved one and never returns here.
-    unsafe { syscall(NR_RESTART, 0i64, fd as i64, 0i64) }
+/// `restart(2)` flags: `RESTART_CHILD | RESTART_NEW_PID`.
+const RESTART_AS_NEW_CHILD: i64 = 1 | 2;
+
+/// Restarts from `fd`, in place or (`as_child`) as a new child with a new
+/// pid, whose pid it returns.
+fn restart(fd: i32, as_child: bool) -> i64 {
+    let flags = if as_child { RESTART_AS_NEW_CHILD } else { 0 };
+    // SAFETY: the restart syscall takes plain integers; on success in
+    // place this process becomes the saved one and never returns here.
+    unsafe { syscall(NR_RESTART, 0i64, fd as i64, flags) }
 }
 
 fn wait_status(pid: i32, options: c_int) -> Option<c_int> {
@@ -463,7 +472,8 @@ struct Restarter {
     pidfd: c_int,
     /// Write end of the command pipe: one byte per image.
     command: c_int,
-    /// Read end of the report pipe: `[errno, intact]` per failed restart.
+    /// Read end of the report pipe: `[errno, intact, child status]` per
+    /// restart that returned.
     report: c_int,
 }
 
@@ -488,7 +498,7 @@ fn read_exact_fd(fd: c_int, buf: &mut [u8]) -> bool {
 
 impl Restarter {
     /// Forks a restarter that restarts from `path` whenever a byte
-    /// arrives on its command pipe.
+    /// arrives on its command pipe: 1 in place, 2 as a new child.
     fn spawn(path: &str) -> Option<Restarter> {
         let command = new_pipe()?;
         let report = new_pipe()?;
@@ -524,8 +534,15 @@ impl Restarter {
                 exit_now(1);
             };
             let fd = file.as_raw_fd();
-            let r = restart(fd);
+            let as_child = go[0] == 2;
+            let r = restart(fd, as_child);
             let err = errno();
+            // A restored child: its wait status.
+            let child_status = if as_child && r > 0 {
+                wait_status(r as c_int, 0).unwrap_or(-1)
+            } else {
+                -1
+            };
             // Still here: restart failed (or the image had no task).
             // Check that nothing of this process changed.
             // SAFETY: `fcntl(F_GETFD)` on descriptors we own.
@@ -535,9 +552,9 @@ impl Restarter {
             let same_pid = unsafe { getpid() } as u32 == my_pid;
             let intact = canary_intact() && fds_ok && same_pid;
             drop(file);
-            let rep = [if r == 0 { 0 } else { err }, intact as i32];
-            // SAFETY: writes 8 bytes from `rep` to our pipe.
-            unsafe { write(report, rep.as_ptr().cast(), 8) };
+            let rep = [if r >= 0 { 0 } else { err }, intact as i32, child_status];
+            // SAFETY: writes 12 bytes from `rep` to our pipe.
+            unsafe { write(report, rep.as_ptr().cast(), 12) };
         }
         exit_now(0)
     }
@@ -576,7 +593,12 @@ fn readable<const N: usize>(fds: [c_int; N], limit: Duration) -> [bool; N] {
 /// Restarts `img` in `restarter` (forking one if there is none); returns
 /// the outcome's name, and whether it is allowed.  The restarter is kept
 /// for the next image if it returned from `restart` intact.
-fn try_restart(img: &[u8], path: &str, restarter: &mut Option<Restarter>) -> (String, bool) {
+fn try_restart(
+    img: &[u8],
+    path: &str,
+    restarter: &mut Option<Restarter>,
+    as_child: bool,
+) -> (String, bool) {
     std::fs::write(path, img).expect("write image");
     if restarter.is_none() {
         *restarter = Restarter::spawn(path);
@@ -584,25 +606,29 @@ fn try_restart(img: &[u8], path: &str, restarter: &mut Option<Restarter>) -> (St
     let Some(r) = restarter.as_ref() else {
         return ("fork or pipe failed".into(), false);
     };
+    let command = [if as_child { 2u8 } else { 1u8 }];
     // SAFETY: writes one byte to our command pipe.
-    if unsafe { write(r.command, [1u8].as_ptr(), 1) } != 1 {
+    if unsafe { write(r.command, command.as_ptr(), 1) } != 1 {
         restarter.take().map(Restarter::kill_and_reap);
         return ("the restarter is gone".into(), false);
     }
     let began = Instant::now();
     let [reported, _] = readable([r.report, r.pidfd], CHILD_TIMEOUT);
-    let mut rep = [0u8; 8];
+    let mut rep = [0u8; 12];
     if reported && read_exact_fd(r.report, &mut rep) {
-        let err = i32::from_ne_bytes([rep[0], rep[1], rep[2], rep[3]]);
-        let intact = i32::from_ne_bytes([rep[4], rep[5], rep[6], rep[7]]) == 1;
+        let word = |i: usize| i32::from_ne_bytes([rep[i], rep[i + 1], rep[i + 2], rep[i + 3]]);
+        let (err, intact, child_status) = (word(0), word(4) == 1, word(8));
         if !intact {
             restarter.take().map(Restarter::kill_and_reap);
             return (format!("errno {err} and the caller damaged"), false);
         }
-        if err == 0 {
-            return ("returned 0: no task in the image".into(), true);
+        if err != 0 {
+            return (format!("errno {}", errno_name(err)), true);
         }
-        return (format!("errno {}", errno_name(err)), true);
+        if as_child {
+            return classify_restored(child_status, "as a child");
+        }
+        return ("returned 0: no task in the image".into(), true);
     }
     // No report: the restart went past the point of no return (its
     // descriptors were replaced, so the report pipe was closed).
@@ -612,16 +638,30 @@ fn try_restart(img: &[u8], path: &str, restarter: &mut Option<Restarter>) -> (St
     if !exited {
         return ("restored, ran past the time limit (killed)".into(), true);
     }
-    let status = status.unwrap_or(-1);
+    if as_child {
+        // The restarter returns from restart(RESTART_CHILD) in any case.
+        return ("restart as a child did not return".into(), false);
+    }
+    classify_restored(status.unwrap_or(-1), "in place")
+}
+
+/// The outcome of a restart that went past its point of no return, by the
+/// wait status of the restored task; `how` says where it ran.
+fn classify_restored(status: c_int, how: &str) -> (String, bool) {
     let signal = status & 0x7f;
     let code = (status >> 8) & 0xff;
     match (signal, code) {
-        (s, _) if s == SIGKILL => ("SIGKILL past the point of no return".into(), true),
-        (0, c) if c == RESTORED_OK => ("restored, memory as saved".into(), true),
-        (0, c) if c == RESTORED_MUTATED => ("restored, saw its mutated memory".into(), true),
-        (0, c) => (format!("restored, exited {c} (mutated registers)"), true),
+        (s, _) if s == SIGKILL => (format!("SIGKILL past the point of no return ({how})"), true),
+        (0, c) if c == RESTORED_OK => (format!("restored, memory as saved ({how})"), true),
+        (0, c) if c == RESTORED_MUTATED => {
+            (format!("restored, saw its mutated memory ({how})"), true)
+        }
+        (0, c) => (
+            format!("restored, exited {c} (mutated registers, {how})"),
+            true,
+        ),
         (s, _) => (
-            format!("restored, killed by signal {s} (mutated state)"),
+            format!("restored, killed by signal {s} (mutated state, {how})"),
             true,
         ),
     }
@@ -686,7 +726,9 @@ fn run_worker(
             continue;
         }
         let began = Instant::now();
-        let (outcome, allowed) = try_restart(&img, &img_path, &mut restarter);
+        // One image in four restarts as a new child.
+        let as_child = i % 4 == 3;
+        let (outcome, allowed) = try_restart(&img, &img_path, &mut restarter, as_child);
         let micros = began.elapsed().as_micros();
         if !allowed {
             let keep = format!("{dir}/bad-{i}.img");
@@ -723,13 +765,16 @@ fn main() {
     let img_path = format!("{dir}/mutant.img");
     let mut failed = 0usize;
 
-    // Controls: each unmutated seed restores correctly.
+    // Controls: each unmutated seed restores correctly, in place and as
+    // a child.
     let mut restarter = None;
-    for (kind, image) in &seeds {
-        let (outcome, _) = try_restart(image, &img_path, &mut restarter);
-        let ok = outcome == "restored, memory as saved";
-        println!("control {kind} ({} bytes): {outcome}", image.len());
-        failed += usize::from(!ok);
+    for as_child in [false, true] {
+        for (kind, image) in &seeds {
+            let (outcome, _) = try_restart(image, &img_path, &mut restarter, as_child);
+            let ok = outcome.starts_with("restored, memory as saved");
+            println!("control {kind} ({} bytes): {outcome}", image.len());
+            failed += usize::from(!ok);
+        }
     }
     restarter.map(Restarter::kill_and_reap);
 
