@@ -9,15 +9,21 @@
  *   half of another, whose echo the master has not read, and the slave
  *   wrote a line the master has not read;
  * - pair B, master at fd 7 only, still locked, in packet mode;
- * - pair C, master at fd 8 only, its slave put in raw mode and closed
- *   again, with 6000 bytes written to it: more than its line discipline
- *   takes in, so some are still in the kernel's flip buffers.
+ * - pair C, master at fd 8 only (non-blocking), its slave put in raw
+ *   mode and closed again, with 6000 bytes written to it: more than its
+ *   line discipline takes in, so some are still in the kernel's flip
+ *   buffers;
+ * - pair D, master at fd 9 and slave at fd 10: the master typed a word
+ *   ended by the end-of-file character (^D), which a canonical read
+ *   returns without a newline, then the start of a line.
  *
  * After restart each pair has its index again; A's master reads the
  * echo and the line, and A's slave reads the first line, then (once the
  * master typed the rest) the second one, whole; B is still locked and
- * in packet mode; C's master reads EIO (its slave was closed), and its
- * slave, opened again, reads all 6000 bytes in order.  Checked for a
+ * in packet mode; C's master is still non-blocking and reads EIO (its
+ * slave was closed), and its slave, opened again, reads all 6000 bytes
+ * in order; D's slave reads the word, then (once the master typed the
+ * rest) the line.  Checked for a
  * task that checkpoints itself and for one stopped and checkpointed
  * from outside; and a restart whose pair index is taken fails with
  * EBUSY.
@@ -36,10 +42,10 @@
 #define IMG "/tmp/pty.img"
 #define BULK 6000
 
-enum { A_MASTER = 5, A_SLAVE, B_MASTER, C_MASTER };
+enum { A_MASTER = 5, A_SLAVE, B_MASTER, C_MASTER, D_MASTER, D_SLAVE };
 
 /* The slave names, set before checkpoint, restored with the memory. */
-static char name_a[64], name_b[64], name_c[64];
+static char name_a[64], name_b[64], name_c[64], name_d[64];
 
 /* Waits until @fd has @len bytes to read (FIONREAD); 0 or -1. */
 static int wait_readable(int fd, int len)
@@ -98,6 +104,13 @@ static int set_up(void)
 		bulk[i] = bulk_byte(i);
 	if (write(C_MASTER, bulk, BULK) != BULK)
 		return 7;
+	/* D: "word" ended by ^D, then the start of a line. */
+	if (place_fd(posix_openpt(O_RDWR | O_NOCTTY), D_MASTER) ||
+	    unlockpt(D_MASTER) || ptsname_r(D_MASTER, name_d, sizeof(name_d)) ||
+	    place_fd(open(name_d, O_RDWR | O_NOCTTY), D_SLAVE) ||
+	    write(D_MASTER, "word\004start", 10) != 10 ||
+	    wait_readable(D_MASTER, 9))
+		return 8;
 	usleep(100000);	/* let the line discipline take in what it can */
 	return 0;
 }
@@ -184,13 +197,22 @@ static int check_pairs(void)
 	for (int i = 0; i < BULK; i++)
 		if (bulk[i] != bulk_byte(i))
 			return 15;
+	if (!(fcntl(C_MASTER, F_GETFL) & O_NONBLOCK))
+		return 16;
+	/* D: the word without a newline, then the whole line. */
+	if (read_once(D_SLAVE, buf, sizeof(buf)) != 4 || strcmp(buf, "word"))
+		return 17;
+	if (write(D_MASTER, "ed\n", 3) != 3 ||
+	    read_once(D_SLAVE, buf, sizeof(buf)) != 8 ||
+	    strcmp(buf, "started\n"))
+		return 18;
 	return 0;
 }
 
 /* In the restart caller: takes the lowest pair indexes, the saved ones. */
 static int take_indexes(void)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (posix_openpt(O_RDWR | O_NOCTTY) < 0)
 			return -1;
 	return 0;
