@@ -344,11 +344,7 @@ pub struct ChildRestart {
 /// what the child needs to restart the whole image.  An image without a
 /// task is `EINVAL`: the child would have nothing to run.
 pub fn restart_child_prepare(crid: i32, fd: i32) -> Result<(KBox<ChildRestart>, i32)> {
-    if crid != 0 {
-        return Err(EINVAL);
-    }
-    let file = FileRef::from_fd(fd)?;
-    file.require_readable()?;
+    let file = open_image(crid, fd)?;
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
     let mut source = RecordingSource::new(&file, MAX_CHILD_PREFIX);
@@ -387,12 +383,18 @@ pub fn restart_in_child(child: KBox<ChildRestart>) -> Result {
 /// Restarts from the image at `fd` into the calling task; `None` for an
 /// image without a task.
 fn restart_image(crid: i32, fd: i32) -> Result<Option<i64>> {
+    restart_from(FileSource(&open_image(crid, fd)?))
+}
+
+/// The image file of `restart(crid, fd, ...)`: `crid` must be 0, `fd` open
+/// for reading.
+fn open_image(crid: i32, fd: i32) -> Result<FileRef> {
     if crid != 0 {
         return Err(EINVAL);
     }
     let file = FileRef::from_fd(fd)?;
     file.require_readable()?;
-    restart_from(FileSource(&file))
+    Ok(file)
 }
 
 /// Restarts from the image `source` into the calling task; `None` for an

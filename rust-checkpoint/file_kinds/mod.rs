@@ -292,6 +292,16 @@ pub fn check_table(fds: &[OpenFd], failure: &mut Failure) -> Result {
     Ok(())
 }
 
+/// Whether `file`, which `uses` descriptors of a saved fd table refer to,
+/// has no reference but theirs: each descriptor's, the one `collect_fds`
+/// took per descriptor, and the objhash's.  One more is another
+/// process's (or a message in flight).
+fn held_only_by_table(file: &FileRef, uses: usize) -> bool {
+    // SAFETY: the file is alive (the caller's `FileRef` holds it).
+    let refs = unsafe { bindings::file_count(file.as_ptr()) };
+    refs <= 2 * uses as isize + 1
+}
+
 /// Refuses, with `EOPNOTSUPP` and a message naming `what` and `name`, a
 /// file without a path whose open flags (in `rec`) are more than
 /// read-write access and `O_NONBLOCK` ([`STATE_FILE_FLAGS`]): no other

@@ -23,7 +23,7 @@
 //! anonymous pipe opened twice in one direction (through `/proc`), and a
 //! pipe holding more than [`MAX_PIPE_DATA`] bytes (`EFBIG`).
 
-use super::{OpenFileKind, SaveContext, SavedFile};
+use super::{held_only_by_table, OpenFileKind, SaveContext, SavedFile};
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
@@ -278,11 +278,8 @@ fn check_held_by_task(fds: &[OpenFd], failure: &mut Failure) -> Result {
         }
     }
     ends.sort_unstable_by_key(|e| (e.pipe, e.file, e.index));
-    let mut rest: &[EndUse] = &ends;
-    while let Some(first) = rest.first().copied() {
-        let n = rest.iter().take_while(|e| e.pipe == first.pipe).count();
-        check_one_pipe(rest.get(..n).ok_or(EINVAL)?, fds, failure)?;
-        rest = rest.get(n..).ok_or(EINVAL)?;
+    for pipe in ends.chunk_by(|a, b| a.pipe == b.pipe) {
+        check_one_pipe(pipe, fds, failure)?;
     }
     Ok(())
 }
@@ -294,16 +291,12 @@ fn check_one_pipe(uses: &[EndUse], fds: &[OpenFd], failure: &mut Failure) -> Res
     };
     let fd_of = |index: usize| fds.get(index).ok_or(EINVAL);
     let (mut readers, mut writers) = (0u32, 0u32);
-    let mut rest = uses;
-    while let Some(end) = rest.first().copied() {
-        let n = rest.iter().take_while(|e| e.file == end.file).count();
-        rest = rest.get(n..).unwrap_or(&[]);
+    for same_file in uses.chunk_by(|a, b| a.file == b.file) {
+        let end = same_file.first().ok_or(EINVAL)?;
         readers += u32::from(end.readable);
         writers += u32::from(end.writable);
         let fd = fd_of(end.index)?;
-        // SAFETY: the file is alive (`fds` holds it).
-        let refs = unsafe { bindings::file_count(fd.file.as_ptr()) };
-        if refs > 2 * n as isize + 1 {
+        if !held_only_by_table(&fd.file, same_file.len()) {
             failure.set(format_args!(
                 "fd {}: a pipe end also held outside the task",
                 fd.fd

@@ -33,7 +33,7 @@
 //! another line discipline, one being read, and one with echoes not yet
 //! written (`EBUSY`).
 
-use super::{tty, OpenFileKind, SaveContext, SavedFile};
+use super::{held_only_by_table, tty, OpenFileKind, SaveContext, SavedFile};
 use crate::error::{eopnotsupp, Failure};
 use crate::file::FileRef;
 use crate::files::OpenFd;
@@ -98,16 +98,7 @@ fn read_queue(master: &FileRef, slave: bool) -> Result<(PtyQueueRecord, KVVec<u8
     if ret < 0 {
         return Err(Error::from_errno(ret));
     }
-    let rec = PtyQueueRecord {
-        side: u32::from(slave),
-        read_len: q.read_len,
-        canon_len: q.canon_len,
-        line_start: q.line_start,
-        pending_len: q.pending_len,
-        flags: q.flags,
-        column: q.column,
-        canon_column: q.canon_column,
-    };
+    let rec = queue_record(slave, &q);
     // Compact the three parts into the body the image holds.
     let mut body = KVVec::with_capacity(rec.body_len(), GFP_KERNEL)?;
     body.extend_from_slice(read.get(..rec.read_len as usize).ok_or(EINVAL)?, GFP_KERNEL)?;
@@ -117,6 +108,34 @@ fn read_queue(master: &FileRef, slave: bool) -> Result<(PtyQueueRecord, KVVec<u8
         GFP_KERNEL,
     )?;
     Ok((rec, body))
+}
+
+/// The record of side `slave` (or the master's) of a queue the kernel
+/// copied.
+fn queue_record(slave: bool, q: &bindings::ckpt_tty_queue) -> PtyQueueRecord {
+    PtyQueueRecord {
+        side: u32::from(slave),
+        read_len: q.read_len,
+        canon_len: q.canon_len,
+        line_start: q.line_start,
+        pending_len: q.pending_len,
+        flags: q.flags,
+        column: q.column,
+        canon_column: q.canon_column,
+    }
+}
+
+/// The queue `ckpt_pty_fill_queue` takes, from its record.
+fn queue_of(rec: &PtyQueueRecord) -> bindings::ckpt_tty_queue {
+    bindings::ckpt_tty_queue {
+        read_len: rec.read_len,
+        canon_len: rec.canon_len,
+        line_start: rec.line_start,
+        pending_len: rec.pending_len,
+        flags: rec.flags,
+        column: rec.column,
+        canon_column: rec.canon_column,
+    }
 }
 
 /// Refuses, with a reason naming `what` in `failure`, a pair whose state
@@ -251,11 +270,11 @@ impl OpenFileKind for PtyMaster {
         master.slave_closed = pair.flags & PTY_SLAVE_CLOSED != 0;
         master.packet_status = pair.packet_status as u8;
         let slave = tty::settings_of(&pair.slave);
-        // SAFETY: `ptmx` is NUL-terminated; both settings are valid
+        let (path, flags) = (ptmx.as_ptr(), rec.flags as i32);
+        // SAFETY: `path` is NUL-terminated; both settings are valid
         // structures for the call, which returns a counted reference or
         // an error pointer.
-        let file =
-            unsafe { bindings::ckpt_pty_create(ptmx.as_ptr(), rec.flags as i32, &master, &slave) };
+        let file = unsafe { bindings::ckpt_pty_create(path, flags, &master, &slave) };
         // SAFETY: as just said, which `from_owned_or_error` takes.
         let file = unsafe { FileRef::from_owned_or_error(file) }?;
         for side in [false, true] {
@@ -264,15 +283,7 @@ impl OpenFileKind for PtyMaster {
                 return Err(EINVAL);
             }
             let (read, line_ends, pending) = q.split_body(&body).ok_or(EINVAL)?;
-            let queue = bindings::ckpt_tty_queue {
-                read_len: q.read_len,
-                canon_len: q.canon_len,
-                line_start: q.line_start,
-                pending_len: q.pending_len,
-                flags: q.flags,
-                column: q.column,
-                canon_column: q.canon_column,
-            };
+            let queue = queue_of(&q);
             // SAFETY: the file is the master restart just created; the
             // three buffers hold the lengths `queue` gives (checked above
             // and by the parser), which the helper checks again.
@@ -371,11 +382,7 @@ fn check_held_by_task(fds: &[OpenFd], failure: &mut Failure) -> Result {
         }
     }
     uses.sort_unstable_by_key(|u| (u.pair, u.file, u.index));
-    let mut rest: &[PtyUse] = &uses;
-    while let Some(first) = rest.first().copied() {
-        let n = rest.iter().take_while(|u| u.pair == first.pair).count();
-        let pair = rest.get(..n).ok_or(EINVAL)?;
-        rest = rest.get(n..).ok_or(EINVAL)?;
+    for pair in uses.chunk_by(|a, b| a.pair == b.pair) {
         if pair.iter().any(|u| u.master) {
             check_one_pair(pair, fds, failure)?;
         }
@@ -387,15 +394,11 @@ fn check_held_by_task(fds: &[OpenFd], failure: &mut Failure) -> Result {
 fn check_one_pair(uses: &[PtyUse], fds: &[OpenFd], failure: &mut Failure) -> Result {
     let fd_of = |index: usize| fds.get(index).ok_or(EINVAL);
     let mut slave_files = 0i32;
-    let mut rest = uses;
-    while let Some(one) = rest.first().copied() {
-        let n = rest.iter().take_while(|u| u.file == one.file).count();
-        rest = rest.get(n..).unwrap_or(&[]);
+    for same_file in uses.chunk_by(|a, b| a.file == b.file) {
+        let one = same_file.first().ok_or(EINVAL)?;
         slave_files += i32::from(!one.master);
         let fd = fd_of(one.index)?;
-        // SAFETY: the file is alive (`fds` holds it).
-        let refs = unsafe { bindings::file_count(fd.file.as_ptr()) };
-        if refs > 2 * n as isize + 1 {
+        if !held_only_by_table(&fd.file, same_file.len()) {
             failure.set(format_args!(
                 "fd {}: a pseudo-terminal file also held outside the task",
                 fd.fd

@@ -415,10 +415,6 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                         watches,
                     ));
                 } else if kind == FileKind::Terminal as u32 {
-                    let mut cc = [0u8; TTY_NCCS];
-                    for c in cc.iter_mut() {
-                        *c = rng.below(256) as u8;
-                    }
                     recs.push(Rec::Terminal(
                         FileObjectRecord {
                             objref: objects,
@@ -428,21 +424,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                             pos: 0,
                         },
                         path(rng),
-                        TtyRecord {
-                            iflag: rng.next_u64() as u32,
-                            oflag: rng.next_u64() as u32,
-                            cflag: rng.next_u64() as u32,
-                            lflag: rng.next_u64() as u32,
-                            ispeed: rng.next_u64() as u32,
-                            ospeed: rng.next_u64() as u32,
-                            rows: rng.below(1 << 16) as u16,
-                            cols: rng.below(1 << 16) as u16,
-                            xpixel: rng.below(1 << 16) as u16,
-                            ypixel: rng.below(1 << 16) as u16,
-                            line: 0,
-                            cc,
-                            _pad: [0; 4],
-                        },
+                        random_tty(rng),
                     ));
                 } else if kind >= FileKind::Pipe as u32 {
                     // An end of a new pipe, or of one defined before.
