@@ -13,7 +13,8 @@
 //! - one module per state family, each with its save and restore side:
 //!   [`task`], [`signals`], [`limits`], [`timers`], [`creds`], [`sched`],
 //!   [`files`] (over [`file`], with one module per kind of open file in
-//!   [`file_kinds`]), [`mm`], and the [`objhash`] of shared objects.
+//!   [`file_kinds`]), [`ctty`], [`mm`], and the [`objhash`] of shared
+//!   objects.
 //! - [`arch`]: x86-64 state (from the project's `arch-x86/` directory).
 //!
 //! See `Documentation/checkpoint/` for the design and the image format.
@@ -26,6 +27,7 @@ pub mod format;
 #[path = "../arch-x86/mod.rs"]
 pub mod arch;
 pub mod creds;
+pub mod ctty;
 pub mod driver;
 pub mod error;
 pub mod file;

@@ -7,10 +7,9 @@
 //!
 //! The records of a task follow the order of the format's grammar: task,
 //! signals, resource limits, interval and POSIX timers, credentials,
-//! scheduling,
-//! pending signals, registers,
-//! FPU, working directory, fd table, address space (layout, areas, then
-//! the pages of each area).  State this version cannot save stops the
+//! scheduling, pending signals, registers, FPU, working directory, fd
+//! table, controlling terminal, address space (layout, areas, then the
+//! pages of each area).  State this version cannot save stops the
 //! checkpoint with `EOPNOTSUPP` after an error record that says
 //! what it was, so a reader of the image learns why.
 //!
@@ -26,16 +25,18 @@
 
 use crate::arch;
 use crate::creds::{self, PreparedCreds};
+use crate::ctty;
 use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
 use crate::file::{nul_terminated, FileRef, FileSink, FileSource, RecordingSource, ReplaySource};
 use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, CredsRecord, FdRecord, FileSource as FileObjectSource,
-    ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord, KernelConstants, MmRecord,
-    PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord, SigactionRecord, SignalsRecord,
-    Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC, MAX_CHUNK_PAGES, MAX_FILE_DATA,
-    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    self, fill_cstr_field, CpuRecord, CredsRecord, CttyRecord, FdRecord,
+    FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
+    KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
+    MAX_CHUNK_PAGES, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE,
+    UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
@@ -222,6 +223,9 @@ fn save_task<S: Sink>(
     let mut objects = CheckpointObjects::new();
     let fds = files::collect_fds(target, failure)?;
     files::save_table(w, &mut objects, &fds, &mut path, failure)?;
+    if let Some(ctty) = ctty::save(target, &fds, &objects) {
+        fmt_result(w.write_record(&ctty))?;
+    }
     save_mm(w, target, &mut objects, &mut path, failure)
 }
 
@@ -308,6 +312,8 @@ struct Prepared {
     fs: Option<(PathRef, u32)>,
     /// The fd table.
     fds: KVec<FdRecord>,
+    /// The controlling terminal of the saved task's session.
+    ctty: Option<CttyRecord>,
     /// Pages of the first page chunk, announced but not read yet.
     first_chunk: Option<usize>,
     /// The image ended (tail read) before any page.
@@ -425,9 +431,10 @@ fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
     mm::check_area_flags(parser.vmas(), &prepared.rlimits, &prepared.creds)?;
     mm::check_auxv(&prepared.auxv)?;
+    let ctty = ctty::prepare(prepared.ctty.as_ref(), &prepared.objects)?;
 
     // The point of no return.
-    match restore(&mut parser, &mut prepared, new_creds) {
+    match restore(&mut parser, &mut prepared, new_creds, ctty) {
         Ok(ret) => Ok(Some(ret)),
         Err(e) => {
             if may_log_image_fault() {
@@ -468,6 +475,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
     let mut objects = RestartObjects::new();
     let mut fs = None;
     let mut fds = KVec::new();
+    let mut ctty = None;
     // An unlinked file being created again, until its contents are in.
     let mut unlinked = None;
     let mut file_data = KVec::new();
@@ -594,6 +602,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 fs = Some((PathRef::lookup_dir(&nul_terminated(cwd)?)?, rec.umask));
             }
             Item::Fd(fd) => fds.push(fd, GFP_KERNEL)?,
+            Item::Ctty(c) => ctty = Some(c),
             Item::Mm(m) => {
                 auxv = KVec::from_elem(0u64, m.auxv_words as usize, GFP_KERNEL)?;
                 fmt_result(parser.read_auxv(&mut auxv))?;
@@ -649,6 +658,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     objects,
                     fs,
                     fds,
+                    ctty,
                     first_chunk,
                     ended,
                 }));
@@ -689,6 +699,7 @@ fn restore<S: format::Source, V: format::VmaStore>(
     parser: &mut ImageParser<'_, S, V>,
     p: &mut Prepared,
     new_creds: PreparedCreds,
+    ctty: Option<u32>,
 ) -> Result<i64> {
     task::reset_for_restart()?;
     let mm = MmRef::current()?;
@@ -738,6 +749,7 @@ fn restore<S: format::Source, V: format::VmaStore>(
         }
     }
     files::install_fds(&p.fds, &p.objects)?;
+    ctty::restore(ctty, &p.objects)?;
     if let Some((pwd, umask)) = &p.fs {
         files::restore_fs(pwd, *umask);
     }

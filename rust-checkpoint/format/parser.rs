@@ -16,7 +16,7 @@
 //! image    := Header task* Tail
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
 //!             Cpu Fpu
-//!             Fs String(cwd) FilesTable (object? Fd){count}
+//!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject (String(path) (Tty | DeletedFile data)?
@@ -65,18 +65,18 @@
 
 use super::reader::{ImageReader, Source};
 use super::{
-    align_record_len, cstr_field, CpuRecord, Errno, ErrorRecord, FdRecord, FileKind,
+    align_record_len, cstr_field, CpuRecord, CttyRecord, Errno, ErrorRecord, FdRecord, FileKind,
     FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, ItimersRecord, MmRecord,
     PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord, SigactionRecord,
-    SignalsRecord, StringRecord, TaskRecord, VmaKind, VmaRecord, FD_CLOEXEC_FLAG, FD_LIMIT,
-    FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS,
-    MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE,
-    NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
-    RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
-    SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
-    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
-    VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK,
-    VMA_WIPEONFORK,
+    SignalsRecord, StringRecord, TaskRecord, VmaKind, VmaRecord, CTTY_FLAGS, FD_CLOEXEC_FLAG,
+    FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES,
+    MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
+    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS,
+    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN,
+    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
+    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED,
+    VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED,
+    VMA_STACK, VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -175,6 +175,9 @@ pub enum Item<'a> {
     Pipe(PipeRecord),
     /// One file descriptor.
     Fd(FdRecord),
+    /// The controlling terminal of the task's session: a file of its fd
+    /// table (object defined before it) or none of them (0).
+    Ctty(CttyRecord),
     /// Contents of the last [`FileSource::Deleted`] or
     /// [`FileSource::Memfd`] file, of the last
     /// [`FileSource::SharedMemory`] or of the last [`Item::ShmSegment`],
@@ -308,6 +311,8 @@ enum Expect {
         left: u32,
         next_fd: u32,
     },
+    /// The controlling terminal, or what [`Expect::Mm`] accepts.
+    Ctty,
     Mm,
     Vma {
         left: u32,
@@ -724,6 +729,11 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         {
             return Err(Errno::EINVAL);
         }
+        // The controlling terminal is optional.
+        let expect = match expect {
+            Expect::Ctty if t != RecordType::Ctty => Expect::Mm,
+            _ => expect,
+        };
         match (expect, t) {
             (Expect::Header, RecordType::Header) => {
                 let header: ImageHeader = self.reader.payload(t, h)?;
@@ -1156,6 +1166,17 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Self::after_fd(left - 1, fd.fd + 1);
                 Ok(Item::Fd(fd))
             }
+            (Expect::Ctty, RecordType::Ctty) => {
+                let ctty: CttyRecord = self.reader.payload(t, h)?;
+                if ctty.flags & !CTTY_FLAGS != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if ctty.file_ref != 0 {
+                    self.use_object(ctty.file_ref)?;
+                }
+                self.expect = Expect::Mm;
+                Ok(Item::Ctty(ctty))
+            }
             (Expect::Mm, RecordType::Mm) => {
                 let (mm, body): (MmRecord, usize) = self.reader.prefix(t, h)?;
                 let words = mm.auxv_words as usize;
@@ -1263,7 +1284,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
     /// The state after an fd record when `left` fds remain.
     fn after_fd(left: u32, next_fd: u32) -> Expect {
         if left == 0 {
-            Expect::Mm
+            Expect::Ctty
         } else {
             Expect::Fd { left, next_fd }
         }

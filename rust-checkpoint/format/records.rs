@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 8;
+pub const FORMAT_REVISION: u32 = 9;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -151,6 +151,9 @@ pub enum RecordType {
     /// [`PtyQueueRecord`] and the bytes a side of a pseudo-terminal pair
     /// has not read yet.
     PtyQueue = 79,
+    /// [`CttyRecord`]: the controlling terminal of the task's session,
+    /// after its fd table.
+    Ctty = 80,
 }
 
 impl RecordType {
@@ -191,6 +194,7 @@ impl RecordType {
             77 => RecordType::InotifyWatch,
             78 => RecordType::PtyPair,
             79 => RecordType::PtyQueue,
+            80 => RecordType::Ctty,
             _ => return None,
         })
     }
@@ -1268,6 +1272,30 @@ pub struct FdRecord {
 plain_record!(FdRecord, 16);
 impl Record for FdRecord {
     const TYPE: RecordType = RecordType::Fd;
+}
+
+/// [`CttyRecord::flags`]: the task's process group was the terminal's
+/// foreground group.
+pub const CTTY_FOREGROUND: u32 = 1;
+/// [`CttyRecord::flags`]: the task led its session (informative).
+pub const CTTY_SESSION_LEADER: u32 = 2;
+/// Every bit [`CttyRecord::flags`] may have.
+pub const CTTY_FLAGS: u32 = CTTY_FOREGROUND | CTTY_SESSION_LEADER;
+
+/// The controlling terminal of the task's session, after its fd table;
+/// present only when the session has one.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CttyRecord {
+    /// Object reference of a file of the fd table open on the terminal,
+    /// or 0 when the task holds none. Offset 0.
+    pub file_ref: u32,
+    /// [`CTTY_FLAGS`] bits. Offset 4.
+    pub flags: u32,
+}
+plain_record!(CttyRecord, 8);
+impl Record for CttyRecord {
+    const TYPE: RecordType = RecordType::Ctty;
 }
 
 /// What an open file is.

@@ -106,6 +106,8 @@ pub struct Sample {
     /// through `paths[1]`, with this pair and queues (bodies of bytes
     /// [`pty_body_byte`]).
     pub pty: Option<PtySample>,
+    /// If set, the controlling terminal written after the fd table.
+    pub ctty: Option<CttyRecord>,
     /// The fd table's count (normally 3).
     pub fd_count: u32,
     /// Three fds: two share file 1, one is file 2.
@@ -317,6 +319,10 @@ pub fn sample() -> Sample {
         segment: None,
         inotify: None,
         pty: None,
+        ctty: Some(CttyRecord {
+            file_ref: 1,
+            flags: CTTY_FOREGROUND | CTTY_SESSION_LEADER,
+        }),
         fd_count: 3,
         fds: [
             FdRecord {
@@ -515,6 +521,9 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
         None => w.write_file_object(&s.files[1], s.paths[1])?,
     }
     w.write_record(&s.fds[2])?;
+    if let Some(ctty) = &s.ctty {
+        w.write_record(ctty)?;
+    }
     w.write_mm(&s.mm, &s.auxv)?;
     for v in &s.vmas {
         w.write_record(v)?;
@@ -1219,6 +1228,9 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             check_eq!(t, p.read_epoll_watch(), Err(Errno::EINVAL)); // no third
         }
         check_eq!(t, p.next_item(), Ok(Item::Fd(s.fds[2])));
+        if let Some(ctty) = s.ctty {
+            check_eq!(t, p.next_item(), Ok(Item::Ctty(ctty)));
+        }
         check_eq!(t, p.next_item(), Ok(Item::Mm(s.mm)));
         let mut auxv = [0u64; 6];
         check_eq!(t, p.read_auxv(&mut auxv), Ok(()));
@@ -1324,7 +1336,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             &second.auxv,
         )
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(42));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(43));
 }
 
 /// Unknown record types are rejected.
@@ -1383,6 +1395,16 @@ fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
     w.write_mm(&s.mm, &s.auxv)
 }
 
+/// Writes `s`'s records up to an empty fd table.
+fn write_up_to_table<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
+    w.write_record(&s.task)?;
+    write_signals(w, s)?;
+    w.write_record(&s.cpu)?;
+    w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
+    w.write_fs(&s.fs, s.cwd)?;
+    w.write_record(&FilesTableRecord { count: 0, _pad: 0 })
+}
+
 /// Writes `s`'s task record and what follows it up to the timers.
 fn write_up_to_timers<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result {
     w.write_record(&s.task)?;
@@ -1403,7 +1425,7 @@ fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result 
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 17] = [
+    let cases: [Body; 19] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
         // Registers before the task.
@@ -1480,6 +1502,19 @@ pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
                 &[s.pending[0].as_bytes(), s.pending[1].as_bytes()],
             )?;
             w.write_record(&s.cpu)
+        },
+        // Two controlling terminals.
+        |w, s, page| {
+            write_up_to_table(w, s, page)?;
+            w.write_record(&CttyRecord::zeroed())?;
+            w.write_record(&CttyRecord::zeroed())?;
+            w.write_mm(&s.mm, &s.auxv)
+        },
+        // The controlling terminal after the address space.
+        |w, s, page| {
+            write_up_to_table(w, s, page)?;
+            w.write_mm(&s.mm, &s.auxv)?;
+            w.write_record(&CttyRecord::zeroed())
         },
         // Fewer fds than the table announced: mm comes early.
         |w, s, page| {
@@ -1640,13 +1675,18 @@ pub fn strings_without_nul_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 
 /// Object references must be defined in order and used after definition.
 pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 6] = [
+    let cases: [fn(&mut Sample); 7] = [
         |s| s.files[0].objref = 2,  // defined out of order
         |s| s.files[1].objref = 1,  // defined twice
         |s| s.fds[0].file_ref = 2,  // used before its definition
         |s| s.fds[2].file_ref = 0,  // no object
         |s| s.vmas[1].file_ref = 9, // never defined
         |s| s.mm.exe_file_ref = 3,  // never defined
+        |s| {
+            if let Some(c) = s.ctty.as_mut() {
+                c.file_ref = 3; // a terminal never defined
+            }
+        },
     ];
     for mutate in cases {
         let mut s = sample();
@@ -1658,7 +1698,12 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 174] = [
+    let cases: [fn(&mut Sample); 175] = [
+        |s| {
+            if let Some(c) = s.ctty.as_mut() {
+                c.flags = 4; // undefined controlling terminal flag
+            }
+        },
         |s| s.task.restart_args[0] = 1, // arguments without a kind
         |s| s.task.rseq_area += 8,      // misaligned rseq area
         |s| s.task.rseq_len = 16,       // shorter than struct rseq

@@ -10,10 +10,11 @@
 
 use ckpt_format::format::{
     cstr_field, Errno, FileKind, FileSource, ImageParser, Item, Result, Source, VmaRecord,
-    AFFINITY_CPUS, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS,
-    NSIG, POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT,
-    RESTART_POLL, RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID,
-    SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN, SS_DISABLE,
+    AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER, FUTEX_RESTART_CLOCK_REALTIME,
+    FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG, POSIX_TIMER_ABSTIME,
+    RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL, RLIM_INFINITY,
+    SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN,
+    SS_DISABLE,
 };
 use std::io::Read;
 use std::process::ExitCode;
@@ -430,6 +431,15 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 fd.fd,
                 fd.file_ref,
                 if fd.flags != 0 { " (cloexec)" } else { "" }
+            )),
+            Item::Ctty(c) => say(format!(
+                "    controlling terminal: {}{}{}",
+                match c.file_ref {
+                    0 => "not open in the task".to_string(),
+                    r => format!("file #{r}"),
+                },
+                if c.flags & CTTY_FOREGROUND != 0 { ", foreground" } else { "" },
+                if c.flags & CTTY_SESSION_LEADER != 0 { ", session leader" } else { "" }
             )),
             Item::Mm(m) => {
                 let mut auxv = vec![0u64; m.auxv_words as usize];

@@ -47,6 +47,7 @@ enum Rec {
     PtySlave(FileObjectRecord),
     FileData(u64, Vec<u8>),
     Fd(FdRecord),
+    Ctty(CttyRecord),
     Mm(MmRecord, Vec<u64>),
     Vma(VmaRecord),
     Pages(Vec<(u64, Vec<u8>)>),
@@ -518,6 +519,12 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             }));
             fd += 1;
         }
+        if rng.below(3) == 0 {
+            recs.push(Rec::Ctty(CttyRecord {
+                file_ref: rng.below(objects as u64 + 1) as u32,
+                flags: rng.below(CTTY_FLAGS as u64 + 1) as u32,
+            }));
+        }
         let nvmas = rng.below(5) as u32;
         let mut mm = MmRecord::zeroed();
         let mut auxv = Vec::new();
@@ -710,6 +717,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::PtySlave(f) => w.write_record(f),
             Rec::FileData(offset, data) => w.write_file_data(*offset, data),
             Rec::Fd(f) => w.write_record(f),
+            Rec::Ctty(c) => w.write_record(c),
             Rec::Mm(m, a) => w.write_mm(m, a),
             Rec::Vma(v) => w.write_record(v),
             Rec::Pages(pages) => {
@@ -836,6 +844,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
                 Rec::Pipe(pipe, data)
             }
             Item::Fd(f) => Rec::Fd(f),
+            Item::Ctty(c) => Rec::Ctty(c),
             Item::Mm(m) => {
                 let mut auxv = vec![0u64; m.auxv_words as usize];
                 p.read_auxv(&mut auxv)?;
