@@ -34,12 +34,11 @@ use crate::format::{
     self, fill_cstr_field, CpuRecord, CredsRecord, CttyRecord, FdRecord,
     FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaKind, FORMAT_REVISION, IMAGE_MAGIC,
-    MAX_CHUNK_PAGES, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE,
-    UTS_FIELD_SIZE,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, FORMAT_REVISION, IMAGE_MAGIC, MAX_FILE_DATA,
+    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
-use crate::mm::{self, MmRef, PageChunk, VmaList, PAGE_SIZE};
+use crate::mm::{self, MmRef, VmaList};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::sched;
 use crate::signals;
@@ -226,66 +225,7 @@ fn save_task<S: Sink>(
     if let Some(ctty) = ctty::save(target, &fds, &objects) {
         fmt_result(w.write_record(&ctty))?;
     }
-    save_mm(w, target, &mut objects, &mut path, failure)
-}
-
-/// Saves the address space of `target`: layout, areas, pages.
-fn save_mm<S: Sink>(
-    w: &mut ImageWriter<'_, S>,
-    target: &TaskRef,
-    objects: &mut CheckpointObjects,
-    path: &mut [u8],
-    failure: &mut Failure,
-) -> Result {
-    let mm = MmRef::of_task(target)?;
-    let mut layout = mm::layout(&mm);
-    let auxv = mm::saved_auxv(&mm)?;
-    layout.auxv_words = auxv.len() as u32;
-    let mut areas = mm::collect_areas(&mm, &layout, failure)?;
-    if let Some(exe) = mm::exe_file(&mm) {
-        layout.exe_file_ref = files::save_file(
-            w,
-            objects,
-            &exe,
-            path,
-            failure,
-            format_args!("the executable"),
-        )?;
-    }
-    layout.vma_count = u32::try_from(areas.len()).map_err(|_| EINVAL)?;
-    fmt_result(w.write_mm(&layout, &auxv))?;
-    for area in areas.iter_mut() {
-        if let Some(file) = &area.file {
-            let start = area.rec.start;
-            area.rec.file_ref = files::save_file(
-                w,
-                objects,
-                file,
-                path,
-                failure,
-                format_args!("the mapping at {start:#x}"),
-            )?;
-        }
-        fmt_result(w.write_record(&area.rec))?;
-    }
-    let mut chunk = PageChunk::new()?;
-    for area in areas.iter() {
-        let kind = area.rec.kind;
-        // A shared area's pages are in its file, saved once.
-        let shared = area.rec.flags & format::VMA_SHARED != 0;
-        if (kind == VmaKind::Anonymous as u32 || kind == VmaKind::File as u32) && !shared {
-            let mut addr = area.rec.start;
-            while addr < area.rec.end {
-                mm::gather_pages(&mm, area, &mut addr, &mut chunk)?;
-                let (addrs, pages) = chunk.contents();
-                if !addrs.is_empty() {
-                    fmt_result(w.write_page_chunk(addrs, pages))?;
-                }
-            }
-        }
-        fmt_result(w.write_page_chunk(&[], &[]))?;
-    }
-    Ok(())
+    mm::save(w, target, &mut objects, &mut path, failure)
 }
 
 /// What restart reads before its point of no return.
@@ -706,47 +646,8 @@ fn restore<S: format::Source, V: format::VmaStore>(
     mm::replace_mm(&mm, &p.mm, &p.auxv, parser.vmas(), &p.objects)?;
     // The SysV segments are attached now: they stay.
     p.objects.segments.commit();
-    // The pages of a chunk that lie back to back are written with one
-    // call: `run` holds `run_len` pages from `run_start` on.
-    let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
     if !p.ended {
-        let mut pages = p.first_chunk.unwrap_or(0);
-        loop {
-            let (mut run_start, mut run_len) = (0u64, 0usize);
-            for _ in 0..pages {
-                let page = run
-                    .get_mut(run_len * PAGE_SIZE..(run_len + 1) * PAGE_SIZE)
-                    .ok_or(EINVAL)?;
-                let addr = fmt_result(parser.read_page(page))?;
-                if run_len > 0 && addr != run_start + (run_len * PAGE_SIZE) as u64 {
-                    // Not adjacent: write the run so far, start a new one
-                    // with this page.
-                    let (done, rest) = run.split_at_mut(run_len * PAGE_SIZE);
-                    mm::restore_pages(&mm, run_start, done)?;
-                    done.get_mut(..PAGE_SIZE)
-                        .ok_or(EINVAL)?
-                        .copy_from_slice(rest.get(..PAGE_SIZE).ok_or(EINVAL)?);
-                    run_len = 0;
-                }
-                if run_len == 0 {
-                    run_start = addr;
-                }
-                run_len += 1;
-            }
-            if run_len > 0 {
-                mm::restore_pages(
-                    &mm,
-                    run_start,
-                    run.get(..run_len * PAGE_SIZE).ok_or(EINVAL)?,
-                )?;
-            }
-            match fmt_result(parser.next_item())? {
-                Item::PageChunk { count, .. } => pages = count,
-                Item::Tail => break,
-                // A second task: not supported, and found too late.
-                _ => return Err(eopnotsupp()),
-            }
-        }
+        mm::read_pages(parser, &mm, p.first_chunk.unwrap_or(0))?;
     }
     files::install_fds(&p.fds, &p.objects)?;
     ctty::restore(ctty, &p.objects)?;

@@ -5,6 +5,7 @@
 //!
 //! # Checkpoint
 //!
+//! [`save`] writes the layout, the areas and then the pages of each area.
 //! The areas are listed under the mmap read lock.  Anonymous and
 //! file-backed areas, private or shared, are saved, and the vDSO is
 //! noted; anything else (device and huge-page mappings, other special
@@ -27,19 +28,22 @@
 //! space of the caller, maps the vDSO at its saved address, maps every
 //! saved area at its address with its protection (shared areas shared,
 //! on the file restart opened or re-created), and sets the layout
-//! fields (brk, stack, arguments, environment, executable).  The pages are
-//! written back with [`restore_pages`] through `access_remote_vm(FOLL_FORCE)`,
-//! which, like a debugger's write, also reaches read-only private areas.
+//! fields (brk, stack, arguments, environment, executable).  [`read_pages`]
+//! then reads the pages and writes them back with [`restore_pages`]
+//! through `access_remote_vm(FOLL_FORCE)`, which, like a debugger's
+//! write, also reaches read-only private areas.
 
-use crate::error::{eopnotsupp, Failure};
+use crate::error::{eopnotsupp, fmt_result, Failure};
 use crate::file::FileRef;
+use crate::files;
 use crate::format::{
-    self, auxv_ok, CredsRecord, Errno, MmRecord, RlimitsRecord, VmaKind, VmaRecord, VmaStore,
-    MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTDUMP, VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP,
-    VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_EXEC, VMA_PROT_READ,
-    VMA_PROT_WRITE, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
+    self, auxv_ok, CredsRecord, Errno, ImageParser, ImageWriter, Item, MmRecord, RlimitsRecord,
+    Sink, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTDUMP,
+    VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
+    VMA_NOHUGEPAGE, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_RANDOM, VMA_SEQUENTIAL,
+    VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
 };
-use crate::objhash::RestartObjects;
+use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
 use core::ptr::NonNull;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
@@ -477,6 +481,112 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
         unsafe { bindings::put_page(page) };
     }
     Ok(())
+}
+
+/// Saves the address space of `target`: layout (with the executable),
+/// areas (with their files), then the pages of each area.
+pub fn save<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    target: &TaskRef,
+    objects: &mut CheckpointObjects,
+    path: &mut [u8],
+    failure: &mut Failure,
+) -> Result {
+    let mm = MmRef::of_task(target)?;
+    let mut layout = layout(&mm);
+    let auxv = saved_auxv(&mm)?;
+    layout.auxv_words = auxv.len() as u32;
+    let mut areas = collect_areas(&mm, &layout, failure)?;
+    if let Some(exe) = exe_file(&mm) {
+        layout.exe_file_ref = files::save_file(
+            w,
+            objects,
+            &exe,
+            path,
+            failure,
+            format_args!("the executable"),
+        )?;
+    }
+    layout.vma_count = u32::try_from(areas.len()).map_err(|_| EINVAL)?;
+    fmt_result(w.write_mm(&layout, &auxv))?;
+    for area in areas.iter_mut() {
+        if let Some(file) = &area.file {
+            let start = area.rec.start;
+            area.rec.file_ref = files::save_file(
+                w,
+                objects,
+                file,
+                path,
+                failure,
+                format_args!("the mapping at {start:#x}"),
+            )?;
+        }
+        fmt_result(w.write_record(&area.rec))?;
+    }
+    let mut chunk = PageChunk::new()?;
+    for area in areas.iter() {
+        let kind = area.rec.kind;
+        // A shared area's pages are in its file, saved once.
+        let shared = area.rec.flags & format::VMA_SHARED != 0;
+        if (kind == VmaKind::Anonymous as u32 || kind == VmaKind::File as u32) && !shared {
+            let mut addr = area.rec.start;
+            while addr < area.rec.end {
+                gather_pages(&mm, area, &mut addr, &mut chunk)?;
+                let (addrs, pages) = chunk.contents();
+                if !addrs.is_empty() {
+                    fmt_result(w.write_page_chunk(addrs, pages))?;
+                }
+            }
+        }
+        fmt_result(w.write_page_chunk(&[], &[]))?;
+    }
+    Ok(())
+}
+
+/// Reads the pages of the image, from a first chunk of `first_chunk`
+/// pages to the tail, and writes them into `mm`; past the point of no
+/// return.  The pages of a chunk that lie back to back are written with
+/// one call.
+pub fn read_pages<S: format::Source, V: VmaStore>(
+    parser: &mut ImageParser<'_, S, V>,
+    mm: &MmRef,
+    first_chunk: usize,
+) -> Result {
+    // `run` holds `run_len` pages from `run_start` on.
+    let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
+    let mut pages = first_chunk;
+    loop {
+        let (mut run_start, mut run_len) = (0u64, 0usize);
+        for _ in 0..pages {
+            let page = run
+                .get_mut(run_len * PAGE_SIZE..(run_len + 1) * PAGE_SIZE)
+                .ok_or(EINVAL)?;
+            let addr = fmt_result(parser.read_page(page))?;
+            if run_len > 0 && addr != run_start + (run_len * PAGE_SIZE) as u64 {
+                // Not adjacent: write the run so far, start a new one with
+                // this page.
+                let (done, rest) = run.split_at_mut(run_len * PAGE_SIZE);
+                restore_pages(mm, run_start, done)?;
+                done.get_mut(..PAGE_SIZE)
+                    .ok_or(EINVAL)?
+                    .copy_from_slice(rest.get(..PAGE_SIZE).ok_or(EINVAL)?);
+                run_len = 0;
+            }
+            if run_len == 0 {
+                run_start = addr;
+            }
+            run_len += 1;
+        }
+        if run_len > 0 {
+            restore_pages(mm, run_start, run.get(..run_len * PAGE_SIZE).ok_or(EINVAL)?)?;
+        }
+        match fmt_result(parser.next_item())? {
+            Item::PageChunk { count, .. } => pages = count,
+            Item::Tail => return Ok(()),
+            // A second task: not supported, and found too late.
+            _ => return Err(eopnotsupp()),
+        }
+    }
 }
 
 /// Checks saved areas against this kernel before the point of no return:
