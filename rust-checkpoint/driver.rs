@@ -283,6 +283,9 @@ const MAX_CHILD_PREFIX: usize = 4 * READ_BUFFER_SIZE;
 pub struct ChildRestart {
     file: FileRef,
     prefix: KVec<u8>,
+    /// The saved task led its session, or its process group.
+    leads_session: bool,
+    leads_group: bool,
 }
 
 /// `restart(RESTART_CHILD)`, in the caller: reads the image at `fd` up to
@@ -294,7 +297,7 @@ pub fn restart_child_prepare(crid: i32, fd: i32) -> Result<(KBox<ChildRestart>, 
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
     let mut source = RecordingSource::new(&file, MAX_CHILD_PREFIX);
-    let pid = {
+    let task = {
         let mut parser = fmt_result(ImageParser::new(
             &mut source,
             &mut read_buf,
@@ -306,20 +309,29 @@ pub fn restart_child_prepare(crid: i32, fd: i32) -> Result<(KBox<ChildRestart>, 
             _ => return Err(EINVAL),
         }
         match fmt_result(parser.next_item())? {
-            Item::Task(task) => task.pid,
+            Item::Task(task) => task,
             Item::Error { .. } => return Err(EIO),
             _ => return Err(EINVAL),
         }
     };
     let prefix = source.into_recorded();
-    Ok((KBox::new(ChildRestart { file, prefix }, GFP_KERNEL)?, pid))
+    let child = ChildRestart {
+        file,
+        prefix,
+        leads_session: task.leads_session(),
+        leads_group: task.leads_group(),
+    };
+    Ok((KBox::new(child, GFP_KERNEL)?, task.pid))
 }
 
 /// `restart(RESTART_CHILD)`, in the child the caller forked for it, before
-/// that child first returns to user space: restarts from the image the
-/// caller began to read, as [`restart`] does, and leaves in the child's
-/// registers what the saved task's system call returns.
+/// that child first returns to user space: takes the saved task's place
+/// in its session (a leader of its session or group leads a new one),
+/// restarts from the image the caller began to read, as [`restart`]
+/// does, and leaves in the child's registers what the saved task's
+/// system call returns.
 pub fn restart_in_child(child: KBox<ChildRestart>) -> Result {
+    task::take_saved_place(child.leads_session, child.leads_group)?;
     let source = ReplaySource::new(&child.prefix, &child.file);
     let ax = restart_from(source)?.ok_or(EINVAL)?;
     arch::set_return_value(ax);

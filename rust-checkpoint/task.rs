@@ -292,6 +292,14 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
             .iter()
             .filter(|(bit, _)| c.state & bit != 0)
             .fold(0, |flags, (_, flag)| flags | flag),
+        // SAFETY: as above.
+        pgid: unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PGID, core::ptr::null_mut())
+        },
+        // SAFETY: as above.
+        sid: unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_SID, core::ptr::null_mut())
+        },
         _pad: 0,
     }
 }
@@ -309,6 +317,16 @@ pub fn check_restart_caller(task: &TaskRecord) -> Result {
         return Err(eopnotsupp());
     }
     Ok(())
+}
+
+/// In the child of `restart(RESTART_CHILD)`, before it restarts: leads a
+/// new session if the saved task led its own, else a new process group
+/// in its parent's session if the saved task led its group; otherwise
+/// stays in its parent's group.
+pub fn take_saved_place(leads_session: bool, leads_group: bool) -> Result {
+    // SAFETY: no preconditions; changes the calling task's session or
+    // group as `setsid` or `setpgid(0, 0)` would.
+    to_result(unsafe { bindings::ckpt_restart_child_session(leads_session, leads_group) })
 }
 
 /// Drops the calling task's own registrations as `execve` does (rseq,

@@ -1542,6 +1542,8 @@ fn check_task(task: &TaskRecord) -> Result {
         || !rseq_ok(task)
         || task.robust_list >= USER_ADDR_LIMIT
         || task.flags & !TASK_FLAGS_KNOWN != 0
+        || task.pgid < 0
+        || task.sid < 0
         || task._pad != 0
     {
         return Err(Errno::EINVAL);

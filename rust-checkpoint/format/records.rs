@@ -470,12 +470,31 @@ pub struct TaskRecord {
     pub robust_list: u64,
     /// `TASK_FLAG_*` bits. Offset 120.
     pub flags: u32,
-    /// Zero. Offset 124.
+    /// Process group id in the checkpointer's pid namespace, 0 if the
+    /// group's leader is not in it; not negative. The task led its group
+    /// when it equals `pid`. Offset 124.
+    pub pgid: i32,
+    /// Session id, likewise; the task led its session when it equals
+    /// `pid`. Offset 128.
+    pub sid: i32,
+    /// Zero. Offset 132.
     pub _pad: u32,
 }
-plain_record!(TaskRecord, 128);
+plain_record!(TaskRecord, 136);
 impl Record for TaskRecord {
     const TYPE: RecordType = RecordType::Task;
+}
+
+impl TaskRecord {
+    /// Whether the task led its session.
+    pub fn leads_session(&self) -> bool {
+        self.pid > 0 && self.sid == self.pid
+    }
+
+    /// Whether the task led its process group.
+    pub fn leads_group(&self) -> bool {
+        self.pid > 0 && self.pgid == self.pid
+    }
 }
 
 /// [`TaskRecord::flags`]: the task may not gain privileges

@@ -132,6 +132,8 @@ pub fn sample() -> Sample {
     task.sigblocked = 1 << 9;
     task.pid = 42;
     task.tgid = 42;
+    task.pgid = 42;
+    task.sid = 40;
     task.rseq_area = 0x7f00_0000_3020;
     task.rseq_len = 32;
     task.rseq_sig = 0x5305_3053;
@@ -1698,7 +1700,9 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 175] = [
+    let cases: [fn(&mut Sample); 177] = [
+        |s| s.task.pgid = -1,
+        |s| s.task.sid = -42,
         |s| {
             if let Some(c) = s.ctty.as_mut() {
                 c.flags = 4; // undefined controlling terminal flag

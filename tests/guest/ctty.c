@@ -19,6 +19,9 @@
  * - A task holding only the slave (the master stays with the test),
  *   reopened by path at restart: a restart while another session has
  *   the terminal fails with EBUSY, and succeeds once that session ended.
+ * - Restarted with RESTART_CHILD by a caller that does not lead its
+ *   session, the task that held the pair leads a new session again, and
+ *   gets its terminal back.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -36,6 +39,7 @@ enum { MASTER = 5, SLAVE };
 /* Set before checkpoint, restored with the memory. */
 static int background;	/* the task's group was not in the foreground */
 static int holds_master;	/* the pair is the task's */
+static int must_lead;		/* restarted where it must lead its session */
 /* The test's master of the slave-only case. */
 static int test_master = -1;
 static char test_slave[64];
@@ -84,6 +88,13 @@ static int set_up_background(void)
 	return tcgetpgrp(SLAVE) == getpgrp() ? -1 : 0;
 }
 
+/* The pair, for a restart that must make the task lead its session. */
+static int set_up_pair_leading(void)
+{
+	must_lead = 1;
+	return set_up_pair();
+}
+
 static int set_up_slave_only(void)
 {
 	/* The master is the test's: the task must not hold it. */
@@ -100,6 +111,8 @@ static int check_terminal(void)
 	pid_t sid;
 	int tty;
 
+	if (must_lead && getsid(0) != getpid())
+		return 6;
 	if (getsid(0) != getpid() || background) {
 		/* The rule keeps the caller's session: no terminal here. */
 		if (ioctl(SLAVE, TIOCGSID, &sid) == 0 || errno != ENOTTY)
@@ -142,6 +155,22 @@ static int restart_as_session_leader(const char *img, int want_errno)
 	return status;
 }
 
+/*
+ * Restarts @img as a new child of this process, with its saved pid
+ * (RESTART_CHILD); returns its wait status, or -1.
+ */
+static int restart_as_child(const char *img)
+{
+	int status = -1, fd = open(img, O_RDONLY);
+	long pid = fd < 0 ? -1 : sys_restart(0, fd, RESTART_CHILD);
+
+	if (fd >= 0)
+		close(fd);
+	if (pid > 0 && waitpid(pid, &status, 0) != pid)
+		status = -1;
+	return status;
+}
+
 /* A process leading a session that @name controls; its pid. */
 static pid_t hold_terminal(const char *name)
 {
@@ -177,7 +206,7 @@ int main(void)
 	int saver, status;
 	pid_t holder;
 
-	ktap_begin("ctty", 6);
+	ktap_begin("ctty", 7);
 	fflush(stdout);
 
 	saver = make_self_image(IMG, set_up_pair, check_terminal);
@@ -226,5 +255,13 @@ int main(void)
 	ktap_case(!saver && restart_outcome_ok(status, 0),
 		  "terminal_reopened_by_path_controls_the_session_again",
 		  "restored status %#x", status);
+	/* A pair held outside the task would be refused. */
+	close(test_master);
+
+	saver = make_self_image(IMG, set_up_pair_leading, check_terminal);
+	status = saver ? -1 : restart_as_child(IMG);
+	ktap_case(!saver && restart_outcome_ok(status, 0),
+		  "restart_child_leads_a_session_with_its_terminal",
+		  "saver status %#x; restored child status %#x", saver, status);
 	return ktap_end();
 }

@@ -12,7 +12,10 @@
  * EBUSY, and with RESTART_NEW_PID a restored child with a new pid.  A
  * restart that fails before its point of no return (a file of the image
  * is gone) returns its errno and leaves no child behind; so does an
- * image that is not one (EINVAL).
+ * image that is not one (EINVAL).  The child takes the saved task's
+ * place in its session: one that led its process group leads a new
+ * group in the caller's session, one that led its session leads a new
+ * session, and any other stays in the caller's group.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -37,8 +40,15 @@ static volatile pid_t saved_pid;
 #define ONLY_PID_DIFFERS 4
 static char pattern[8192];
 
+/* The saved task's place: a member of its parent's group, or a leader. */
+enum role { MEMBER, GROUP_LEADER, SESSION_LEADER };
+static volatile enum role role;
+
 static int set_up(void)
 {
+	if ((role == GROUP_LEADER && setpgid(0, 0)) ||
+	    (role == SESSION_LEADER && setsid() < 0))
+		return -1;
 	saved_pid = getpid();
 	for (size_t i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (char)(i * 13 + 5);
@@ -60,6 +70,20 @@ static int check(void)
 		return 2;
 	if (getppid() != expected_parent)
 		return 3;
+	switch (role) {
+	case MEMBER:
+		if (getpgrp() != getpgid(getppid()))
+			return 5;
+		break;
+	case GROUP_LEADER:
+		if (getpgrp() != getpid() || getsid(0) != getsid(getppid()))
+			return 6;
+		break;
+	case SESSION_LEADER:
+		if (getsid(0) != getpid() || getpgrp() != getpid())
+			return 7;
+		break;
+	}
 	if (getpid() != saved_pid)
 		return ONLY_PID_DIFFERS;
 	return 0;
@@ -207,10 +231,15 @@ int main(void)
 {
 	int fd;
 
-	ktap_begin("restart_child", 5);
+	ktap_begin("restart_child", 7);
 	fflush(stdout);
 	image_case("self_image_restored_as_child", 0);
 	image_case("external_image_restored_as_child", 1);
+	role = GROUP_LEADER;
+	image_case("external_group_leader_leads_a_new_group", 1);
+	role = SESSION_LEADER;
+	image_case("self_session_leader_leads_a_new_session", 0);
+	role = MEMBER;
 	taken_pid_case();
 	/* The file the image has open is gone. */
 	expected_parent = getpid();

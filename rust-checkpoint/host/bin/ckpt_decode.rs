@@ -91,10 +91,12 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
             )),
             Item::Task(t) => {
                 say(format!(
-                    "task: comm {:?} pid {} tgid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
+                    "task: comm {:?} pid {} tgid {} pgid {} sid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
                     text(&t.comm),
                     t.pid,
                     t.tgid,
+                    t.pgid,
+                    t.sid,
                     t.exit_signal,
                     t.set_child_tid,
                     t.clear_child_tid
