@@ -29,11 +29,7 @@ pid=$!
 sleep 1
 echo "### kill -STOP $pid; ckpt $pid > /tmp/ext.img"
 kill -STOP $pid
-# kill returns before the stop takes effect (on another CPU, say): wait
-# for it, or checkpoint would say EBUSY.
-while [ -e /proc/$pid ] && ! grep -q '^State:.*stopped' /proc/$pid/status; do
-	sleep 0.05
-done
+# kill returns before the stop takes effect; ckpt waits for it.
 ckpt $pid > /tmp/ext.img
 cp /tmp/ext.out /tmp/ext.saved
 echo "### output at the checkpoint:"
