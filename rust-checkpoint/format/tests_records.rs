@@ -1387,12 +1387,7 @@ pub fn bad_length_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 
 /// Writes `s`'s records up to and including the mm record.
 fn write_task_prefix<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
-    w.write_record(&s.task)?;
-    write_signals(w, s)?;
-    w.write_record(&s.cpu)?;
-    w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
-    w.write_fs(&s.fs, s.cwd)?;
-    w.write_record(&FilesTableRecord { count: 0, _pad: 0 })?;
+    write_up_to_table(w, s, page)?;
     w.write_file_object(&s.files[0], s.paths[0])?;
     w.write_mm(&s.mm, &s.auxv)
 }

@@ -182,9 +182,9 @@ static pid_t hold_terminal(const char *name)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		close(p[0]);
 		int fd;
 
+		close(p[0]);
 		if (setsid() < 0)
 			_exit(1);
 		fd = open(name, O_RDWR);
