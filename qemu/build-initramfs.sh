@@ -2,8 +2,7 @@
 # Build the guest's initramfs: busybox-static, qemu/init, the guest test
 # programs (tests/guest/*.c, statically linked) and scripts
 # (tests/guest/*.sh) with their helpers (tests/guest/helpers), the sample programs (samples/*.c, samples/*.sh), and
-# ckpt-decode and ckpt-restart-fuzz (rust-checkpoint/host), statically
-# linked.
+# cr and ckpt-restart-fuzz (rust-checkpoint/host), statically linked.
 #
 # Output: build/initramfs.cpio.gz.  Needs the kernel's exported uapi
 # headers, which it generates into build/kernel/usr/include.
@@ -61,14 +60,14 @@ for src in "$top"/samples/*.sh; do
 	install -m 0755 "$src" "$stage/samples/$(basename "$src")"
 done
 
-# ckpt-decode (the host-side image parser) and ckpt-restart-fuzz (the
-# in-guest fuzzer of restart), linked statically for the guest.
-log "building ckpt-decode and ckpt-restart-fuzz for the guest"
+# cr (the command-line tool) and ckpt-restart-fuzz (the in-guest fuzzer
+# of restart), linked statically for the guest.
+log "building cr and ckpt-restart-fuzz for the guest"
 (cd "$top/rust-checkpoint/host" &&
 	RUSTFLAGS="-C target-feature=+crt-static" cargo build --quiet --release \
-		--bin ckpt-decode --bin ckpt-restart-fuzz \
+		--bin cr --bin ckpt-restart-fuzz \
 		--target x86_64-unknown-linux-gnu --target-dir "$out/guest-rust")
-for bin in ckpt-decode ckpt-restart-fuzz; do
+for bin in cr ckpt-restart-fuzz; do
 	install -m 0755 "$out/guest-rust/x86_64-unknown-linux-gnu/release/$bin" "$stage/bin/$bin"
 done
 

@@ -8,7 +8,7 @@ self -n 6 -i 200 -c 2 > /tmp/self.img
 echo "### its output:"
 cat /tmp/cr-test.out
 echo "### the image: $(wc -c < /tmp/self.img) bytes"
-ckpt-decode /tmp/self.img | head -24
+cr info /tmp/self.img | head -24
 echo "### put the output file back as it was at the checkpoint, then"
 echo "### rstr < /tmp/self.img"
 cp /tmp/cr-test.out /tmp/cr-test.orig

@@ -90,7 +90,7 @@ wait $a
 sa=$?
 wait $b
 sb=$?
-ckpt-decode $dir/a.img >/dev/null && ckpt-decode $dir/b.img >/dev/null
+cr info $dir/a.img >/dev/null && cr info $dir/b.img >/dev/null
 r=$?
 cp $dir/twice.out $dir/twice.ckpt # the output as at the checkpoints
 finish_target twice
@@ -137,7 +137,7 @@ wait $cpid
 st=$?
 wait $pid
 if [ $st -eq 0 ]; then
-	ckpt-decode $dir/kill.img >/dev/null
+	cr info $dir/kill.img >/dev/null
 	r=$?
 else
 	grep -qE "busy|No such process" $dir/kill.err

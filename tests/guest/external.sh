@@ -43,7 +43,7 @@ for try in 1 2 3 4 5 6 7 8 9 10; do
 	ckpt $pid >$dir/test.img 2>$dir/ckpt.err
 	st=$?
 	[ $st -ne 0 ] && break
-	ckpt-decode $dir/test.img | grep -q "resumes nanosleep" && break
+	cr info $dir/test.img | grep -q "resumes nanosleep" && break
 	kill -CONT $pid
 	sleep 0.07
 done
@@ -51,8 +51,8 @@ st=$?
 cp $dir/test.out $dir/test.ckpt # the output as at the checkpoint
 result $st external_checkpoint_of_stopped_task "ckpt: $(cat $dir/ckpt.err)"
 # It was stopped in its nanosleep, which the image resumes.
-ckpt-decode $dir/test.img | grep -q "resumes nanosleep"
-result $? stopped_in_nanosleep_saved_as_restart "$(ckpt-decode $dir/test.img | head -3)"
+cr info $dir/test.img | grep -q "resumes nanosleep"
+result $? stopped_in_nanosleep_saved_as_restart "$(cr info $dir/test.img | head -3)"
 kill -CONT $pid
 wait $pid
 cmp -s $dir/test.out $dir/ref.out

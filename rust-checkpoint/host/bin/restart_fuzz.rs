@@ -71,7 +71,7 @@ extern "C" {
     fn signalfd(fd: c_int, mask: *const [u64; 16], flags: c_int) -> c_int;
     fn timerfd_create(clock: c_int, flags: c_int) -> c_int;
     fn epoll_create1(flags: c_int) -> c_int;
-    fn memfd_create(name: *const u8, flags: u32) -> c_int;
+    fn memfd_create(name: *const std::ffi::c_char, flags: u32) -> c_int;
     fn epoll_ctl(set: c_int, op: c_int, fd: c_int, event: *mut [u32; 3]) -> c_int;
     fn timerfd_settime(fd: c_int, flags: c_int, new: *const [i64; 4], old: *mut [i64; 4]) -> c_int;
     fn mmap(addr: *mut u8, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64) -> *mut u8;
@@ -79,8 +79,8 @@ extern "C" {
     fn shmat(id: c_int, addr: *const u8, flags: c_int) -> *mut u8;
     fn shmctl(id: c_int, cmd: c_int, buf: *mut u8) -> c_int;
     fn inotify_init1(flags: c_int) -> c_int;
-    fn inotify_add_watch(fd: c_int, path: *const u8, mask: u32) -> c_int;
-    fn open(path: *const u8, flags: c_int, ...) -> c_int;
+    fn inotify_add_watch(fd: c_int, path: *const std::ffi::c_char, mask: u32) -> c_int;
+    fn open(path: *const std::ffi::c_char, flags: c_int, ...) -> c_int;
     fn ioctl(fd: c_int, request: u64, ...) -> c_int;
 }
 
@@ -108,7 +108,7 @@ fn open_stateful_files() {
     // live local of the size the call reads or writes.
     unsafe {
         // MFD_ALLOW_SEALING, then F_ADD_SEALS (1033) of F_SEAL_GROW.
-        let memfd = memfd_create(b"fuzz\0".as_ptr(), 2);
+        let memfd = memfd_create(c"fuzz".as_ptr(), 2);
         write(memfd, b"memfd data".as_ptr(), 10);
         fcntl(memfd, 1033, 4);
         let efd = eventfd(3, 0);
@@ -137,7 +137,7 @@ fn open_stateful_files() {
         // /dev/ptmx O_RDWR | O_NOCTTY, unlocked (TIOCSPTLCK), its slave
         // opened (TIOCGPTPEER, O_RDWR | O_NOCTTY); a line and a half
         // typed, a line written back.
-        let master = open(b"/dev/ptmx\0".as_ptr(), 0o402);
+        let master = open(c"/dev/ptmx".as_ptr(), 0o402);
         let unlock: c_int = 0;
         ioctl(master, 0x4004_5431, &unlock as *const c_int);
         let slave = ioctl(master, 0x5441, 0o402);
@@ -145,8 +145,8 @@ fn open_stateful_files() {
         write(slave, b"written\n".as_ptr(), 8);
         // IN_CREATE | IN_DELETE, then IN_MODIFY | IN_ONESHOT.
         let watching = inotify_init1(0);
-        inotify_add_watch(watching, b"/\0".as_ptr(), 0x300);
-        inotify_add_watch(watching, b"/tests\0".as_ptr(), 0x8000_0002);
+        inotify_add_watch(watching, c"/".as_ptr(), 0x300);
+        inotify_add_watch(watching, c"/tests".as_ptr(), 0x8000_0002);
         syscall(
             NR_TIMER_CREATE,
             CLOCK_MONOTONIC as i64,

@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `ckpt-decode [IMAGE]`: validate a checkpoint image with the kernel's own
-//! parser and print its records.
-//!
-//! Reads IMAGE, or standard input without one.  Exit status: 0 for a valid
-//! image, 1 for an invalid one (the errno restart would give and the byte
-//! offset where the parser stopped), 2 for an image that records a failed
-//! checkpoint, 3 for a usage or I/O error.
+//! `cr info` and `cr verify`: decode an image with the kernel's own
+//! parser (the same format sources), print its records and its memory map,
+//! or only check it.
 
 use ckpt_format::format::{
     cstr_field, Errno, FileKind, FileSource, ImageParser, Item, Result, Source, VmaRecord,
@@ -14,10 +10,11 @@ use ckpt_format::format::{
     FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG, POSIX_TIMER_ABSTIME,
     RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL, RLIM_INFINITY,
     SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN,
-    SS_DISABLE,
+    SS_DISABLE, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
 };
+use ckpt_format::format::{FileObjectRecord, VmaKind};
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::process::ExitCode;
 
 /// Prints a line; a closed standard output (say, a pipe into `head`) is
 /// not an error worth a panic.
@@ -43,6 +40,91 @@ impl<R: Read> Source for ReadSource<R> {
     }
 }
 
+/// Why an image did not decode.
+pub enum Failure {
+    /// The parser refused it (the errno restart would give) at this byte.
+    Damaged { errno: Errno, at: u64 },
+    /// The image records a checkpoint that failed.
+    FailedCheckpoint { errno: i32, message: String },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Damaged { errno, at } => write!(
+                f,
+                "invalid image: {} (errno {}) at byte {at}",
+                errno_name(*errno),
+                errno.0
+            ),
+            Failure::FailedCheckpoint { errno, message } => write!(
+                f,
+                "the image records a failed checkpoint: errno {errno} ({}): {message}",
+                crate::sys::errno_text(*errno)
+            ),
+        }
+    }
+}
+
+/// A memory area as `/proc/PID/maps` shows it, with the number of pages
+/// the image holds for it.
+struct Area {
+    vma: VmaRecord,
+    pages: u64,
+}
+
+/// The memory map of the image in the style of `/proc/PID/maps`: address
+/// range, permissions, offset, pages saved, and the file or the kind.
+fn print_map(areas: &[Area], paths: &BTreeMap<u32, String>) {
+    out!("memory map ({} areas):", areas.len());
+    for a in areas {
+        let v = &a.vma;
+        let bit = |b: u32, c: char| if v.prot & b != 0 { c } else { '-' };
+        let name = match VmaKind::from_u32(v.kind) {
+            Some(VmaKind::File) => paths
+                .get(&v.file_ref)
+                .cloned()
+                .unwrap_or_else(|| format!("(file #{})", v.file_ref)),
+            Some(VmaKind::Vdso) => "[vdso]".to_string(),
+            Some(VmaKind::Vvar) => "[vvar]".to_string(),
+            _ if v.flags & VMA_HEAP != 0 => "[heap]".to_string(),
+            _ if v.flags & VMA_STACK != 0 => "[stack]".to_string(),
+            _ => String::new(),
+        };
+        out!(
+            "{:08x}-{:08x} {}{}{}{} {:08x} {:>7} pages  {}",
+            v.start,
+            v.end,
+            bit(VMA_PROT_READ, 'r'),
+            bit(VMA_PROT_WRITE, 'w'),
+            bit(VMA_PROT_EXEC, 'x'),
+            if v.flags & VMA_SHARED != 0 { 's' } else { 'p' },
+            v.pgoff.saturating_mul(4096),
+            a.pages,
+            name
+        );
+    }
+}
+
+/// A file object's path, for the memory map, where it has one.
+fn file_path(f: &FileObjectRecord, source: &FileSource<'_>) -> Option<String> {
+    let _ = f;
+    match source {
+        FileSource::Path(p) | FileSource::Terminal(p, _) => {
+            Some(String::from_utf8_lossy(p).into_owned())
+        }
+        FileSource::Memfd { name, .. } => Some(format!(
+            "/memfd:{} (deleted)",
+            String::from_utf8_lossy(name)
+        )),
+        FileSource::Deleted { dir, .. } => {
+            Some(format!("{}/(deleted file)", String::from_utf8_lossy(dir)))
+        }
+        FileSource::SharedMemory { .. } => Some("/dev/zero (deleted)".to_string()),
+        _ => None,
+    }
+}
+
 fn errno_name(e: Errno) -> &'static str {
     match e {
         Errno::EINVAL => "EINVAL (malformed image)",
@@ -57,7 +139,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(cstr_field(bytes).unwrap_or(bytes)).into_owned()
 }
 
-fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u64, bool)> {
+/// Decodes the whole image from `src`, printing it unless `quiet`.
+pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failure> {
     let mut read_buf = vec![0u8; 64 * 1024];
     let mut strings = vec![0u8; MAX_STRING_LEN as usize];
     let mut page = Vec::new();
@@ -67,16 +150,20 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
         &mut strings,
         Vec::<VmaRecord>::new(),
     )
-    .map_err(|e| (e, 0, false))?;
+    .map_err(|errno| Failure::Damaged { errno, at: 0 })?;
     let say = |s: String| {
         if !quiet {
             out!("{s}");
         }
     };
     let mut pages_total = 0u64;
+    let mut areas: Vec<Area> = Vec::new();
+    let mut paths: BTreeMap<u32, String> = BTreeMap::new();
     loop {
         let at = p.position();
-        let item = p.next_item().map_err(|e| (e, at, false))?;
+        let item = p
+            .next_item()
+            .map_err(|errno| Failure::Damaged { errno, at })?;
         match item {
             Item::Header(h) => say(format!(
                 "header: format {} arch {} page size {} kernel {} {} ({}), time {}.{:09}",
@@ -123,7 +210,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
             }
             Item::Signals(sig) => {
                 for i in 0..NSIG as usize {
-                    let a = p.read_sigaction().map_err(|e| (e, p.position(), false))?;
+                    let a = p.read_sigaction().map_err(|errno| Failure::Damaged { errno, at: p.position() })?;
                     match a.handler {
                         SIG_DFL => {}
                         SIG_IGN => say(format!("  signal {}: ignored", i + 1)),
@@ -164,7 +251,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 for _ in 0..rec.count {
                     let sig = p
                         .read_pending_signal()
-                        .map_err(|e| (e, p.position(), false))?;
+                        .map_err(|errno| Failure::Damaged { errno, at: p.position() })?;
                     say(format!(
                         "  pending signal {} for the {} (si_code {})",
                         sig.signo,
@@ -197,7 +284,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 }
                 for _ in 0..rec.count {
                     let at = p.position();
-                    let t = p.read_posix_timer().map_err(|e| (e, at, false))?;
+                    let t = p.read_posix_timer().map_err(|errno| Failure::Damaged { errno, at })?;
                     let notify = match t.notify {
                         SIGEV_NONE => "no signal".to_string(),
                         SIGEV_THREAD_ID => format!("signal {} to the thread", t.signo),
@@ -222,7 +309,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
             Item::Creds(c) => {
                 let mut groups = vec![0u32; c.ngroups as usize];
                 let at = p.position();
-                p.read_groups(&mut groups).map_err(|e| (e, at, false))?;
+                p.read_groups(&mut groups).map_err(|errno| Failure::Damaged { errno, at })?;
                 say(format!(
                     "  creds: uid {}/{}/{}/{} gid {}/{}/{}/{} groups {:?}",
                     c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid, groups
@@ -260,7 +347,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 ));
                 let mut buf = vec![0u8; f.xstate_size as usize];
                 let at = p.position();
-                p.read_xstate(&mut buf).map_err(|e| (e, at, false))?;
+                p.read_xstate(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::Fs(fs, cwd) => say(format!(
                 "  fs: umask {:03o} cwd {}",
@@ -282,7 +369,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 ));
                 let mut buf = vec![0u8; pipe.data_len as usize];
                 let at = p.position();
-                p.read_pipe_data(&mut buf).map_err(|e| (e, at, false))?;
+                p.read_pipe_data(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::PtyQueue(q) => {
                 say(format!(
@@ -295,7 +382,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 ));
                 let mut buf = vec![0u8; q.body_len()];
                 let at = p.position();
-                p.read_pty_queue(&mut buf).map_err(|e| (e, at, false))?;
+                p.read_pty_queue(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::FileData { offset, len } => {
                 if len > 0 {
@@ -303,7 +390,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 }
                 let mut buf = vec![0u8; len];
                 let at = p.position();
-                p.read_file_data(&mut buf).map_err(|e| (e, at, false))?;
+                p.read_file_data(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, FileSource::EpollSet { count }) => {
@@ -313,14 +400,18 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 ));
                 for _ in 0..count {
                     let at = p.position();
-                    let w = p.read_epoll_watch().map_err(|e| (e, at, false))?;
+                    let w = p.read_epoll_watch().map_err(|errno| Failure::Damaged { errno, at })?;
                     say(format!(
                         "      watch file #{} as fd {}: events {:#x} data {:#x}",
                         w.file_ref, w.fd, w.events, w.data
                     ));
                 }
             }
-            Item::FileObject(f, source) => say(format!(
+            Item::FileObject(f, source) => {
+                if let Some(path) = file_path(&f, &source) {
+                    paths.insert(f.objref, path);
+                }
+                say(format!(
                 "    file #{}: {} flags {:#o} pos {} {}",
                 f.objref,
                 match FileKind::from_u32(f.kind) {
@@ -427,7 +518,8 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                         _ => format!("signals {:#x}", state.words[0]),
                     },
                 }
-            )),
+                ))
+            }
             Item::Fd(fd) => say(format!(
                 "    fd {} -> file #{}{}",
                 fd.fd,
@@ -446,7 +538,7 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
             Item::Mm(m) => {
                 let mut auxv = vec![0u64; m.auxv_words as usize];
                 let at = p.position();
-                p.read_auxv(&mut auxv).map_err(|e| (e, at, false))?;
+                p.read_auxv(&mut auxv).map_err(|errno| Failure::Damaged { errno, at })?;
                 say(format!(
                     "  mm: {} areas, brk {:#x}-{:#x}, stack {:#x}, vdso {:#x}, auxv {} entries",
                     m.vma_count,
@@ -457,29 +549,37 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                     auxv.len() / 2
                 ));
             }
-            Item::Vma(v) => say(format!(
-                "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
-                v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff
-            )),
+            Item::Vma(v) => {
+                say(format!(
+                    "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
+                    v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff
+                ));
+                areas.push(Area { vma: v, pages: 0 });
+            }
             Item::PageChunk { vma, count } => {
                 page.resize(p.page_size(), 0);
                 for _ in 0..count {
                     let at = p.position();
-                    p.read_page(&mut page).map_err(|e| (e, at, false))?;
+                    p.read_page(&mut page).map_err(|errno| Failure::Damaged { errno, at })?;
                 }
                 pages_total += count as u64;
+                if let Some(a) = areas.get_mut(vma) {
+                    a.pages += count as u64;
+                }
                 if count == 0 && !quiet {
                     out!("    (end of the pages of area {vma})");
                 }
             }
             Item::Error { errno, message } => {
-                out!(
-                    "error record: the checkpoint failed with errno {errno}: {}",
-                    String::from_utf8_lossy(message)
-                );
-                return Err((Errno(errno), p.position(), true));
+                return Err(Failure::FailedCheckpoint {
+                    errno,
+                    message: String::from_utf8_lossy(message).into_owned(),
+                });
             }
             Item::Tail => {
+                if !quiet {
+                    print_map(&areas, &paths);
+                }
                 say(format!(
                     "tail: {} bytes, {} pages, checksum ok",
                     p.position(),
@@ -487,46 +587,6 @@ fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), (Errno, u6
                 ));
                 return Ok(());
             }
-        }
-    }
-}
-
-fn main() -> ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let quiet = args.first().map(|a| a == "-q").unwrap_or(false);
-    if quiet {
-        args.remove(0);
-    }
-    let src: Box<dyn Read> = match args.as_slice() {
-        [] => Box::new(std::io::stdin()),
-        [path] if !path.starts_with('-') => match std::fs::File::open(path) {
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                eprintln!("ckpt-decode: {path}: {e}");
-                return ExitCode::from(3);
-            }
-        },
-        _ => {
-            eprintln!("usage: ckpt-decode [-q] [IMAGE]");
-            return ExitCode::from(3);
-        }
-    };
-    match decode(src, quiet) {
-        Ok(()) => {
-            if quiet {
-                out!("valid image");
-            }
-            ExitCode::SUCCESS
-        }
-        Err((_, _, true)) => ExitCode::from(2),
-        Err((e, at, false)) => {
-            out!(
-                "invalid image: {} (errno {}) at byte {}",
-                errno_name(e),
-                e.0,
-                at
-            );
-            ExitCode::from(1)
         }
     }
 }

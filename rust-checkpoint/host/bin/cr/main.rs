@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `cr`: checkpoint, restart, inspect and verify checkpoint images.
+//!
+//! It calls `checkpoint(2)` and `restart(2)` of the patched kernel, and
+//! decodes images with the format code the kernel itself runs
+//! (`rust-checkpoint/format/`, compiled into this crate's library).
+//!
+//! Exit status, the same for every subcommand:
+//! 0 success; 1 the operation failed or the image is damaged; 2 usage
+//! error; 3 a file could not be opened, read or written; 4 the image
+//! records a checkpoint that failed.  `cr restart --child` exits as the
+//! restored process did (128 + the signal if a signal ended it).
+
+mod info;
+mod sys;
+
+use clap::{Args, Parser, Subcommand};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use sys::StopState;
+
+/// Checkpoint and restart processes with the kernel's checkpoint(2) and
+/// restart(2), and inspect the images.
+#[derive(Parser)]
+#[command(name = "cr", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Save a process to an image; it is stopped for the checkpoint and
+    /// resumed afterwards.
+    Checkpoint(CheckpointArgs),
+    /// Restart the process saved in an image: this process becomes it, or
+    /// with --child it comes back as a child that cr waits for.
+    Restart(RestartArgs),
+    /// Decode an image: header, task state, files, memory map, pages.
+    Info(ImageArg),
+    /// Check an image's structure, limits and checksum without restarting
+    /// it; exit status 0 only for a sound image.
+    Verify(ImageArg),
+}
+
+#[derive(Args)]
+struct CheckpointArgs {
+    /// The process to save.
+    pid: i32,
+    /// Write the image to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Leave the process stopped afterwards.
+    #[arg(long, conflicts_with = "kill")]
+    leave_stopped: bool,
+    /// Kill the process once it is saved (not if the checkpoint failed).
+    #[arg(long)]
+    kill: bool,
+    /// How long to wait for the process to stop, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    stop_timeout: f64,
+}
+
+#[derive(Args)]
+struct RestartArgs {
+    /// Read the image from FILE instead of standard input.
+    #[arg(short, long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Restore the process as a new child of cr (RESTART_CHILD), print its
+    /// pid, wait for it and exit as it does.
+    #[arg(long)]
+    child: bool,
+    /// With --child: give the child a new pid instead of its saved one
+    /// (RESTART_NEW_PID).
+    #[arg(long, requires = "child")]
+    new_pid: bool,
+}
+
+#[derive(Args)]
+struct ImageArg {
+    /// The image; standard input without one.
+    image: Option<PathBuf>,
+}
+
+/// Exit statuses (see the module documentation).
+const EXIT_FAILED: u8 = 1;
+const EXIT_IO: u8 = 3;
+const EXIT_FAILED_CHECKPOINT: u8 = 4;
+
+/// A failure to report: the message, and the exit status.
+struct Fail(String, u8);
+
+type CmdResult = Result<ExitCode, Fail>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Checkpoint(a) => checkpoint(&a),
+        Command::Restart(a) => restart(&a),
+        Command::Info(a) => info(&a, false),
+        Command::Verify(a) => info(&a, true),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fail(message, code)) => {
+            eprintln!("cr: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// What to do about an errno of `checkpoint(2)` or `restart(2)`.
+fn hint(errno: i32, pid: Option<i32>) -> &'static str {
+    match errno {
+        libc::ENOSYS => "this kernel has no checkpoint/restart: boot the patched kernel",
+        libc::EBUSY if pid.is_some() => {
+            "the process was not stopped when saved (something resumed it?): try again"
+        }
+        libc::EBUSY => {
+            "a pid, terminal or other resource the image needs is taken: \
+             try --child --new-pid, or free it"
+        }
+        libc::EPERM | libc::EACCES if pid.is_some() => {
+            "you may not ptrace that process: run cr as its owner or with CAP_SYS_PTRACE"
+        }
+        libc::EPERM | libc::EACCES => {
+            "the image needs a file or privilege you do not have (see the kernel log)"
+        }
+        libc::ESRCH => "there is no such process",
+        libc::EOPNOTSUPP => {
+            "it holds state that checkpoint/restart does not support; \
+             the image's error record or the kernel log names it"
+        }
+        libc::EINVAL | libc::EBADMSG => "the image is damaged: `cr verify` says where",
+        _ => "",
+    }
+}
+
+fn syscall_failure(what: &str, e: &io::Error, pid: Option<i32>) -> String {
+    let errno = e.raw_os_error().unwrap_or(0);
+    let h = hint(errno, pid);
+    if h.is_empty() {
+        format!("{what}: {e}")
+    } else {
+        format!("{what}: {e}\n  {h}")
+    }
+}
+
+fn checkpoint(a: &CheckpointArgs) -> CmdResult {
+    let out = match &a.output {
+        Some(path) => {
+            let f = File::create(path)
+                .map_err(|e| Fail(format!("{}: {e}", path.display()), EXIT_IO))?;
+            Some(f)
+        }
+        None if sys::is_terminal(1) => {
+            return Err(Fail(
+                "the image would go to a terminal: redirect standard output or use -o FILE".into(),
+                2,
+            ));
+        }
+        None => None,
+    };
+    let fd: RawFd = out.as_ref().map_or(1, |f| f.as_raw_fd());
+    let pid = a.pid;
+    let state = sys::stop_state(pid).map_err(|_| Fail(format!("no process {pid}"), EXIT_FAILED))?;
+    let we_stopped = state == StopState::Running;
+    if we_stopped {
+        sys::kill(pid, libc::SIGSTOP)
+            .map_err(|e| Fail(syscall_failure(&format!("stop {pid}"), &e, Some(pid)), 1))?;
+    }
+    let limit = Duration::from_secs_f64(a.stop_timeout.max(0.0));
+    let stopped = sys::wait_until_stopped(pid, limit).unwrap_or(false);
+    if !stopped {
+        if we_stopped {
+            let _ = sys::kill(pid, libc::SIGCONT);
+        }
+        return Err(Fail(
+            format!(
+                "process {pid} did not stop within {} s (is it traced, or in an \
+                 uninterruptible sleep?)",
+                a.stop_timeout
+            ),
+            EXIT_FAILED,
+        ));
+    }
+    let began = Instant::now();
+    let result = sys::checkpoint(pid, fd);
+    let took = began.elapsed();
+    let resume = |kill: bool| {
+        if kill {
+            let _ = sys::kill(pid, libc::SIGKILL);
+        } else if !a.leave_stopped {
+            let _ = sys::kill(pid, libc::SIGCONT);
+        }
+    };
+    match result {
+        Ok(crid) => {
+            resume(a.kill);
+            let size = out
+                .as_ref()
+                .map(|f| f.metadata().map(|m| m.len()).unwrap_or(0))
+                .or_else(|| std::fs::metadata("/proc/self/fd/1").ok().map(|m| m.len()))
+                .filter(|&n| n > 0);
+            let size = size.map_or(String::new(), |n| format!(", {n} bytes"));
+            eprintln!(
+                "cr: checkpoint id {crid}: process {pid}{size} in {:.1} ms{}",
+                took.as_secs_f64() * 1e3,
+                if a.kill {
+                    ", then killed"
+                } else if a.leave_stopped {
+                    ", left stopped"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            // A failed checkpoint never kills: the process is all there is.
+            resume(false);
+            let mut msg = syscall_failure(&format!("checkpoint of {pid}"), &e, Some(pid));
+            if let Some(path) = &a.output {
+                if let Some(record) = failure_record(path) {
+                    msg.push_str(&format!("\n  {record}"));
+                }
+            }
+            Err(Fail(msg, EXIT_FAILED))
+        }
+    }
+}
+
+/// What the image at `path` says about its failure, if it is a file that
+/// records one or is damaged.
+fn failure_record(path: &Path) -> Option<String> {
+    let f = File::open(path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    info::decode(Box::new(f), true).err().map(|e| e.to_string())
+}
+
+fn restart(a: &RestartArgs) -> CmdResult {
+    let file = match &a.input {
+        Some(path) => {
+            Some(File::open(path).map_err(|e| Fail(format!("{}: {e}", path.display()), EXIT_IO))?)
+        }
+        None => None,
+    };
+    let fd: RawFd = file.as_ref().map_or(0, |f| f.as_raw_fd());
+    let mut flags = 0;
+    if a.child {
+        flags |= sys::RESTART_CHILD;
+    }
+    if a.new_pid {
+        flags |= sys::RESTART_NEW_PID;
+    }
+    let pid = match sys::restart(fd, flags) {
+        Ok(pid) => pid,
+        Err(e) => {
+            let mut msg = syscall_failure("restart", &e, None);
+            let detail = match &a.input {
+                Some(path) => failure_record(path),
+                None => failure_record(Path::new("/proc/self/fd/0")),
+            };
+            if let Some(d) = detail {
+                msg.push_str(&format!("\n  {d}"));
+            }
+            let code = if e.raw_os_error() == Some(libc::EIO) {
+                EXIT_FAILED_CHECKPOINT
+            } else {
+                EXIT_FAILED
+            };
+            return Err(Fail(msg, code));
+        }
+    };
+    if !a.child {
+        // Only an image without a task returns here.
+        eprintln!("cr: the image holds no task: nothing to restart");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pid = pid as i32;
+    eprintln!("cr: restored as pid {pid}");
+    let status =
+        sys::wait_child(pid).map_err(|e| Fail(format!("wait for {pid}: {e}"), EXIT_FAILED))?;
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    Ok(ExitCode::from(code as u8))
+}
+
+fn info(a: &ImageArg, verify_only: bool) -> CmdResult {
+    let (src, name): (Box<dyn Read>, String) = match &a.image {
+        Some(path) => (
+            Box::new(
+                File::open(path).map_err(|e| Fail(format!("{}: {e}", path.display()), EXIT_IO))?,
+            ),
+            path.display().to_string(),
+        ),
+        None => (Box::new(io::stdin()), "standard input".to_string()),
+    };
+    match info::decode(src, verify_only) {
+        Ok(()) => {
+            if verify_only {
+                println!("{name}: sound image");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ info::Failure::FailedCheckpoint { .. }) => {
+            Err(Fail(format!("{name}: {e}"), EXIT_FAILED_CHECKPOINT))
+        }
+        Err(e) => Err(Fail(format!("{name}: {e}"), EXIT_FAILED)),
+    }
+}

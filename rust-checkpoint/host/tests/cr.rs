@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `cr info` and `cr verify` on images the format code writes: the sample
+//! image of the format tests (every record type), sound and damaged in
+//! each way those tests damage images.  `cr verify` must agree with the
+//! kernel's parser on every one: exit 0 only for a sound image, else exit
+//! 1 naming the parser's errno.
+
+use ckpt_format::format::testing::{SliceSink, SliceSource};
+use ckpt_format::format::tests_records::{sample, write_task};
+use ckpt_format::format::*;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The sample image of the format tests: header, one task with every kind
+/// of record, tail.
+fn sample_image() -> Vec<u8> {
+    let s = sample();
+    let mut out = vec![0u8; 640 * 1024];
+    let mut wbuf = vec![0u8; 4096];
+    let mut page = vec![0u8; 64 * 1024];
+    let mut w = ImageWriter::new(SliceSink::new(&mut out), &mut wbuf);
+    w.write_record(&s.header).expect("header");
+    write_task(&mut w, &s, &mut page).expect("task");
+    let len = w.finish().expect("tail").len;
+    out.truncate(len);
+    out
+}
+
+/// What the parser says about `image`: `Ok` or the errno.
+fn parse(image: &[u8]) -> Result<()> {
+    let mut read = vec![0u8; 16 * 1024];
+    let mut strings = vec![0u8; MAX_STRING_LEN as usize];
+    let mut p = ImageParser::new(
+        SliceSource::new(image, 4096),
+        &mut read,
+        &mut strings,
+        Vec::<VmaRecord>::new(),
+    )?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match p.next_item()? {
+            Item::Tail => return Ok(()),
+            Item::Error { .. } => return Err(Errno::EIO),
+            Item::Signals(_) => {
+                for _ in 0..NSIG {
+                    p.read_sigaction()?;
+                }
+            }
+            Item::PosixTimers(r) => {
+                for _ in 0..r.count {
+                    p.read_posix_timer()?;
+                }
+            }
+            Item::SigPending(r) => {
+                for _ in 0..r.count {
+                    p.read_pending_signal()?;
+                }
+            }
+            Item::Creds(c) => {
+                let mut g = vec![0u32; c.ngroups as usize];
+                p.read_groups(&mut g)?;
+            }
+            Item::Fpu(f) => p.read_xstate(&mut buf[..f.xstate_size as usize])?,
+            Item::Pipe(pipe) => p.read_pipe_data(&mut buf[..pipe.data_len as usize])?,
+            Item::PtyQueue(q) => p.read_pty_queue(&mut buf[..q.body_len()])?,
+            Item::FileData { len, .. } => p.read_file_data(&mut buf[..len])?,
+            Item::FileObject(_, FileSource::EpollSet { count }) => {
+                for _ in 0..count {
+                    p.read_epoll_watch()?;
+                }
+            }
+            Item::Mm(m) => {
+                let mut auxv = vec![0u64; m.auxv_words as usize];
+                p.read_auxv(&mut auxv)?;
+            }
+            Item::PageChunk { count, .. } => {
+                let size = p.page_size();
+                for _ in 0..count {
+                    p.read_page(&mut buf[..size])?;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn cr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cr"))
+        .args(args)
+        .output()
+        .expect("run cr")
+}
+
+/// Writes `image` to a file of this test process; returns its path.
+fn image_file(name: &str, image: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cr-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let path = dir.join(name);
+    std::fs::write(&path, image).expect("write image");
+    path
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The errno name `cr` prints for `e`.
+fn errno_word(e: Errno) -> &'static str {
+    match e {
+        Errno::EINVAL => "EINVAL",
+        Errno::EBADMSG => "EBADMSG",
+        _ => "errno",
+    }
+}
+
+/// `cr verify` on `image` agrees with the parser.
+fn verify_agrees(name: &str, image: &[u8]) -> std::result::Result<(), String> {
+    let path = image_file(name, image);
+    let o = cr(&["verify", path.to_str().unwrap()]);
+    let code = o.status.code();
+    match parse(image) {
+        Ok(()) if code == Some(0) => Ok(()),
+        Err(e) if code == Some(1) && text(&o).contains(errno_word(e)) => Ok(()),
+        want => Err(format!(
+            "{name}: parser {want:?}, cr verify exit {code:?}: {}",
+            text(&o)
+        )),
+    }
+}
+
+/// The records of `image` as (offset, length).
+fn records(image: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while let Some(h) = image.get(off..off + 8) {
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        if len < 8 || off + len > image.len() {
+            break;
+        }
+        out.push((off, len));
+        off += len;
+    }
+    out
+}
+
+/// Rewrites the tail so that the byte count and checksum match again, so
+/// that the damage is found by the field checks, not the checksum.
+fn fix_tail(image: &mut [u8]) {
+    let Some(&(off, len)) = records(image).last() else {
+        return;
+    };
+    if len != 32 || off + len != image.len() {
+        return;
+    }
+    let sum = checksum::xxh64(&image[..off]);
+    image[off + 16..off + 24].copy_from_slice(&(off as u64).to_le_bytes());
+    image[off + 24..off + 32].copy_from_slice(&sum.to_le_bytes());
+}
+
+#[test]
+fn verify_accepts_the_sound_sample() {
+    let image = sample_image();
+    assert_eq!(parse(&image), Ok(()));
+    let path = image_file("sound.img", &image);
+    let o = cr(&["verify", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("sound image"));
+}
+
+#[test]
+fn info_prints_records_and_memory_map() {
+    let image = sample_image();
+    let path = image_file("info.img", &image);
+    let o = cr(&["info", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    for want in [
+        "header: format",
+        "task: comm",
+        "memory map (",
+        "checksum ok",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn verify_rejects_every_truncation() {
+    let image = sample_image();
+    let mut failures = Vec::new();
+    // Every record boundary, and inside every record.
+    for (off, len) in records(&image) {
+        for cut in [off, off + 3, off + len / 2, off + len - 1] {
+            if cut < image.len() {
+                let name = format!("cut-{cut}.img");
+                if let Err(e) = verify_agrees(&name, &image[..cut]) {
+                    failures.push(e);
+                }
+                assert!(parse(&image[..cut]).is_err(), "cut at {cut} parsed");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn verify_rejects_corruption_and_damaged_records() {
+    let image = sample_image();
+    let recs = records(&image);
+    let mut damaged: Vec<(String, Vec<u8>)> = Vec::new();
+    // A bit flipped in page data: only the checksum finds it.
+    let mut flipped = image.clone();
+    let last_page = image.len() - 32 - 3 * 16 - 2048;
+    flipped[last_page] ^= 0x10;
+    damaged.push(("page-bit".into(), flipped));
+    for (i, &(off, len)) in recs.iter().enumerate() {
+        // An unknown record type.
+        let mut d = image.clone();
+        d[off..off + 4].copy_from_slice(&9999u32.to_le_bytes());
+        damaged.push((format!("type-{i}"), d));
+        // Lengths off by a little and by a lot.
+        for delta in [8i64, -8, 1, 4096, 1 << 31] {
+            let mut d = image.clone();
+            let bad = (len as i64 + delta) as u32;
+            d[off + 4..off + 8].copy_from_slice(&bad.to_le_bytes());
+            damaged.push((format!("len-{i}-{delta}"), d));
+        }
+        // The record dropped, duplicated, swapped with the next one.
+        let mut d = image.clone();
+        d.drain(off..off + len);
+        damaged.push((format!("drop-{i}"), d));
+        let mut d = image.clone();
+        let copy = image[off..off + len].to_vec();
+        d.splice(off..off, copy);
+        damaged.push((format!("dup-{i}"), d));
+        if let Some(&(_, next_len)) = recs.get(i + 1) {
+            let mut d = image.clone();
+            let mut both = image[off + len..off + len + next_len].to_vec();
+            both.extend_from_slice(&image[off..off + len]);
+            d.splice(off..off + len + next_len, both);
+            damaged.push((format!("swap-{i}"), d));
+        }
+        // Every field inflated.
+        for slot in (off + 8..off + len).step_by(8).take(16) {
+            let mut d = image.clone();
+            d[slot..slot + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+            damaged.push((format!("field-{i}-{}", slot - off), d));
+        }
+    }
+    let mut failures = Vec::new();
+    let mut rejected = 0;
+    for (name, mut d) in damaged {
+        // Half of them with a checksum that matches again.
+        for fixed in [false, true] {
+            if fixed {
+                fix_tail(&mut d);
+            }
+            if parse(&d).is_err() {
+                rejected += 1;
+            }
+            if let Err(e) = verify_agrees(&format!("{name}-{fixed}.img"), &d) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(
+        rejected > 100,
+        "only {rejected} damaged images were rejected"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn usage_errors_and_missing_files() {
+    assert_eq!(cr(&[]).status.code(), Some(2));
+    assert_eq!(cr(&["restart", "--new-pid"]).status.code(), Some(2));
+    let o = cr(&["verify", "/nonexistent/image"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    for sub in ["checkpoint", "restart", "info", "verify"] {
+        let o = cr(&[sub, "--help"]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(text(&o).contains("Usage: cr"), "{}", text(&o));
+    }
+}
