@@ -1,7 +1,8 @@
 #!/bin/sh
 # The guest side of scripts/demo.sh: a process checkpoints itself, and
 # another process is restarted into it and continues where it was; then a
-# stopped process is checkpointed from outside and restarted.
+# running process is checkpointed from outside with cr and restarted, and
+# cr diff compares two checkpoints of one process.
 set -u
 echo "### self: counts to /tmp/cr-test.out, checkpoints itself after count 2"
 self -n 6 -i 200 -c 2 > /tmp/self.img
@@ -27,10 +28,11 @@ echo "### external: /samples/test counts to /tmp/ext.out every 300 ms"
 /samples/test -n 8 -i 300 -o /tmp/ext.out &
 pid=$!
 sleep 1
-echo "### kill -STOP $pid; ckpt $pid > /tmp/ext.img"
-kill -STOP $pid
-# kill returns before the stop takes effect; ckpt waits for it.
-ckpt $pid > /tmp/ext.img
+echo "### cr checkpoint $pid -o /tmp/ext.img --leave-stopped"
+# cr stops the running process itself, waits until it has stopped, and
+# saves it; --leave-stopped keeps it stopped so that its output can be
+# copied as it was at the checkpoint.
+cr checkpoint $pid -o /tmp/ext.img --leave-stopped
 cp /tmp/ext.out /tmp/ext.saved
 echo "### output at the checkpoint:"
 cat /tmp/ext.saved
@@ -38,9 +40,9 @@ echo "### kill -CONT $pid: it runs to the end"
 kill -CONT $pid
 wait $pid
 cp /tmp/ext.out /tmp/ext.full
-echo "### put the output back as at the checkpoint; rstr < /tmp/ext.img"
+echo "### put the output back as at the checkpoint; cr restart -i /tmp/ext.img"
 cp /tmp/ext.saved /tmp/ext.out
-rstr < /tmp/ext.img
+cr restart -i /tmp/ext.img
 echo "### the restarted run's output:"
 cat /tmp/ext.out
 if cmp -s /tmp/ext.out /tmp/ext.full; then
@@ -49,7 +51,17 @@ else
 	echo "### DIFFERENT from the resumed run"
 fi
 echo
+echo "### cr diff: what the process changed between two checkpoints"
+/samples/test -n 100 -i 100 -o /tmp/diff.out &
+pid=$!
+sleep 0.3
+cr checkpoint $pid -o /tmp/diff1.img
+sleep 0.3
+cr checkpoint $pid -o /tmp/diff2.img --kill
+wait $pid
+cr diff /tmp/diff1.img /tmp/diff2.img
+echo
 echo "### a damaged image is refused before the point of no return:"
 head -c 512 /dev/zero > /tmp/bad.img
-rstr < /tmp/bad.img
+cr restart -i /tmp/bad.img
 echo "### demo done"

@@ -2,12 +2,13 @@
 # The cr tool against the booted kernel: cr checkpoint stops a running
 # process by itself (no kill -STOP), saves it and resumes, kills or leaves
 # it stopped; cr restart continues its output exactly, in place or as a
-# child; cr info shows the mappings /proc/PID/maps showed; cr verify and
+# child; cr info shows the mappings /proc/PID/maps showed, also as JSON;
+# cr diff tells two checkpoints of a running process apart; cr verify and
 # cr restart say what is wrong with a damaged image.
 . /tests/ktap.inc
 counts() { grep '^count' "$1"; }
 
-ktap_begin cr 9
+ktap_begin cr 13
 
 dir=/tmp/cr
 mkdir -p $dir && cd $dir || exit 1
@@ -48,6 +49,7 @@ sleep 0.3
 fails=0
 for i in $(seq 50); do
 	cr checkpoint $pid -o $dir/loop.img 2>>$dir/loop.err || fails=$((fails + 1))
+	[ $i -eq 1 ] && cp $dir/loop.img $dir/loop-first.img
 done
 before=$(counts $dir/loop.out | wc -l)
 sleep 0.3
@@ -57,6 +59,15 @@ wait $pid 2>/dev/null
 [ $fails -eq 0 ] && [ "$after" -gt "$before" ]
 result $? fifty_checkpoints_no_ebusy_process_runs_on \
 	"$fails failed, lines $before then $after: $(grep -v 'checkpoint id' $dir/loop.err | head -3)"
+
+# --- cr diff: an image against itself, and the first against the last --------
+out=$(cr diff $dir/loop.img $dir/loop.img)
+result $? diff_of_an_image_with_itself_is_empty "$out"
+out=$(cr diff $dir/loop-first.img $dir/loop.img)
+st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q '^pages: .* differ' &&
+	echo "$out" | grep -q '^page 0x'
+result $? diff_of_two_checkpoints_names_changed_pages "status $st: $(echo "$out" | head -5)"
 
 # --- cr info lists the mappings of /proc/PID/maps ---------------------------
 /samples/test -n 100000 -i 5 -o $dir/maps.out &
@@ -77,6 +88,13 @@ cr info $dir/maps.img | grep -E '^[0-9a-f]+-[0-9a-f]+ [-r][-w][-x][ps] ' |
 result $? info_lists_the_mappings_of_proc_maps \
 	"$(diff $dir/maps.proc $dir/maps.cr | head -6)"
 
+# The same image as JSON: the task, and as many areas.
+cr info --json $dir/maps.img >$dir/maps.json
+st=$?
+grep -q '"schema": 1' $dir/maps.json && grep -q '"comm": "test"' $dir/maps.json &&
+	[ "$(grep -c '"perms":' $dir/maps.json)" -eq "$(wc -l <$dir/maps.cr)" ]
+result $((st + $?)) info_json_has_the_task_and_every_area "status $st: $(head -c 300 $dir/maps.json)"
+
 # --- cr verify: sound and damaged images ------------------------------------
 out=$(cr verify $dir/run.img)
 result $? verify_accepts_a_sound_image "$out"
@@ -92,5 +110,9 @@ st=$?
 echo "$out" | grep -q "restart: Invalid argument" &&
 	echo "$out" | grep -q "invalid image: EINVAL"
 result $((st != 1 || $? != 0)) restart_of_damaged_image_says_why "status $st: $out"
+
+# --- completions and the manual page -----------------------------------------
+cr completions bash | grep -q 'complete -F' && cr man | grep -q '^\.TH cr'
+result $? completions_and_manual_page_generated
 
 ktap_end

@@ -7,7 +7,7 @@
 //! 1 naming the parser's errno.
 
 use ckpt_format::format::testing::{SliceSink, SliceSource};
-use ckpt_format::format::tests_records::{sample, write_task};
+use ckpt_format::format::tests_records::{sample, write_task, Sample};
 use ckpt_format::format::*;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -15,13 +15,17 @@ use std::process::{Command, Output};
 /// The sample image of the format tests: header, one task with every kind
 /// of record, tail.
 fn sample_image() -> Vec<u8> {
-    let s = sample();
+    image_of(&sample())
+}
+
+/// The image of `s`.
+fn image_of(s: &Sample) -> Vec<u8> {
     let mut out = vec![0u8; 640 * 1024];
     let mut wbuf = vec![0u8; 4096];
     let mut page = vec![0u8; 64 * 1024];
     let mut w = ImageWriter::new(SliceSink::new(&mut out), &mut wbuf);
     w.write_record(&s.header).expect("header");
-    write_task(&mut w, &s, &mut page).expect("task");
+    write_task(&mut w, s, &mut page).expect("task");
     let len = w.finish().expect("tail").len;
     out.truncate(len);
     out
@@ -92,13 +96,26 @@ fn cr(args: &[&str]) -> Output {
         .expect("run cr")
 }
 
-/// Writes `image` to a file of this test process; returns its path.
-fn image_file(name: &str, image: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cr-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    let path = dir.join(name);
-    std::fs::write(&path, image).expect("write image");
-    path
+/// A file holding an image while it lives.
+struct ImageFile(PathBuf);
+
+impl ImageFile {
+    fn new(name: &str, image: &[u8]) -> ImageFile {
+        let file = format!("cr-test-{}-{name}", std::process::id());
+        let path = std::env::temp_dir().join(file);
+        std::fs::write(&path, image).expect("write image");
+        ImageFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary path")
+    }
+}
+
+impl Drop for ImageFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn text(o: &Output) -> String {
@@ -120,8 +137,8 @@ fn errno_word(e: Errno) -> &'static str {
 
 /// `cr verify` on `image` agrees with the parser.
 fn verify_agrees(name: &str, image: &[u8]) -> std::result::Result<(), String> {
-    let path = image_file(name, image);
-    let o = cr(&["verify", path.to_str().unwrap()]);
+    let file = ImageFile::new(name, image);
+    let o = cr(&["verify", file.path()]);
     let code = o.status.code();
     match parse(image) {
         Ok(()) if code == Some(0) => Ok(()),
@@ -166,8 +183,8 @@ fn fix_tail(image: &mut [u8]) {
 fn verify_accepts_the_sound_sample() {
     let image = sample_image();
     assert_eq!(parse(&image), Ok(()));
-    let path = image_file("sound.img", &image);
-    let o = cr(&["verify", path.to_str().unwrap()]);
+    let file = ImageFile::new("sound.img", &image);
+    let o = cr(&["verify", file.path()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("sound image"));
 }
@@ -175,8 +192,8 @@ fn verify_accepts_the_sound_sample() {
 #[test]
 fn info_prints_records_and_memory_map() {
     let image = sample_image();
-    let path = image_file("info.img", &image);
-    let o = cr(&["info", path.to_str().unwrap()]);
+    let file = ImageFile::new("info.img", &image);
+    let o = cr(&["info", file.path()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = text(&o);
     for want in [
@@ -286,4 +303,90 @@ fn usage_errors_and_missing_files() {
         assert_eq!(o.status.code(), Some(0));
         assert!(text(&o).contains("Usage: cr"), "{}", text(&o));
     }
+}
+
+#[allow(dead_code)]
+#[path = "../bin/cr/model.rs"]
+mod model;
+
+#[test]
+fn info_json_round_trips_through_the_schema() {
+    let image = sample_image();
+    let file = ImageFile::new("json.img", &image);
+    let o = cr(&["info", "--json", file.path()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let json = String::from_utf8(o.stdout).expect("UTF-8");
+    let decoded: model::Image = serde_json::from_str(&json).expect("parses as schema 1");
+    assert_eq!(decoded.schema, model::SCHEMA);
+    assert_eq!(
+        serde_json::to_string_pretty(&decoded).unwrap().trim(),
+        json.trim()
+    );
+    let s = sample();
+    let task = decoded.task.as_ref().expect("a task");
+    assert_eq!((task.pid, task.tgid), (s.task.pid, s.task.tgid));
+    assert_eq!(decoded.registers.as_ref().unwrap().0["ip"], s.cpu.ip);
+    assert_eq!(decoded.areas.len(), s.vmas.len());
+    assert_eq!(decoded.bytes, image.len() as u64);
+    assert!(decoded.failure.is_none());
+    assert!(decoded.pages > 0 && !decoded.fds.is_empty() && !decoded.files.is_empty());
+
+    // A damaged image: what was decoded, and where it stopped.
+    let cut = ImageFile::new("json-cut.img", &image[..image.len() / 2]);
+    let o = cr(&["info", "--json", cut.path()]);
+    assert_eq!(o.status.code(), Some(1));
+    let decoded: model::Image = serde_json::from_slice(&o.stdout).expect("parses");
+    let failure = decoded.failure.expect("a failure");
+    assert_eq!((failure.kind.as_str(), failure.errno), ("damaged", 22));
+    assert!(failure.offset > 0 && failure.offset <= image.len() as u64 / 2);
+}
+
+#[test]
+fn diff_names_what_differs() {
+    let a = ImageFile::new("diff-a.img", &sample_image());
+    let o = cr(&["diff", a.path(), a.path()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stdout.is_empty());
+
+    // Another time, another ip, and one page changed.
+    let mut s = sample();
+    s.header.time_sec += 60;
+    s.cpu.ip += 2;
+    let mut image = image_of(&s);
+    let last_page = image.len() - 32 - 3 * 16 - 2048;
+    image[last_page] ^= 1;
+    fix_tail(&mut image);
+    let b = ImageFile::new("diff-b.img", &image);
+    let o = cr(&["diff", a.path(), b.path()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("register ip: ")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("pages: ") && l.contains("1 differ")),
+        "{out}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("page 0x") && l.ends_with("differs")),
+        "{out}"
+    );
+    assert!(!out.contains("time"), "the time is not a difference: {out}");
+    assert_eq!(lines.len(), 3, "{out}");
+}
+
+#[test]
+fn completions_and_manual_page() {
+    let o = cr(&["completions", "bash"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains("checkpoint") && text(&o).contains("complete"));
+    let o = cr(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).contains(".TH cr"), "{}", text(&o));
 }

@@ -4,6 +4,8 @@
 //! parser (the same format sources), print its records and its memory map,
 //! or only check it.
 
+use crate::model;
+use ckpt_format::format::{checksum, CpuRecord, FileObjectRecord, VmaKind};
 use ckpt_format::format::{
     cstr_field, Errno, FileKind, FileSource, ImageParser, Item, Result, Source, VmaRecord,
     AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER, FUTEX_RESTART_CLOCK_REALTIME,
@@ -12,7 +14,6 @@ use ckpt_format::format::{
     SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN,
     SS_DISABLE, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
 };
-use ckpt_format::format::{FileObjectRecord, VmaKind};
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -66,42 +67,51 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// A memory area as `/proc/PID/maps` shows it, with the number of pages
-/// the image holds for it.
-struct Area {
-    vma: VmaRecord,
-    pages: u64,
-}
-
-/// The memory map of the image in the style of `/proc/PID/maps`: address
-/// range, permissions, offset, pages saved, and the file or the kind.
-fn print_map(areas: &[Area], paths: &BTreeMap<u32, String>) {
-    out!("memory map ({} areas):", areas.len());
-    for a in areas {
-        let v = &a.vma;
-        let bit = |b: u32, c: char| if v.prot & b != 0 { c } else { '-' };
-        let name = match VmaKind::from_u32(v.kind) {
-            Some(VmaKind::File) => paths
-                .get(&v.file_ref)
-                .cloned()
-                .unwrap_or_else(|| format!("(file #{})", v.file_ref)),
-            Some(VmaKind::Vdso) => "[vdso]".to_string(),
-            Some(VmaKind::Vvar) => "[vvar]".to_string(),
-            _ if v.flags & VMA_HEAP != 0 => "[heap]".to_string(),
-            _ if v.flags & VMA_STACK != 0 => "[stack]".to_string(),
-            _ => String::new(),
-        };
-        out!(
-            "{:08x}-{:08x} {}{}{}{} {:08x} {:>7} pages  {}",
-            v.start,
-            v.end,
+/// The `/proc/PID/maps` view of the memory area `v` whose files have the
+/// paths in `paths`.
+fn map_area(v: &VmaRecord, paths: &BTreeMap<u32, String>) -> model::Area {
+    let bit = |b: u32, c: char| if v.prot & b != 0 { c } else { '-' };
+    let name = match VmaKind::from_u32(v.kind) {
+        Some(VmaKind::File) => paths
+            .get(&v.file_ref)
+            .cloned()
+            .unwrap_or_else(|| format!("(file #{})", v.file_ref)),
+        Some(VmaKind::Vdso) => "[vdso]".to_string(),
+        Some(VmaKind::Vvar) => "[vvar]".to_string(),
+        _ if v.flags & VMA_HEAP != 0 => "[heap]".to_string(),
+        _ if v.flags & VMA_STACK != 0 => "[stack]".to_string(),
+        _ => String::new(),
+    };
+    model::Area {
+        start: v.start,
+        end: v.end,
+        perms: [
             bit(VMA_PROT_READ, 'r'),
             bit(VMA_PROT_WRITE, 'w'),
             bit(VMA_PROT_EXEC, 'x'),
             if v.flags & VMA_SHARED != 0 { 's' } else { 'p' },
-            v.pgoff.saturating_mul(4096),
+        ]
+        .iter()
+        .collect(),
+        offset: v.pgoff.saturating_mul(4096),
+        name,
+        pages: 0,
+    }
+}
+
+/// Prints the memory map in the style of `/proc/PID/maps`: address range,
+/// permissions, offset, pages saved, and the file or the kind.
+fn print_map(areas: &[model::Area]) {
+    out!("memory map ({} areas):", areas.len());
+    for a in areas {
+        out!(
+            "{:08x}-{:08x} {} {:08x} {:>7} pages  {}",
+            a.start,
+            a.end,
+            a.perms,
+            a.offset,
             a.pages,
-            name
+            a.name
         );
     }
 }
@@ -125,6 +135,40 @@ fn file_path(f: &FileObjectRecord, source: &FileSource<'_>) -> Option<String> {
     }
 }
 
+/// The registers of `c` by name.
+fn registers(c: &CpuRecord) -> model::Registers {
+    let named = [
+        ("r15", c.r15),
+        ("r14", c.r14),
+        ("r13", c.r13),
+        ("r12", c.r12),
+        ("bp", c.bp),
+        ("bx", c.bx),
+        ("r11", c.r11),
+        ("r10", c.r10),
+        ("r9", c.r9),
+        ("r8", c.r8),
+        ("ax", c.ax),
+        ("cx", c.cx),
+        ("dx", c.dx),
+        ("si", c.si),
+        ("di", c.di),
+        ("orig_ax", c.orig_ax),
+        ("ip", c.ip),
+        ("cs", c.cs),
+        ("flags", c.flags),
+        ("sp", c.sp),
+        ("ss", c.ss),
+        ("fs_base", c.fs_base),
+        ("gs_base", c.gs_base),
+        ("ds", c.ds),
+        ("es", c.es),
+        ("fs", c.fs),
+        ("gs", c.gs),
+    ];
+    model::Registers(named.iter().map(|&(n, v)| (n.to_string(), v)).collect())
+}
+
 fn errno_name(e: Errno) -> &'static str {
     match e {
         Errno::EINVAL => "EINVAL (malformed image)",
@@ -141,6 +185,41 @@ fn text(bytes: &[u8]) -> String {
 
 /// Decodes the whole image from `src`, printing it unless `quiet`.
 pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failure> {
+    decode_into(src, quiet, &mut model::Image::default())
+}
+
+/// Decodes the image from `src` into data; a damaged image gives what
+/// was decoded before the damage, and the failure.
+pub fn decode_model(src: Box<dyn Read>) -> model::Image {
+    let mut m = model::Image {
+        schema: model::SCHEMA,
+        ..Default::default()
+    };
+    if let Err(e) = decode_into(src, true, &mut m) {
+        m.failure = Some(match e {
+            Failure::Damaged { errno, at } => model::Failure {
+                kind: "damaged".into(),
+                errno: errno.0,
+                offset: at,
+                message: e.to_string(),
+            },
+            Failure::FailedCheckpoint { errno, ref message } => model::Failure {
+                kind: "failed checkpoint".into(),
+                errno,
+                offset: 0,
+                message: message.clone(),
+            },
+        });
+    }
+    m
+}
+
+/// Decodes the image from `src` into `m`, printing it unless `quiet`.
+fn decode_into(
+    src: Box<dyn Read>,
+    quiet: bool,
+    m: &mut model::Image,
+) -> std::result::Result<(), Failure> {
     let mut read_buf = vec![0u8; 64 * 1024];
     let mut strings = vec![0u8; MAX_STRING_LEN as usize];
     let mut page = Vec::new();
@@ -157,15 +236,26 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
         }
     };
     let mut pages_total = 0u64;
-    let mut areas: Vec<Area> = Vec::new();
     let mut paths: BTreeMap<u32, String> = BTreeMap::new();
     loop {
         let at = p.position();
+        m.bytes = at;
         let item = p
             .next_item()
             .map_err(|errno| Failure::Damaged { errno, at })?;
         match item {
-            Item::Header(h) => say(format!(
+            Item::Header(h) => {
+                m.header = Some(model::Header {
+                    format_rev: h.format_rev,
+                    arch: h.arch,
+                    page_size: h.constants.page_size as u64,
+                    kernel_release: text(&h.release),
+                    kernel_version: text(&h.version),
+                    machine: text(&h.machine),
+                    time_sec: h.time_sec,
+                    time_nsec: h.time_nsec,
+                });
+                say(format!(
                 "header: format {} arch {} page size {} kernel {} {} ({}), time {}.{:09}",
                 h.format_rev,
                 h.arch,
@@ -175,8 +265,18 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                 text(&h.version),
                 h.time_sec,
                 h.time_nsec
-            )),
+            ))
+            }
             Item::Task(t) => {
+                m.task = Some(model::Task {
+                    comm: text(&t.comm),
+                    pid: t.pid,
+                    tgid: t.tgid,
+                    pgid: t.pgid,
+                    sid: t.sid,
+                    exit_signal: t.exit_signal,
+                    blocked_signals: t.sigblocked,
+                });
                 say(format!(
                     "task: comm {:?} pid {} tgid {} pgid {} sid {} exit_signal {} set_child_tid {:#x} clear_child_tid {:#x}",
                     text(&t.comm),
@@ -336,10 +436,13 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                     say(format!("  affinity: cpus {cpus:?}"));
                 }
             }
-            Item::Cpu(c) => say(format!(
+            Item::Cpu(c) => {
+                m.registers = Some(registers(&c));
+                say(format!(
                 "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
                 c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
-            )),
+            ))
+            }
             Item::Fpu(f) => {
                 say(format!(
                     "  fpu: {} bytes of XSAVE state, features {:#x}",
@@ -398,6 +501,13 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                     "    file #{}: epoll set flags {:#o} with {} watches",
                     f.objref, f.flags, count
                 ));
+                m.files.push(model::File {
+                    id: f.objref,
+                    kind: "epoll set".into(),
+                    flags: f.flags,
+                    pos: f.pos,
+                    detail: format!("{count} watches"),
+                });
                 for _ in 0..count {
                     let at = p.position();
                     let w = p.read_epoll_watch().map_err(|errno| Failure::Damaged { errno, at })?;
@@ -411,10 +521,7 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                 if let Some(path) = file_path(&f, &source) {
                     paths.insert(f.objref, path);
                 }
-                say(format!(
-                "    file #{}: {} flags {:#o} pos {} {}",
-                f.objref,
-                match FileKind::from_u32(f.kind) {
+                let kind = match FileKind::from_u32(f.kind) {
                     Some(FileKind::Regular) => "regular file".to_string(),
                     Some(FileKind::Directory) => "directory".to_string(),
                     Some(FileKind::CharDevice) => format!(
@@ -443,10 +550,8 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                         f.device_or_pipe & 0xf_ffff
                     ),
                     None => format!("kind {}", f.kind),
-                },
-                f.flags,
-                f.pos,
-                match source {
+                };
+                let detail = match source {
                     FileSource::PipeEnd
                     | FileSource::EpollSet { .. }
                     | FileSource::ShmAttach
@@ -517,15 +622,32 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                         ),
                         _ => format!("signals {:#x}", state.words[0]),
                     },
-                }
-                ))
+                };
+                say(format!(
+                    "    file #{}: {kind} flags {:#o} pos {} {detail}",
+                    f.objref, f.flags, f.pos
+                ));
+                m.files.push(model::File {
+                    id: f.objref,
+                    kind,
+                    flags: f.flags,
+                    pos: f.pos,
+                    detail,
+                });
             }
-            Item::Fd(fd) => say(format!(
+            Item::Fd(fd) => {
+                m.fds.push(model::Fd {
+                    fd: fd.fd,
+                    file: fd.file_ref,
+                    cloexec: fd.flags != 0,
+                });
+                say(format!(
                 "    fd {} -> file #{}{}",
                 fd.fd,
                 fd.file_ref,
                 if fd.flags != 0 { " (cloexec)" } else { "" }
-            )),
+            ))
+            }
             Item::Ctty(c) => say(format!(
                 "    controlling terminal: {}{}{}",
                 match c.file_ref {
@@ -554,16 +676,20 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                     "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
                     v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff
                 ));
-                areas.push(Area { vma: v, pages: 0 });
+                m.areas.push(map_area(&v, &paths));
             }
             Item::PageChunk { vma, count } => {
                 page.resize(p.page_size(), 0);
                 for _ in 0..count {
                     let at = p.position();
-                    p.read_page(&mut page).map_err(|errno| Failure::Damaged { errno, at })?;
+                    let addr = p
+                        .read_page(&mut page)
+                        .map_err(|errno| Failure::Damaged { errno, at })?;
+                    m.page_hashes.insert(addr, checksum::xxh64(&page));
                 }
                 pages_total += count as u64;
-                if let Some(a) = areas.get_mut(vma) {
+                m.pages = pages_total;
+                if let Some(a) = m.areas.get_mut(vma) {
                     a.pages += count as u64;
                 }
                 if count == 0 && !quiet {
@@ -577,8 +703,9 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
                 });
             }
             Item::Tail => {
+                m.bytes = p.position();
                 if !quiet {
-                    print_map(&areas, &paths);
+                    print_map(&m.areas);
                 }
                 say(format!(
                     "tail: {} bytes, {} pages, checksum ok",

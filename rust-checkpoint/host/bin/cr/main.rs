@@ -10,12 +10,15 @@
 //! 0 success; 1 the operation failed or the image is damaged; 2 usage
 //! error; 3 a file could not be opened, read or written; 4 the image
 //! records a checkpoint that failed.  `cr restart --child` exits as the
-//! restored process did (128 + the signal if a signal ended it).
+//! restored process did (128 + the signal if a signal ended it); `cr
+//! diff` exits 0 when the images hold the same state and 1 when not.
 
+mod diff;
 mod info;
+mod model;
 mod sys;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
@@ -42,10 +45,36 @@ enum Command {
     /// with --child it comes back as a child that cr waits for.
     Restart(RestartArgs),
     /// Decode an image: header, task state, files, memory map, pages.
-    Info(ImageArg),
+    Info(InfoArgs),
     /// Check an image's structure, limits and checksum without restarting
     /// it; exit status 0 only for a sound image.
     Verify(ImageArg),
+    /// Compare two images: task, registers, files, fds, areas and pages.
+    Diff(DiffArgs),
+    /// Print a shell completion script for cr.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print cr's manual page (roff), e.g. `cr man > cr.1`.
+    Man,
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    #[command(flatten)]
+    image: ImageArg,
+    /// Print the image as JSON (schema 1, in usage.rst) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The first image.
+    a: PathBuf,
+    /// The second image.
+    b: PathBuf,
 }
 
 #[derive(Args)]
@@ -102,8 +131,17 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Checkpoint(a) => checkpoint(&a),
         Command::Restart(a) => restart(&a),
-        Command::Info(a) => info(&a, false),
+        Command::Info(a) if a.json => info_json(&a.image),
+        Command::Info(a) => info(&a.image, false),
         Command::Verify(a) => info(&a, true),
+        Command::Diff(a) => diff(&a),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cr", &mut script);
+            say(&String::from_utf8_lossy(&script));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => manual_page(),
     };
     match result {
         Ok(code) => code,
@@ -112,6 +150,13 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Prints a line on standard output; a reader that went away (say,
+/// `head`) is not an error worth a panic.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(io::stdout(), "{}", line.trim_end_matches('\n'));
 }
 
 /// What to do about an errno of `checkpoint(2)` or `restart(2)`.
@@ -190,8 +235,10 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
         ));
     }
     let began = Instant::now();
+    let progress = (sys::is_terminal(2) && a.output.is_some()).then(|| Progress::start(fd));
     let result = sys::checkpoint(pid, fd);
     let took = began.elapsed();
+    drop(progress);
     let resume = |kill: bool| {
         if kill {
             let _ = sys::kill(pid, libc::SIGKILL);
@@ -231,6 +278,49 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
                 }
             }
             Err(Fail(msg, EXIT_FAILED))
+        }
+    }
+}
+
+/// Shows on the terminal how many bytes of the image are written, while
+/// `checkpoint(2)` writes it (polling the output file's size every 200 ms;
+/// nothing for a checkpoint that takes less).
+struct Progress {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(fd: RawFd) -> Progress {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let path = format!("/proc/self/fd/{fd}");
+        let thread = std::thread::spawn(move || {
+            let mut shown = false;
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(200))
+            {
+                if let Ok(m) = std::fs::metadata(&path) {
+                    eprint!("\rcr: {:.1} MiB written", m.len() as f64 / 1048576.0);
+                    shown = true;
+                }
+            }
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+        });
+        Progress {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        // Dropping the sender ends the thread's wait at once.
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -296,8 +386,9 @@ fn restart(a: &RestartArgs) -> CmdResult {
     Ok(ExitCode::from(code as u8))
 }
 
-fn info(a: &ImageArg, verify_only: bool) -> CmdResult {
-    let (src, name): (Box<dyn Read>, String) = match &a.image {
+/// The image at `path` (standard input for `None`) and its name.
+fn open_image(path: Option<&Path>) -> Result<(Box<dyn Read>, String), Fail> {
+    Ok(match path {
         Some(path) => (
             Box::new(
                 File::open(path).map_err(|e| Fail(format!("{}: {e}", path.display()), EXIT_IO))?,
@@ -305,11 +396,47 @@ fn info(a: &ImageArg, verify_only: bool) -> CmdResult {
             path.display().to_string(),
         ),
         None => (Box::new(io::stdin()), "standard input".to_string()),
-    };
+    })
+}
+
+fn manual_page() -> CmdResult {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .map_err(|e| Fail(format!("the manual page: {e}"), EXIT_FAILED))?;
+    say(&String::from_utf8_lossy(&page));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info_json(a: &ImageArg) -> CmdResult {
+    let (src, _) = open_image(a.image.as_deref())?;
+    let image = info::decode_model(src);
+    let text = serde_json::to_string_pretty(&image)
+        .map_err(|e| Fail(format!("JSON: {e}"), EXIT_FAILED))?;
+    say(&text);
+    Ok(ExitCode::from(match &image.failure {
+        None => 0,
+        Some(f) if f.kind == "damaged" => EXIT_FAILED,
+        Some(_) => EXIT_FAILED_CHECKPOINT,
+    }))
+}
+
+fn diff(a: &DiffArgs) -> CmdResult {
+    let (src_a, _) = open_image(Some(&a.a))?;
+    let (src_b, _) = open_image(Some(&a.b))?;
+    let lines = diff::diff(&info::decode_model(src_a), &info::decode_model(src_b));
+    for line in &lines {
+        say(line);
+    }
+    Ok(ExitCode::from(if lines.is_empty() { 0 } else { 1 }))
+}
+
+fn info(a: &ImageArg, verify_only: bool) -> CmdResult {
+    let (src, name) = open_image(a.image.as_deref())?;
     match info::decode(src, verify_only) {
         Ok(()) => {
             if verify_only {
-                println!("{name}: sound image");
+                say(&format!("{name}: sound image"));
             }
             Ok(ExitCode::SUCCESS)
         }
