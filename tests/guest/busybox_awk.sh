@@ -1,7 +1,7 @@
 #!/bin/sh
 # A real program started the ordinary way: busybox awk with its stdin on
 # /dev/null and its output on the console, computing for a few seconds.
-# It is stopped, checkpointed from outside and killed; the restarted awk
+# cr stops it, checkpoints it from outside and kills it; the restarted awk
 # finishes its computation and prints the same result on the console as
 # an uninterrupted run.  (awk also writes the result to a file of its
 # own, opened only when it prints, which the test compares.)
@@ -26,18 +26,16 @@ busybox awk -v out=$dir/ref.out "$program" </dev/null >/dev/console 2>&1
 busybox awk -v out=$dir/restarted.out "$program" </dev/null >/dev/console 2>&1 &
 pid=$!
 sleep 1
-kill -STOP $pid
-while ! grep -q '^State:.*stopped' /proc/$pid/status; do sleep 0.05; done
-ckpt $pid >$dir/img 2>$dir/ckpt.err
+# cr stops it, saves it and kills it.
+cr checkpoint $pid -o $dir/img --kill 2>$dir/ckpt.err
 st=$?
-kill -KILL $pid
 wait $pid 2>/dev/null
 [ $st -eq 0 ] && [ ! -e $dir/restarted.out ]
-result $? checkpoint_of_awk_on_console "ckpt status $st: $(cat $dir/ckpt.err); awk had not printed yet: $([ -e $dir/restarted.out ] && echo no || echo yes)"
+result $? checkpoint_of_awk_on_console "cr status $st: $(cat $dir/ckpt.err); awk had not printed yet: $([ -e $dir/restarted.out ] && echo no || echo yes)"
 
-rstr <$dir/img
+cr restart -i $dir/img
 st=$?
 [ $st -eq 0 ] && [ -s $dir/ref.out ] && cmp -s $dir/ref.out $dir/restarted.out
-result $? restarted_awk_prints_same_result "rstr status $st; reference: $(cat $dir/ref.out); restarted: $(cat $dir/restarted.out 2>&1)"
+result $? restarted_awk_prints_same_result "cr status $st; reference: $(cat $dir/ref.out); restarted: $(cat $dir/restarted.out 2>&1)"
 
 ktap_end
