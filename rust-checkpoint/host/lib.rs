@@ -17,7 +17,8 @@ pub mod arch;
 
 extern crate alloc;
 
-use format::{Errno, VmaRecord, VmaStore, MAX_VMAS};
+use alloc::vec::Vec;
+use format::{checksum::xxh64, Errno, RecordType, VmaRecord, VmaStore, MAX_VMAS};
 
 /// Host tools keep the memory areas of the address space being parsed in
 /// a `Vec`.
@@ -68,4 +69,39 @@ impl XorShift {
     pub fn index(&mut self, len: usize) -> usize {
         self.below(len as u64) as usize
     }
+}
+
+/// The records of an image as (offset, length), as far as their headers
+/// are sane: for tools that damage images on purpose (the tests and the
+/// fuzzers), not a parser.
+pub fn image_records(img: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while let Some(h) = img.get(off..off + 8) {
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        if len < 8 || off + len > img.len() {
+            break;
+        }
+        out.push((off, len));
+        off += len;
+    }
+    out
+}
+
+/// Rewrites the tail of a damaged image (if it still ends with one) so
+/// that its byte count and checksum match its bytes again, and the damage
+/// is found by the field checks rather than the checksum.  False if the
+/// image does not end with a tail.
+pub fn fix_image_tail(img: &mut [u8]) -> bool {
+    let Some(&(off, len)) = image_records(img).last() else {
+        return false;
+    };
+    let rtype = u32::from_le_bytes([img[off], img[off + 1], img[off + 2], img[off + 3]]);
+    if rtype != RecordType::Tail as u32 || len != 32 || off + len != img.len() {
+        return false;
+    }
+    let sum = xxh64(&img[..off]);
+    img[off + 16..off + 24].copy_from_slice(&(off as u64).to_le_bytes());
+    img[off + 24..off + 32].copy_from_slice(&sum.to_le_bytes());
+    true
 }

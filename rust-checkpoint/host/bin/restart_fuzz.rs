@@ -29,8 +29,8 @@
 //! The images are shared out among one worker process per CPU, so that a
 //! guest with two vCPUs runs two restarts at a time.
 
-use ckpt_format::format::{checksum::xxh64, RecordType, RECORD_ALIGN, USER_ADDR_LIMIT};
-use ckpt_format::XorShift;
+use ckpt_format::format::{RECORD_ALIGN, USER_ADDR_LIMIT};
+use ckpt_format::{fix_image_tail, image_records, XorShift};
 use std::collections::BTreeMap;
 use std::ffi::c_int;
 use std::fs::File;
@@ -327,21 +327,6 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The records of an image as (offset, length), as far as they are sane.
-fn records(img: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while let Some(h) = img.get(off..off + 8) {
-        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
-        if len < 8 || off + len > img.len() {
-            break;
-        }
-        out.push((off, len));
-        off += len;
-    }
-    out
-}
-
 fn put_u32(img: &mut [u8], off: usize, v: u32) {
     if let Some(d) = img.get_mut(off..off + 4) {
         d.copy_from_slice(&v.to_le_bytes());
@@ -370,7 +355,7 @@ const BIG_VALUES: [u64; 10] = [
 
 /// Applies one mutation; returns its name.
 fn mutate(img: &mut Vec<u8>, rng: &mut XorShift) -> &'static str {
-    let recs = records(img);
+    let recs = image_records(img);
     let pick = |rng: &mut XorShift| recs.get(rng.index(recs.len())).copied().unwrap_or((0, 8));
     match rng.index(10) {
         0 => {
@@ -443,22 +428,6 @@ fn mutate(img: &mut Vec<u8>, rng: &mut XorShift) -> &'static str {
             "count or address inflated"
         }
     }
-}
-
-/// Rewrites the tail (if the image still ends with one) so that its byte
-/// count and checksum match the mutated bytes.
-fn fix_tail(img: &mut [u8]) -> bool {
-    let Some(&(off, len)) = records(img).last() else {
-        return false;
-    };
-    let rtype = u32::from_le_bytes([img[off], img[off + 1], img[off + 2], img[off + 3]]);
-    if rtype != RecordType::Tail as u32 || len != 32 || off + len != img.len() {
-        return false;
-    }
-    let sum = xxh64(&img[..off]);
-    put_u64(img, off + 16, off as u64);
-    put_u64(img, off + 24, sum);
-    true
 }
 
 /// A child that calls `restart` on the image file each time it is told
@@ -721,7 +690,7 @@ fn run_worker(
         let (_, base) = &seeds[i % seeds.len()];
         let mut img = base.clone();
         let what = mutate(&mut img, &mut rng);
-        let fixed = rng.index(2) == 0 && fix_tail(&mut img);
+        let fixed = rng.index(2) == 0 && fix_image_tail(&mut img);
         if i % workers != w {
             continue;
         }

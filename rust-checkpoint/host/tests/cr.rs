@@ -9,6 +9,7 @@
 use ckpt_format::format::testing::{SliceSink, SliceSource};
 use ckpt_format::format::tests_records::{sample, write_task, Sample};
 use ckpt_format::format::*;
+use ckpt_format::{fix_image_tail, image_records};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -150,35 +151,6 @@ fn verify_agrees(name: &str, image: &[u8]) -> std::result::Result<(), String> {
     }
 }
 
-/// The records of `image` as (offset, length).
-fn records(image: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while let Some(h) = image.get(off..off + 8) {
-        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
-        if len < 8 || off + len > image.len() {
-            break;
-        }
-        out.push((off, len));
-        off += len;
-    }
-    out
-}
-
-/// Rewrites the tail so that the byte count and checksum match again, so
-/// that the damage is found by the field checks, not the checksum.
-fn fix_tail(image: &mut [u8]) {
-    let Some(&(off, len)) = records(image).last() else {
-        return;
-    };
-    if len != 32 || off + len != image.len() {
-        return;
-    }
-    let sum = checksum::xxh64(&image[..off]);
-    image[off + 16..off + 24].copy_from_slice(&(off as u64).to_le_bytes());
-    image[off + 24..off + 32].copy_from_slice(&sum.to_le_bytes());
-}
-
 #[test]
 fn verify_accepts_the_sound_sample() {
     let image = sample_image();
@@ -211,7 +183,7 @@ fn verify_rejects_every_truncation() {
     let image = sample_image();
     let mut failures = Vec::new();
     // Every record boundary, and inside every record.
-    for (off, len) in records(&image) {
+    for (off, len) in image_records(&image) {
         for cut in [off, off + 3, off + len / 2, off + len - 1] {
             if cut < image.len() {
                 let name = format!("cut-{cut}.img");
@@ -228,7 +200,7 @@ fn verify_rejects_every_truncation() {
 #[test]
 fn verify_rejects_corruption_and_damaged_records() {
     let image = sample_image();
-    let recs = records(&image);
+    let recs = image_records(&image);
     let mut damaged: Vec<(String, Vec<u8>)> = Vec::new();
     // A bit flipped in page data: only the checksum finds it.
     let mut flipped = image.clone();
@@ -275,7 +247,7 @@ fn verify_rejects_corruption_and_damaged_records() {
         // Half of them with a checksum that matches again.
         for fixed in [false, true] {
             if fixed {
-                fix_tail(&mut d);
+                fix_image_tail(&mut d);
             }
             if parse(&d).is_err() {
                 rejected += 1;
@@ -355,7 +327,7 @@ fn diff_names_what_differs() {
     let mut image = image_of(&s);
     let last_page = image.len() - 32 - 3 * 16 - 2048;
     image[last_page] ^= 1;
-    fix_tail(&mut image);
+    fix_image_tail(&mut image);
     let b = ImageFile::new("diff-b.img", &image);
     let o = cr(&["diff", a.path(), b.path()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
