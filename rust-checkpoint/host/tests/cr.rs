@@ -302,6 +302,25 @@ fn info_json_round_trips_through_the_schema() {
     assert_eq!(decoded.bytes, image.len() as u64);
     assert!(decoded.failure.is_none());
     assert!(decoded.pages > 0 && !decoded.fds.is_empty() && !decoded.files.is_empty());
+    // The rest of the task's state is there too.
+    let creds = decoded.creds.as_ref().expect("creds");
+    assert_eq!((creds.uids[0], creds.gids[0]), (s.creds.uid, s.creds.gid));
+    assert_eq!(creds.groups, s.groups.to_vec());
+    assert_eq!(decoded.fs.as_ref().expect("fs").cwd.as_bytes(), s.cwd);
+    assert_eq!(decoded.mm.as_ref().expect("mm").brk, s.mm.brk);
+    assert_eq!(
+        decoded.fpu.as_ref().expect("fpu").size as usize,
+        s.xstate_len
+    );
+    assert_eq!(decoded.sched.as_ref().expect("sched").nice, s.sched.nice);
+    assert_eq!(decoded.pending_signals.len(), s.pending.len());
+    assert_eq!(decoded.posix_timers.len(), s.posix_timers.len());
+    let handled = s
+        .actions
+        .iter()
+        .filter(|(_, a)| a.handler != SIG_DFL)
+        .count();
+    assert_eq!(decoded.signal_actions.len(), handled);
 
     // A damaged image: what was decoded, and where it stopped.
     let cut = ImageFile::new("json-cut.img", &image[..image.len() / 2]);

@@ -39,6 +39,45 @@ pub fn diff(a: &Image, b: &Image) -> Vec<String> {
     fields(&mut out, "header", &header(a), &header(b));
     fields(&mut out, "task", &a.task, &b.task);
     fields(&mut out, "register", &a.registers, &b.registers);
+    fields(&mut out, "resumes", &a.resumes, &b.resumes);
+    fields(&mut out, "fpu", &a.fpu, &b.fpu);
+    let actions = |i: &Image| by(&i.signal_actions, |x| x.signal);
+    keyed(&mut out, "signal", actions(a), actions(b));
+    fields(&mut out, "signal stack", &a.signal_stack, &b.signal_stack);
+    if a.pending_signals != b.pending_signals {
+        out.push(format!(
+            "pending signals: {} | {}",
+            json(&a.pending_signals),
+            json(&b.pending_signals)
+        ));
+    }
+    keyed(
+        &mut out,
+        "limit",
+        by(&a.limits, |x| x.resource),
+        by(&b.limits, |x| x.resource),
+    );
+    let itimers = |i: &Image| by(&i.interval_timers, |x| x.which.clone());
+    keyed(&mut out, "interval timer", itimers(a), itimers(b));
+    let timers = |i: &Image| by(&i.posix_timers, |x| x.id);
+    keyed(&mut out, "POSIX timer", timers(a), timers(b));
+    fields(&mut out, "creds", &a.creds, &b.creds);
+    fields(&mut out, "sched", &a.sched, &b.sched);
+    fields(&mut out, "fs", &a.fs, &b.fs);
+    fields(&mut out, "mm", &a.mm, &b.mm);
+    fields(
+        &mut out,
+        "controlling terminal",
+        &a.controlling_terminal,
+        &b.controlling_terminal,
+    );
+    let contents = |i: &Image| -> BTreeMap<String, ()> {
+        i.file_contents
+            .iter()
+            .map(|c| (format!("{}: {}", c.kind, c.detail), ()))
+            .collect()
+    };
+    keyed(&mut out, "file content", contents(a), contents(b));
     keyed(
         &mut out,
         "file",
@@ -87,6 +126,14 @@ fn fields<T: Serialize>(out: &mut Vec<String>, what: &str, a: &T, b: &T) {
     }
 }
 
+/// `: VALUE` for a value that says more than its key.
+fn value<T: Serialize>(v: &T) -> String {
+    match json(v) {
+        Value::Null => String::new(),
+        v => format!(": {v}"),
+    }
+}
+
 fn show(v: Option<&Value>) -> String {
     match v {
         None => "-".to_string(),
@@ -107,8 +154,8 @@ fn keyed<K: Ord + std::fmt::Display, T: Serialize>(
     let keys: BTreeSet<&K> = a.keys().chain(b.keys()).collect();
     for k in keys {
         match (a.get(k), b.get(k)) {
-            (Some(x), None) => out.push(format!("{what} {k}: only in A: {}", json(x))),
-            (None, Some(y)) => out.push(format!("{what} {k}: only in B: {}", json(y))),
+            (Some(x), None) => out.push(format!("{what} {k}: only in A{}", value(x))),
+            (None, Some(y)) => out.push(format!("{what} {k}: only in B{}", value(y))),
             (Some(x), Some(y)) => fields(out, &format!("{what} {k}"), x, y),
             (None, None) => {}
         }

@@ -135,6 +135,14 @@ fn file_path(f: &FileObjectRecord, source: &FileSource<'_>) -> Option<String> {
     }
 }
 
+/// Notes something the image carries for a file.
+fn content(m: &mut model::Image, kind: &str, detail: String) {
+    m.file_contents.push(model::FileContent {
+        kind: kind.into(),
+        detail,
+    });
+}
+
 /// The registers of `c` by name.
 fn registers(c: &CpuRecord) -> model::Registers {
     let named = [
@@ -256,16 +264,16 @@ fn decode_into(
                     time_nsec: h.time_nsec,
                 });
                 say(format!(
-                "header: format {} arch {} page size {} kernel {} {} ({}), time {}.{:09}",
-                h.format_rev,
-                h.arch,
-                h.constants.page_size,
-                text(&h.release),
-                text(&h.machine),
-                text(&h.version),
-                h.time_sec,
-                h.time_nsec
-            ))
+                    "header: format {} arch {} page size {} kernel {} {} ({}), time {}.{:09}",
+                    h.format_rev,
+                    h.arch,
+                    h.constants.page_size,
+                    text(&h.release),
+                    text(&h.machine),
+                    text(&h.version),
+                    h.time_sec,
+                    h.time_nsec
+                ))
             }
             Item::Task(t) => {
                 m.task = Some(model::Task {
@@ -289,6 +297,16 @@ fn decode_into(
                     t.clear_child_tid
                 ));
                 let [left, arg1, arg2, arg3] = t.restart_args;
+                let call = match t.restart_kind {
+                    RESTART_NANOSLEEP => Some("nanosleep"),
+                    RESTART_POLL => Some("poll"),
+                    RESTART_FUTEX_WAIT => Some("futex wait"),
+                    _ => None,
+                };
+                m.resumes = call.map(|call| model::Resume {
+                    call: call.into(),
+                    args: t.restart_args,
+                });
                 match t.restart_kind {
                     RESTART_NANOSLEEP => {
                         say(format!("  resumes nanosleep: {left} ns left on clock {arg2}"))
@@ -310,19 +328,43 @@ fn decode_into(
             }
             Item::Signals(sig) => {
                 for i in 0..NSIG as usize {
-                    let a = p.read_sigaction().map_err(|errno| Failure::Damaged { errno, at: p.position() })?;
+                    let a = p.read_sigaction().map_err(|errno| Failure::Damaged {
+                        errno,
+                        at: p.position(),
+                    })?;
                     match a.handler {
                         SIG_DFL => {}
-                        SIG_IGN => say(format!("  signal {}: ignored", i + 1)),
-                        h => say(format!(
-                            "  signal {}: handler {h:#x} flags {:#x} mask {:#x}",
-                            i + 1,
-                            a.flags,
-                            a.mask
-                        )),
+                        SIG_IGN => {
+                            m.signal_actions.push(model::SignalAction {
+                                signal: i as u32 + 1,
+                                handler: None,
+                                flags: a.flags,
+                                mask: a.mask,
+                            });
+                            say(format!("  signal {}: ignored", i + 1))
+                        }
+                        h => {
+                            m.signal_actions.push(model::SignalAction {
+                                signal: i as u32 + 1,
+                                handler: Some(h),
+                                flags: a.flags,
+                                mask: a.mask,
+                            });
+                            say(format!(
+                                "  signal {}: handler {h:#x} flags {:#x} mask {:#x}",
+                                i + 1,
+                                a.flags,
+                                a.mask
+                            ))
+                        }
                     }
                 }
                 if sig.altstack_flags != SS_DISABLE {
+                    m.signal_stack = Some(model::SignalStack {
+                        sp: sig.altstack_sp,
+                        size: sig.altstack_size,
+                        flags: sig.altstack_flags,
+                    });
                     say(format!(
                         "  signal stack: {:#x}, {} bytes, flags {:#x}",
                         sig.altstack_sp, sig.altstack_size, sig.altstack_flags
@@ -339,6 +381,12 @@ fn decode_into(
                 };
                 for (n, l) in r.limits.iter().enumerate() {
                     if l.cur != RLIM_INFINITY || l.max != RLIM_INFINITY {
+                        let finite = |v: u64| (v != RLIM_INFINITY).then_some(v);
+                        m.limits.push(model::Limit {
+                            resource: n as u32,
+                            soft: finite(l.cur),
+                            hard: finite(l.max),
+                        });
                         say(format!(
                             "  limit {n}: soft {} hard {}",
                             show(l.cur),
@@ -349,9 +397,19 @@ fn decode_into(
             }
             Item::SigPending(rec) => {
                 for _ in 0..rec.count {
-                    let sig = p
-                        .read_pending_signal()
-                        .map_err(|errno| Failure::Damaged { errno, at: p.position() })?;
+                    let sig = p.read_pending_signal().map_err(|errno| Failure::Damaged {
+                        errno,
+                        at: p.position(),
+                    })?;
+                    m.pending_signals.push(model::PendingSignal {
+                        signal: sig.signo as u32,
+                        queue: if sig.queue == SIGQUEUE_PROCESS {
+                            "process".into()
+                        } else {
+                            "thread".into()
+                        },
+                        si_code: sig.si_code(),
+                    });
                     say(format!(
                         "  pending signal {} for the {} (si_code {})",
                         sig.signo,
@@ -368,6 +426,11 @@ fn decode_into(
                 const NAMES: [&str; NR_ITIMERS] = ["real", "virtual", "prof"];
                 for (name, it) in NAMES.iter().zip(t.timers.iter()) {
                     if it.value_ns != 0 || it.interval_ns != 0 {
+                        m.interval_timers.push(model::IntervalTimer {
+                            which: name.to_string(),
+                            value_ns: it.value_ns,
+                            interval_ns: it.interval_ns,
+                        });
                         say(format!(
                             "  interval timer {name}: {} ns left, interval {} ns",
                             it.value_ns, it.interval_ns
@@ -384,12 +447,29 @@ fn decode_into(
                 }
                 for _ in 0..rec.count {
                     let at = p.position();
-                    let t = p.read_posix_timer().map_err(|errno| Failure::Damaged { errno, at })?;
+                    let t = p
+                        .read_posix_timer()
+                        .map_err(|errno| Failure::Damaged { errno, at })?;
                     let notify = match t.notify {
                         SIGEV_NONE => "no signal".to_string(),
                         SIGEV_THREAD_ID => format!("signal {} to the thread", t.signo),
                         _ => format!("signal {}", t.signo),
                     };
+                    m.posix_timers.push(model::PosixTimer {
+                        id: t.id,
+                        clock: t.clock,
+                        notify: match t.notify {
+                            SIGEV_NONE => "none".into(),
+                            SIGEV_THREAD_ID => "thread signal".into(),
+                            _ => "signal".into(),
+                        },
+                        signal: t.signo as u32,
+                        value: t.value,
+                        value_ns: t.value_ns,
+                        absolute: t.flags & POSIX_TIMER_ABSTIME != 0,
+                        interval_ns: t.interval_ns,
+                        overrun: t.overrun,
+                    });
                     say(format!(
                         "  POSIX timer {}: clock {}, {notify}, value {:#x}, {} ns left{}, interval {} ns, overrun {}",
                         t.id,
@@ -409,7 +489,19 @@ fn decode_into(
             Item::Creds(c) => {
                 let mut groups = vec![0u32; c.ngroups as usize];
                 let at = p.position();
-                p.read_groups(&mut groups).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_groups(&mut groups)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
+                m.creds = Some(model::Creds {
+                    uids: [c.uid, c.euid, c.suid, c.fsuid],
+                    gids: [c.gid, c.egid, c.sgid, c.fsgid],
+                    groups: groups.clone(),
+                    cap_effective: c.cap_effective,
+                    cap_permitted: c.cap_permitted,
+                    cap_inheritable: c.cap_inheritable,
+                    cap_bounding: c.cap_bset,
+                    cap_ambient: c.cap_ambient,
+                    securebits: c.securebits,
+                });
                 say(format!(
                     "  creds: uid {}/{}/{}/{} gid {}/{}/{}/{} groups {:?}",
                     c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid, groups
@@ -425,75 +517,110 @@ fn decode_into(
                 ));
             }
             Item::Sched(s) => {
+                let cpus: Vec<usize> = (0..AFFINITY_CPUS)
+                    .filter(|&n| s.affinity[n / 64] & (1 << (n % 64)) != 0)
+                    .collect();
+                m.sched = Some(model::Sched {
+                    policy: s.policy,
+                    rt_priority: s.rt_priority,
+                    nice: s.nice,
+                    flags: s.flags,
+                    timer_slack_ns: s.timer_slack_ns,
+                    affinity: (s.flags & SCHED_FLAG_AFFINITY != 0).then(|| cpus.clone()),
+                });
                 say(format!(
                     "  sched: policy {} priority {} nice {} flags {:#x} timer slack {} ns",
                     s.policy, s.rt_priority, s.nice, s.flags, s.timer_slack_ns
                 ));
                 if s.flags & SCHED_FLAG_AFFINITY != 0 {
-                    let cpus: Vec<usize> = (0..AFFINITY_CPUS)
-                        .filter(|&n| s.affinity[n / 64] & (1 << (n % 64)) != 0)
-                        .collect();
                     say(format!("  affinity: cpus {cpus:?}"));
                 }
             }
             Item::Cpu(c) => {
                 m.registers = Some(registers(&c));
                 say(format!(
-                "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
-                c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
-            ))
+                    "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
+                    c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
+                ))
             }
             Item::Fpu(f) => {
+                m.fpu = Some(model::Fpu {
+                    size: f.xstate_size,
+                    features: f.xfeatures,
+                });
                 say(format!(
                     "  fpu: {} bytes of XSAVE state, features {:#x}",
                     f.xstate_size, f.xfeatures
                 ));
                 let mut buf = vec![0u8; f.xstate_size as usize];
                 let at = p.position();
-                p.read_xstate(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_xstate(&mut buf)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
             }
-            Item::Fs(fs, cwd) => say(format!(
-                "  fs: umask {:03o} cwd {}",
-                fs.umask,
-                String::from_utf8_lossy(cwd)
-            )),
-            Item::InotifyWatch { wd, mask, path } => say(format!(
-                "      inotify watch {wd}: mask {mask:#x} on {}",
-                String::from_utf8_lossy(path)
-            )),
-            Item::ShmSegment(seg) => say(format!(
-                "    SysV segment #{}: id {} key {:#x} mode {:04o} owner {}:{} size {} (contents follow)",
-                seg.segment, seg.id, seg.key, seg.mode, seg.uid, seg.gid, seg.size
-            )),
-            Item::Pipe(pipe) => {
+            Item::Fs(fs, cwd) => {
+                m.fs = Some(model::Fs {
+                    umask: fs.umask,
+                    cwd: String::from_utf8_lossy(cwd).into_owned(),
+                });
                 say(format!(
-                    "    pipe #{}: size {} with {} bytes buffered",
+                    "  fs: umask {:03o} cwd {}",
+                    fs.umask,
+                    String::from_utf8_lossy(cwd)
+                ))
+            }
+            Item::InotifyWatch { wd, mask, path } => {
+                let detail = format!(
+                    "inotify watch {wd}: mask {mask:#x} on {}",
+                    String::from_utf8_lossy(path)
+                );
+                say(format!("      {detail}"));
+                content(m, "inotify watch", detail);
+            }
+            Item::ShmSegment(seg) => {
+                let detail = format!(
+                    "SysV segment #{}: id {} key {:#x} mode {:04o} owner {}:{} size {}",
+                    seg.segment, seg.id, seg.key, seg.mode, seg.uid, seg.gid, seg.size
+                );
+                say(format!("    {detail} (contents follow)"));
+                content(m, "SysV segment", detail);
+            }
+            Item::Pipe(pipe) => {
+                let detail = format!(
+                    "pipe #{}: size {} with {} bytes buffered",
                     pipe.pipe, pipe.size, pipe.data_len
-                ));
+                );
+                say(format!("    {detail}"));
+                content(m, "pipe", detail);
                 let mut buf = vec![0u8; pipe.data_len as usize];
                 let at = p.position();
-                p.read_pipe_data(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_pipe_data(&mut buf)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::PtyQueue(q) => {
-                say(format!(
-                    "      {} queue: {} bytes read in ({} in whole lines), {} pending, column {}",
+                let detail = format!(
+                    "{} queue: {} bytes read in ({} in whole lines), {} pending, column {}",
                     if q.side == 0 { "master" } else { "slave" },
                     q.read_len,
                     q.canon_len,
                     q.pending_len,
                     q.column
-                ));
+                );
+                say(format!("      {detail}"));
+                content(m, "pty queue", detail);
                 let mut buf = vec![0u8; q.body_len()];
                 let at = p.position();
-                p.read_pty_queue(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_pty_queue(&mut buf)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::FileData { offset, len } => {
                 if len > 0 {
                     say(format!("      {len} bytes at offset {offset}"));
+                    content(m, "file data", format!("{len} bytes at offset {offset}"));
                 }
                 let mut buf = vec![0u8; len];
                 let at = p.position();
-                p.read_file_data(&mut buf).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_file_data(&mut buf)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, FileSource::EpollSet { count }) => {
@@ -510,11 +637,15 @@ fn decode_into(
                 });
                 for _ in 0..count {
                     let at = p.position();
-                    let w = p.read_epoll_watch().map_err(|errno| Failure::Damaged { errno, at })?;
-                    say(format!(
-                        "      watch file #{} as fd {}: events {:#x} data {:#x}",
+                    let w = p
+                        .read_epoll_watch()
+                        .map_err(|errno| Failure::Damaged { errno, at })?;
+                    let detail = format!(
+                        "watch file #{} as fd {}: events {:#x} data {:#x}",
                         w.file_ref, w.fd, w.events, w.data
-                    ));
+                    );
+                    say(format!("      {detail}"));
+                    content(m, "epoll watch", detail);
                 }
             }
             Item::FileObject(f, source) => {
@@ -539,7 +670,9 @@ fn decode_into(
                     Some(FileKind::Memfd) => "memfd".to_string(),
                     Some(FileKind::SharedMemory) => "shared anonymous memory".to_string(),
                     Some(FileKind::Inotify) => "inotify instance".to_string(),
-                    Some(FileKind::SysvShm) => format!("attach of SysV segment #{}", f.device_or_pipe),
+                    Some(FileKind::SysvShm) => {
+                        format!("attach of SysV segment #{}", f.device_or_pipe)
+                    }
                     Some(FileKind::PtyMaster) => "pseudo-terminal master".to_string(),
                     Some(FileKind::PtySlave) => {
                         format!("slave of the pseudo-terminal master #{}", f.device_or_pipe)
@@ -642,32 +775,55 @@ fn decode_into(
                     cloexec: fd.flags != 0,
                 });
                 say(format!(
-                "    fd {} -> file #{}{}",
-                fd.fd,
-                fd.file_ref,
-                if fd.flags != 0 { " (cloexec)" } else { "" }
-            ))
+                    "    fd {} -> file #{}{}",
+                    fd.fd,
+                    fd.file_ref,
+                    if fd.flags != 0 { " (cloexec)" } else { "" }
+                ))
             }
-            Item::Ctty(c) => say(format!(
-                "    controlling terminal: {}{}{}",
-                match c.file_ref {
-                    0 => "not open in the task".to_string(),
-                    r => format!("file #{r}"),
-                },
-                if c.flags & CTTY_FOREGROUND != 0 { ", foreground" } else { "" },
-                if c.flags & CTTY_SESSION_LEADER != 0 { ", session leader" } else { "" }
-            )),
-            Item::Mm(m) => {
-                let mut auxv = vec![0u64; m.auxv_words as usize];
+            Item::Ctty(c) => {
+                m.controlling_terminal = Some(model::ControllingTerminal {
+                    file: c.file_ref,
+                    foreground: c.flags & CTTY_FOREGROUND != 0,
+                    session_leader: c.flags & CTTY_SESSION_LEADER != 0,
+                });
+                say(format!(
+                    "    controlling terminal: {}{}{}",
+                    match c.file_ref {
+                        0 => "not open in the task".to_string(),
+                        r => format!("file #{r}"),
+                    },
+                    if c.flags & CTTY_FOREGROUND != 0 {
+                        ", foreground"
+                    } else {
+                        ""
+                    },
+                    if c.flags & CTTY_SESSION_LEADER != 0 {
+                        ", session leader"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            Item::Mm(mm) => {
+                let mut auxv = vec![0u64; mm.auxv_words as usize];
                 let at = p.position();
-                p.read_auxv(&mut auxv).map_err(|errno| Failure::Damaged { errno, at })?;
+                p.read_auxv(&mut auxv)
+                    .map_err(|errno| Failure::Damaged { errno, at })?;
+                m.mm = Some(model::Mm {
+                    start_brk: mm.start_brk,
+                    brk: mm.brk,
+                    start_stack: mm.start_stack,
+                    vdso: mm.vdso_base,
+                    auxv_entries: auxv.len() / 2,
+                });
                 say(format!(
                     "  mm: {} areas, brk {:#x}-{:#x}, stack {:#x}, vdso {:#x}, auxv {} entries",
-                    m.vma_count,
-                    m.start_brk,
-                    m.brk,
-                    m.start_stack,
-                    m.vdso_base,
+                    mm.vma_count,
+                    mm.start_brk,
+                    mm.brk,
+                    mm.start_stack,
+                    mm.vdso_base,
                     auxv.len() / 2
                 ));
             }

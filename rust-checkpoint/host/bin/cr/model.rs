@@ -18,6 +18,27 @@ pub struct Image {
     pub header: Option<Header>,
     pub task: Option<Task>,
     pub registers: Option<Registers>,
+    /// The interrupted system call the task resumes, if any.
+    pub resumes: Option<Resume>,
+    /// The XSAVE area: its size in bytes and the features it holds.
+    pub fpu: Option<Fpu>,
+    /// Signals with a handler or ignored (the others have the default).
+    pub signal_actions: Vec<SignalAction>,
+    pub signal_stack: Option<SignalStack>,
+    pub pending_signals: Vec<PendingSignal>,
+    /// Resource limits that are not unlimited (`null` for unlimited).
+    pub limits: Vec<Limit>,
+    /// Armed interval timers ("real", "virtual", "prof").
+    pub interval_timers: Vec<IntervalTimer>,
+    pub posix_timers: Vec<PosixTimer>,
+    pub creds: Option<Creds>,
+    pub sched: Option<Sched>,
+    pub fs: Option<Fs>,
+    pub mm: Option<Mm>,
+    pub controlling_terminal: Option<ControllingTerminal>,
+    /// Pipes, pty queues, watches, SysV segments and file contents the
+    /// image carries for its files.
+    pub file_contents: Vec<FileContent>,
     /// Open files by object reference (fds point at them).
     pub files: Vec<File>,
     pub fds: Vec<Fd>,
@@ -105,4 +126,130 @@ pub struct Failure {
     /// Where decoding stopped (damaged images).
     pub offset: u64,
     pub message: String,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Resume {
+    /// "nanosleep", "poll" or "futex wait".
+    pub call: String,
+    /// Nanoseconds left (`u64::MAX`: no timeout), then the call's own
+    /// arguments as format.rst lists them.
+    pub args: [u64; 4],
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Fpu {
+    pub size: u32,
+    pub features: u64,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct SignalAction {
+    pub signal: u32,
+    /// The handler's address; `null` when the signal is ignored.
+    pub handler: Option<u64>,
+    pub flags: u64,
+    pub mask: u64,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct SignalStack {
+    pub sp: u64,
+    pub size: u64,
+    pub flags: u32,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct PendingSignal {
+    pub signal: u32,
+    /// "process" or "thread".
+    pub queue: String,
+    pub si_code: i32,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Limit {
+    /// The `RLIMIT_*` number.
+    pub resource: u32,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct IntervalTimer {
+    pub which: String,
+    pub value_ns: u64,
+    pub interval_ns: u64,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct PosixTimer {
+    pub id: u32,
+    pub clock: i32,
+    /// "none", "signal" or "thread signal".
+    pub notify: String,
+    pub signal: u32,
+    pub value: u64,
+    pub value_ns: u64,
+    pub absolute: bool,
+    pub interval_ns: u64,
+    pub overrun: u32,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Creds {
+    /// Real, effective, saved and filesystem ids.
+    pub uids: [u32; 4],
+    pub gids: [u32; 4],
+    pub groups: Vec<u32>,
+    pub cap_effective: u64,
+    pub cap_permitted: u64,
+    pub cap_inheritable: u64,
+    pub cap_bounding: u64,
+    pub cap_ambient: u64,
+    pub securebits: u32,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Sched {
+    pub policy: u32,
+    pub rt_priority: u32,
+    pub nice: i32,
+    pub flags: u32,
+    pub timer_slack_ns: u64,
+    /// The CPUs the task may run on, when the image restricts them.
+    pub affinity: Option<Vec<usize>>,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Fs {
+    pub umask: u32,
+    pub cwd: String,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct Mm {
+    pub start_brk: u64,
+    pub brk: u64,
+    pub start_stack: u64,
+    pub vdso: u64,
+    pub auxv_entries: usize,
+}
+
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct ControllingTerminal {
+    /// The file (an `id` of `files`) open on it; 0 if the task holds none.
+    pub file: u32,
+    pub foreground: bool,
+    pub session_leader: bool,
+}
+
+/// Something the image carries for a file, described as the text view
+/// does ("pipe #1: size 65536 with 5 bytes buffered").
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone)]
+pub struct FileContent {
+    /// "pipe", "pty queue", "inotify watch", "epoll watch", "SysV
+    /// segment" or "file data".
+    pub kind: String,
+    pub detail: String,
 }
