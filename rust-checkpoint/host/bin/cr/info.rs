@@ -5,14 +5,14 @@
 //! or only check it.
 
 use crate::model;
-use ckpt_format::format::{checksum, CpuRecord, FileObjectRecord, VmaKind};
 use ckpt_format::format::{
-    cstr_field, Errno, FileKind, FileSource, ImageParser, Item, Result, Source, VmaRecord,
-    AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER, FUTEX_RESTART_CLOCK_REALTIME,
-    FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG, POSIX_TIMER_ABSTIME,
-    RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL, RLIM_INFINITY,
-    SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL, SIG_IGN,
-    SS_DISABLE, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
+    checksum, cstr_field, CpuRecord, Errno, FileKind, FileSource, ImageParser, Item, Result,
+    Source, VmaKind, VmaRecord, AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER,
+    FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
+    POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
+    RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
+    SIG_IGN, SS_DISABLE, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED,
+    VMA_STACK,
 };
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -117,8 +117,7 @@ fn print_map(areas: &[model::Area]) {
 }
 
 /// A file object's path, for the memory map, where it has one.
-fn file_path(f: &FileObjectRecord, source: &FileSource<'_>) -> Option<String> {
-    let _ = f;
+fn file_path(source: &FileSource<'_>) -> Option<String> {
     match source {
         FileSource::Path(p) | FileSource::Terminal(p, _) => {
             Some(String::from_utf8_lossy(p).into_owned())
@@ -649,7 +648,7 @@ fn decode_into(
                 }
             }
             Item::FileObject(f, source) => {
-                if let Some(path) = file_path(&f, &source) {
+                if let Some(path) = file_path(&source) {
                     paths.insert(f.objref, path);
                 }
                 let kind = match FileKind::from_u32(f.kind) {
