@@ -20,7 +20,7 @@ cp /tmp/self.img /tmp/bad.img
 # Flip one bit of the low byte of the header's time stamp, which only the
 # checksum covers. Writing a fixed value would leave the image intact
 # whenever the stamp already ended in that byte.
-byte=$(od -An -tu1 -j32 -N1 /tmp/bad.img | tr -d ' ')
+byte=$(od -An -tu1 -j32 -N1 /tmp/bad.img </dev/null | tr -d ' ')
 printf "\\$(printf %03o $((byte ^ 1)))" |
 	dd of=/tmp/bad.img bs=1 seek=32 conv=notrunc 2>/dev/null
 cmp -s /tmp/self.img /tmp/bad.img && echo "# corruption left the image unchanged"
