@@ -118,6 +118,7 @@ struct ImageArg {
 
 /// Exit statuses (see the module documentation).
 const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
 const EXIT_IO: u8 = 3;
 const EXIT_FAILED_CHECKPOINT: u8 = 4;
 
@@ -206,7 +207,7 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
         None if sys::is_terminal(1) => {
             return Err(Fail(
                 "the image would go to a terminal: redirect standard output or use -o FILE".into(),
-                2,
+                EXIT_USAGE,
             ));
         }
         None => None,
@@ -216,8 +217,10 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
     let state = sys::stop_state(pid).map_err(|_| Fail(format!("no process {pid}"), EXIT_FAILED))?;
     let we_stopped = state == StopState::Running;
     if we_stopped {
-        sys::kill(pid, libc::SIGSTOP)
-            .map_err(|e| Fail(syscall_failure(&format!("stop {pid}"), &e, Some(pid)), 1))?;
+        sys::kill(pid, libc::SIGSTOP).map_err(|e| {
+            let msg = syscall_failure(&format!("stop {pid}"), &e, Some(pid));
+            Fail(msg, EXIT_FAILED)
+        })?;
     }
     let limit = Duration::from_secs_f64(a.stop_timeout.max(0.0));
     let stopped = sys::wait_until_stopped(pid, limit).unwrap_or(false);
