@@ -192,17 +192,18 @@ fn text(bytes: &[u8]) -> String {
 
 /// Decodes the whole image from `src`, printing it unless `quiet`.
 pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failure> {
-    decode_into(src, quiet, &mut model::Image::default())
+    decode_into(src, quiet, &mut model::Image::default(), false)
 }
 
 /// Decodes the image from `src` into data; a damaged image gives what
-/// was decoded before the damage, and the failure.
-pub fn decode_model(src: Box<dyn Read>) -> model::Image {
+/// was decoded before the damage, and the failure.  Only with
+/// `hash_pages` is every page hashed (what `cr diff` compares).
+pub fn decode_model(src: Box<dyn Read>, hash_pages: bool) -> model::Image {
     let mut m = model::Image {
         schema: model::SCHEMA,
         ..Default::default()
     };
-    if let Err(e) = decode_into(src, true, &mut m) {
+    if let Err(e) = decode_into(src, true, &mut m, hash_pages) {
         m.failure = Some(match e {
             Failure::Damaged { errno, at } => model::Failure {
                 kind: "damaged".into(),
@@ -221,11 +222,13 @@ pub fn decode_model(src: Box<dyn Read>) -> model::Image {
     m
 }
 
-/// Decodes the image from `src` into `m`, printing it unless `quiet`.
+/// Decodes the image from `src` into `m`, printing it unless `quiet`, and
+/// hashing every page into `m.page_hashes` if `hash_pages`.
 fn decode_into(
     src: Box<dyn Read>,
     quiet: bool,
     m: &mut model::Image,
+    hash_pages: bool,
 ) -> std::result::Result<(), Failure> {
     let mut read_buf = vec![0u8; 64 * 1024];
     let mut strings = vec![0u8; MAX_STRING_LEN as usize];
@@ -840,7 +843,9 @@ fn decode_into(
                     let addr = p
                         .read_page(&mut page)
                         .map_err(|errno| Failure::Damaged { errno, at })?;
-                    m.page_hashes.insert(addr, checksum::xxh64(&page));
+                    if hash_pages {
+                        m.page_hashes.insert(addr, checksum::xxh64(&page));
+                    }
                 }
                 pages_total += count as u64;
                 m.pages = pages_total;

@@ -331,10 +331,11 @@ impl Drop for Progress {
 /// What the image at `path` says about its failure, if it is a file that
 /// records one or is damaged.
 fn failure_record(path: &Path) -> Option<String> {
-    let f = File::open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
+    // Look before opening: opening a FIFO to read would wait for a writer.
+    if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
+    let f = File::open(path).ok()?;
     info::decode(Box::new(f), true).err().map(|e| e.to_string())
 }
 
@@ -413,7 +414,7 @@ fn manual_page() -> CmdResult {
 
 fn info_json(a: &ImageArg) -> CmdResult {
     let (src, _) = open_image(a.image.as_deref())?;
-    let image = info::decode_model(src);
+    let image = info::decode_model(src, false);
     let text = serde_json::to_string_pretty(&image)
         .map_err(|e| Fail(format!("JSON: {e}"), EXIT_FAILED))?;
     say(&text);
@@ -427,7 +428,10 @@ fn info_json(a: &ImageArg) -> CmdResult {
 fn diff(a: &DiffArgs) -> CmdResult {
     let (src_a, _) = open_image(Some(&a.a))?;
     let (src_b, _) = open_image(Some(&a.b))?;
-    let lines = diff::diff(&info::decode_model(src_a), &info::decode_model(src_b));
+    let lines = diff::diff(
+        &info::decode_model(src_a, true),
+        &info::decode_model(src_b, true),
+    );
     for line in &lines {
         say(line);
     }
