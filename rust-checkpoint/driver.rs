@@ -450,6 +450,8 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 return Err(eopnotsupp());
             }
             Item::Task(t) => task = Some(t),
+            // Processes with several threads cannot be restarted yet.
+            Item::Thread(_) => return Err(eopnotsupp()),
             Item::Signals(sig) => {
                 sigactions = KVec::with_capacity(NSIG as usize, GFP_KERNEL)?;
                 for _ in 0..NSIG {

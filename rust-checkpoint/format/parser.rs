@@ -15,7 +15,7 @@
 //! ```text
 //! image    := Header task* Tail
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
-//!             Cpu Fpu
+//!             Cpu Fpu (Thread SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -62,21 +62,26 @@
 //!   sequence of their own, so that a file reference can never name a
 //!   pipe.
 //! - Fd numbers are below [`FD_LIMIT`] and strictly increasing in a table.
+//! - A task has at most [`MAX_THREADS`] threads; every `Thread` record has
+//!   the task's thread-group id and a thread id other than it, and its
+//!   pending signals are all on the thread's own queue.  The pending
+//!   signals of all the threads of a task are at most
+//!   [`MAX_PENDING_SIGNALS`] together.
 
 use super::reader::{ImageReader, Source};
 use super::{
     align_record_len, cstr_field, CpuRecord, CttyRecord, Errno, ErrorRecord, FdRecord, FileKind,
     FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, ItimersRecord, MmRecord,
     PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord, SigactionRecord,
-    SignalsRecord, StringRecord, TaskRecord, VmaKind, VmaRecord, CTTY_FLAGS, FD_CLOEXEC_FLAG,
-    FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES,
-    MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
-    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS,
-    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN,
-    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
-    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED,
-    VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED,
-    VMA_STACK, VMA_WIPEONFORK,
+    SignalsRecord, StringRecord, TaskRecord, ThreadRecord, VmaKind, VmaRecord, CTTY_FLAGS,
+    FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS,
+    MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_THREADS, MAX_VMAS, MAX_XSTATE_SIZE,
+    MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT,
+    RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL,
+    RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN,
+    UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE,
+    VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL,
+    VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -116,6 +121,9 @@ pub enum Item<'a> {
     Header(ImageHeader),
     /// Starts a task.
     Task(TaskRecord),
+    /// Starts another thread of the task's thread group: its pending
+    /// signals, registers and FPU state follow, as the leader's do.
+    Thread(ThreadRecord),
     /// The task's signal stack; its [`NSIG`] signal actions are read next
     /// with [`ImageParser::read_sigaction`] (or skipped by the next
     /// `next_item`).
@@ -423,6 +431,12 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     segment_awaiting_attach: Option<u32>,
     /// What the parser accepts after the contents of a file.
     resume: Expect,
+    /// The task's thread-group id and the threads read so far, leader
+    /// included.
+    tgid: i32,
+    threads: u32,
+    /// Pending signals of the task's threads announced so far.
+    pending_signals: u32,
     addrs: [u64; MAX_CHUNK_PAGES as usize],
 }
 
@@ -448,6 +462,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             segments: 0,
             segment_awaiting_attach: None,
             resume: Expect::Done,
+            tgid: 0,
+            threads: 0,
+            pending_signals: 0,
             addrs: [0; MAX_CHUNK_PAGES as usize],
         })
     }
@@ -541,6 +558,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         if !(1..=NSIG).contains(&signo)
             || (1u64 << (signo - 1)) & UNCATCHABLE_SIGNALS != 0
             || (signal.queue != SIGQUEUE_THREAD && signal.queue != SIGQUEUE_PROCESS)
+            // Another thread's block holds only its own queue.
+            || (self.threads > 1 && signal.queue != SIGQUEUE_THREAD)
             || signal.si_signo() != signo as i32
             || signal.si_code() == SI_TIMER
         {
@@ -750,14 +769,41 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             (Expect::TopLevel, RecordType::Task) => {
                 let task: TaskRecord = self.reader.payload(t, h)?;
                 check_task(&task)?;
+                self.tgid = task.tgid;
+                self.threads = 1;
+                self.pending_signals = 0;
                 self.expect = Expect::Signals;
                 Ok(Item::Task(task))
+            }
+            (Expect::Fs, RecordType::Thread) => {
+                let thread: ThreadRecord = self.reader.payload(t, h)?;
+                check_task(&thread.task)?;
+                if self.threads >= MAX_THREADS
+                    || thread.task.tgid != self.tgid
+                    || thread.task.pid == self.tgid
+                    || thread.task.exit_signal != 0
+                    || thread._pad != 0
+                    || !altstack_ok(
+                        thread.altstack_sp,
+                        thread.altstack_size,
+                        thread.altstack_flags,
+                    )
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.threads += 1;
+                self.expect = Expect::SigPending;
+                Ok(Item::Thread(thread))
             }
             (Expect::Signals, RecordType::Signals) => {
                 let (signals, body): (SignalsRecord, usize) = self.reader.prefix(t, h)?;
                 if signals.count != NSIG
                     || body != NSIG as usize * size_of::<SigactionRecord>()
-                    || !altstack_ok(&signals)
+                    || !altstack_ok(
+                        signals.altstack_sp,
+                        signals.altstack_size,
+                        signals.altstack_flags,
+                    )
                 {
                     return Err(Errno::EINVAL);
                 }
@@ -825,7 +871,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::SigPending, RecordType::SigPending) => {
                 let (pending, body): (SigPendingRecord, usize) = self.reader.prefix(t, h)?;
-                if pending.count > MAX_PENDING_SIGNALS
+                // The cap is on all the threads of the task together.
+                self.pending_signals = self.pending_signals.saturating_add(pending.count);
+                if self.pending_signals > MAX_PENDING_SIGNALS
                     || pending._pad != 0
                     || body != pending.count as usize * size_of::<PendingSignal>()
                 {
@@ -1553,14 +1601,14 @@ fn check_task(task: &TaskRecord) -> Result {
 
 /// Whether the signal stack is disabled, or one `sigaltstack(2)` could
 /// have set up in user space.
-fn altstack_ok(s: &SignalsRecord) -> bool {
-    if s.altstack_flags == SS_DISABLE {
-        return s.altstack_sp == 0 && s.altstack_size == 0;
+fn altstack_ok(sp: u64, size: u64, flags: u32) -> bool {
+    if flags == SS_DISABLE {
+        return sp == 0 && size == 0;
     }
-    (s.altstack_flags == 0 || s.altstack_flags == SS_AUTODISARM)
-        && s.altstack_size >= MIN_ALTSTACK_SIZE
-        && s.altstack_sp
-            .checked_add(s.altstack_size)
+    (flags == 0 || flags == SS_AUTODISARM)
+        && size >= MIN_ALTSTACK_SIZE
+        && sp
+            .checked_add(size)
             .is_some_and(|end| end <= USER_ADDR_LIMIT)
 }
 

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 9;
+pub const FORMAT_REVISION: u32 = 10;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -96,6 +96,9 @@ pub enum RecordType {
     Sched = 23,
     /// [`PosixTimersRecord`] and its [`PosixTimer`]s.
     PosixTimers = 24,
+    /// [`ThreadRecord`]: starts the records of another thread of the
+    /// task's thread group.
+    Thread = 25,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -173,6 +176,7 @@ impl RecordType {
             22 => RecordType::Creds,
             23 => RecordType::Sched,
             24 => RecordType::PosixTimers,
+            25 => RecordType::Thread,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -495,6 +499,35 @@ impl TaskRecord {
     pub fn leads_group(&self) -> bool {
         self.pid > 0 && self.pgid == self.pid
     }
+}
+
+/// Most threads of one thread group an image holds, the group leader
+/// included.
+pub const MAX_THREADS: u32 = 4096;
+
+/// A thread of the task's thread group other than its leader: the
+/// per-thread fields of a [`TaskRecord`] and the thread's alternate signal
+/// stack.  Its pending signals, registers and FPU state follow.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ThreadRecord {
+    /// The thread's task fields: `pid` is its thread id, `tgid` the
+    /// leader's; `exit_signal` is 0; `pgid`, `sid`, `personality` and
+    /// `flags` repeat the leader's.  Offset 0.
+    pub task: TaskRecord,
+    /// Base of the thread's alternate signal stack (0 when disabled).
+    /// Offset 136.
+    pub altstack_sp: u64,
+    /// Its size (0 when disabled). Offset 144.
+    pub altstack_size: u64,
+    /// [`SS_DISABLE`], or 0 or [`SS_AUTODISARM`] for a stack. Offset 152.
+    pub altstack_flags: u32,
+    /// Zero. Offset 156.
+    pub _pad: u32,
+}
+plain_record!(ThreadRecord, 160);
+impl Record for ThreadRecord {
+    const TYPE: RecordType = RecordType::Thread;
 }
 
 /// [`TaskRecord::flags`]: the task may not gain privileges

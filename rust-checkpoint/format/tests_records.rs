@@ -56,6 +56,10 @@ pub struct Sample {
     pub pending: [PendingSignal; 2],
     /// Its registers.
     pub cpu: CpuRecord,
+    /// If set, a second thread with these registers, after the task's FPU
+    /// state: its pending signal is `pending[0]` and its FPU state the
+    /// task's.
+    pub thread: Option<(ThreadRecord, CpuRecord)>,
     /// Its FPU feature mask.
     pub xfeatures: u64,
     /// Length of the XSAVE buffer (the contents are a pattern).
@@ -263,6 +267,26 @@ pub fn sample() -> Sample {
     cpu.flags = 0x246;
     cpu.orig_ax = u64::MAX;
     cpu.fs_base = 0x7f00_0000_3000;
+    // A second thread, blocked in a futex wait, on its own signal stack.
+    let mut thread_task = task;
+    fill_cstr_field(&mut thread_task.comm, b"worker");
+    thread_task.pid = 43;
+    thread_task.exit_signal = 0;
+    thread_task.sigblocked = 1 << 13;
+    thread_task.rseq_area = 0x7f00_0000_5020;
+    thread_task.robust_list = 0x7f00_0000_5040;
+    thread_task.clear_child_tid = 0x7f00_0000_5000;
+    let thread = ThreadRecord {
+        task: thread_task,
+        altstack_sp: 0x7f00_0002_0000,
+        altstack_size: 0x4000,
+        altstack_flags: 0,
+        _pad: 0,
+    };
+    let mut thread_cpu = cpu;
+    thread_cpu.ip = 0x40_2000;
+    thread_cpu.sp = 0x7f00_0000_4f00;
+    thread_cpu.fs_base = 0x7f00_0000_5000;
     let vma = |start: u64, end: u64, prot: u32, kind: VmaKind, file_ref: u32| VmaRecord {
         start,
         end,
@@ -286,6 +310,7 @@ pub fn sample() -> Sample {
         sched,
         pending,
         cpu,
+        thread: Some((thread, thread_cpu)),
         xfeatures: 0x7,
         xstate_len: 832,
         fs: FsRecord {
@@ -451,6 +476,12 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
         *b = xstate_byte(i);
     }
     w.write_fpu(s.xfeatures, xstate)?;
+    if let Some((thread, cpu)) = s.thread {
+        w.write_record(&thread)?;
+        w.write_pending_signals(1, |_| Ok(s.pending[0]))?;
+        w.write_record(&cpu)?;
+        w.write_fpu(s.xfeatures, xstate)?;
+    }
     match s.cwd_raw_len {
         None => w.write_fs(&s.fs, s.cwd)?,
         Some(len) => {
@@ -888,6 +919,13 @@ fn expect_rejected(t: &mut dyn Check, scratch: &mut [u8], s: &Sample, want: Errn
     }
 }
 
+/// Changes the sample's second thread.
+fn set_thread(s: &mut Sample, change: fn(&mut ThreadRecord, &mut CpuRecord)) {
+    if let Some((thread, cpu)) = s.thread.as_mut() {
+        change(thread, cpu);
+    }
+}
+
 /// Every record type written comes back equal, whatever the read size.
 pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
     let mut s = sample();
@@ -1135,6 +1173,17 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
             t,
             xstate.iter().enumerate().all(|(i, &v)| v == xstate_byte(i))
         );
+        if let Some((thread, cpu)) = s.thread {
+            check_eq!(t, p.next_item(), Ok(Item::Thread(thread)));
+            check_eq!(
+                t,
+                p.next_item(),
+                Ok(Item::SigPending(SigPendingRecord { count: 1, _pad: 0 }))
+            );
+            check_eq!(t, p.read_pending_signal(), Ok(s.pending[0]));
+            check_eq!(t, p.next_item(), Ok(Item::Cpu(cpu)));
+            check!(t, matches!(p.next_item(), Ok(Item::Fpu(_))));
+        }
         check_eq!(t, p.next_item(), Ok(Item::Fs(s.fs, s.cwd)));
         check_eq!(
             t,
@@ -1338,7 +1387,7 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
             &second.auxv,
         )
     });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(43));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(47));
 }
 
 /// Unknown record types are rejected.
@@ -1422,9 +1471,35 @@ fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result 
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 19] = [
+    let cases: [Body; 22] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
+        // A thread before the task's FPU state.
+        |w, s, _| {
+            write_up_to_sched(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.cpu)?;
+            w.write_record(&s.thread.map(|(t, _)| t).unwrap_or(ThreadRecord::zeroed()))
+        },
+        // A thread without its registers.
+        |w, s, page| {
+            write_up_to_sched(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.cpu)?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+            w.write_record(&s.thread.map(|(t, _)| t).unwrap_or(ThreadRecord::zeroed()))?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))
+        },
+        // A thread after the working directory.
+        |w, s, page| {
+            write_up_to_sched(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.cpu)?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+            w.write_fs(&s.fs, s.cwd)?;
+            w.write_record(&s.thread.map(|(t, _)| t).unwrap_or(ThreadRecord::zeroed()))
+        },
         // Registers before the task.
         |w, s, _| w.write_record(&s.cpu),
         // The task without its registers.
@@ -1695,8 +1770,18 @@ pub fn bad_object_references_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// Field values outside their ranges are rejected: fds, file objects,
 /// task, registers, umask, padding.
 pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
-    let cases: [fn(&mut Sample); 177] = [
+    let cases: [fn(&mut Sample); 187] = [
         |s| s.task.pgid = -1,
+        |s| set_thread(s, |th, _| th.task.tgid = 44), // another thread group
+        |s| set_thread(s, |th, _| th.task.pid = 42),  // the leader again
+        |s| set_thread(s, |th, _| th.task.exit_signal = 17),
+        |s| set_thread(s, |th, _| th._pad = 1),
+        |s| set_thread(s, |th, _| th.altstack_size = 1024), // below MINSIGSTKSZ
+        |s| set_thread(s, |th, _| th.altstack_flags = 1),   // SS_ONSTACK
+        |s| set_thread(s, |th, _| th.task.robust_list = USER_ADDR_LIMIT),
+        |s| set_thread(s, |th, _| th.task.rseq_area += 8), // misaligned
+        |s| set_thread(s, |_, cpu| cpu.cs = 0x23),         // 32-bit code
+        |s| s.pending[0].queue = SIGQUEUE_PROCESS,         // on the thread's queue only
         |s| s.task.sid = -42,
         |s| {
             if let Some(c) = s.ctty.as_mut() {

@@ -171,6 +171,7 @@ fn info_prints_records_and_memory_map() {
     for want in [
         "header: format",
         "task: comm",
+        "thread: comm \"worker\" tid 43",
         "memory map (",
         "checksum ok",
     ] {
@@ -321,6 +322,21 @@ fn info_json_round_trips_through_the_schema() {
         .filter(|(_, a)| a.handler != SIG_DFL)
         .count();
     assert_eq!(decoded.signal_actions.len(), handled);
+    // The second thread's block is its own, not the leader's.
+    let (thread_rec, thread_cpu) = s.thread.expect("the sample has a thread");
+    assert_eq!(decoded.threads.len(), 1);
+    let thread = &decoded.threads[0];
+    assert_eq!(thread.tid, thread_rec.task.pid);
+    assert_eq!(thread.comm, "worker");
+    assert_eq!(thread.blocked_signals, thread_rec.task.sigblocked);
+    assert_eq!(thread.registers.as_ref().unwrap().0["ip"], thread_cpu.ip);
+    assert_eq!(
+        thread.signal_stack.as_ref().expect("a signal stack").sp,
+        thread_rec.altstack_sp
+    );
+    assert_eq!(thread.pending_signals.len(), 1);
+    assert_eq!(thread.pending_signals[0].queue, "thread");
+    assert!(thread.fpu.is_some());
 
     // A damaged image: what was decoded, and where it stopped.
     let cut = ImageFile::new("json-cut.img", &image[..image.len() / 2]);
@@ -343,6 +359,9 @@ fn diff_names_what_differs() {
     let mut s = sample();
     s.header.time_sec += 60;
     s.cpu.ip += 2;
+    if let Some((_, cpu)) = s.thread.as_mut() {
+        cpu.sp += 8;
+    }
     let mut image = image_of(&s);
     let last_page = image.len() - 32 - 3 * 16 - 2048;
     image[last_page] ^= 1;
@@ -368,8 +387,12 @@ fn diff_names_what_differs() {
             .any(|l| l.starts_with("page 0x") && l.ends_with("differs")),
         "{out}"
     );
+    assert!(
+        lines.iter().any(|l| l.starts_with("thread 43 registers")),
+        "{out}"
+    );
     assert!(!out.contains("time"), "the time is not a difference: {out}");
-    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ use ckpt_format::XorShift as Rng;
 enum Rec {
     Header(ImageHeader),
     Task(TaskRecord),
+    Thread(ThreadRecord),
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
@@ -236,7 +237,7 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
                 info,
             });
         }
-        recs.push(Rec::SigPending(pending));
+        recs.push(Rec::SigPending(pending.clone()));
         let mut cpu = CpuRecord::zeroed();
         cpu.r8 = rng.next_u64();
         cpu.r15 = rng.next_u64();
@@ -256,6 +257,34 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             },
             xstate,
         ));
+        for _ in 0..rng.below(3) {
+            let mut thread = ThreadRecord::zeroed();
+            thread.task.tgid = task.tgid;
+            thread.task.pid = task.tgid + 1 + rng.below(1 << 20) as i32;
+            thread.task.sigblocked = rng.next_u64();
+            thread.task.clear_child_tid = rng.below(USER_ADDR_LIMIT);
+            thread.altstack_flags = SS_DISABLE;
+            recs.push(Rec::Thread(thread));
+            let pending = pending
+                .iter()
+                .map(|p| PendingSignal {
+                    queue: SIGQUEUE_THREAD,
+                    ..*p
+                })
+                .collect();
+            recs.push(Rec::SigPending(pending));
+            let mut thread_cpu = cpu;
+            thread_cpu.ip = rng.next_u64();
+            recs.push(Rec::Cpu(thread_cpu));
+            recs.push(Rec::Fpu(
+                FpuRecord {
+                    xstate_size: MIN_XSTATE_SIZE,
+                    _pad: 0,
+                    xfeatures: 3,
+                },
+                vec![0u8; MIN_XSTATE_SIZE as usize],
+            ));
+        }
         recs.push(Rec::Fs(
             FsRecord {
                 umask: rng.below(0o1000) as u32,
@@ -683,6 +712,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
         match r {
             Rec::Header(h) => w.write_record(h),
             Rec::Task(t) => w.write_record(t),
+            Rec::Thread(t) => w.write_record(t),
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
@@ -755,6 +785,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
         let rec = match p.next_item()? {
             Item::Header(h) => Rec::Header(h),
             Item::Task(t) => Rec::Task(t),
+            Item::Thread(t) => Rec::Thread(t),
             Item::Signals(sig) => {
                 let mut actions = Vec::new();
                 for _ in 0..NSIG {

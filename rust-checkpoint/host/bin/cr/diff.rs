@@ -61,6 +61,8 @@ pub fn diff(a: &Image, b: &Image) -> Vec<String> {
     keyed(&mut out, "interval timer", itimers(a), itimers(b));
     let timers = |i: &Image| by(&i.posix_timers, |x| x.id);
     keyed(&mut out, "POSIX timer", timers(a), timers(b));
+    let threads = |i: &Image| by(&i.threads, |x| x.tid);
+    keyed(&mut out, "thread", threads(a), threads(b));
     fields(&mut out, "creds", &a.creds, &b.creds);
     fields(&mut out, "sched", &a.sched, &b.sched);
     fields(&mut out, "fs", &a.fs, &b.fs);

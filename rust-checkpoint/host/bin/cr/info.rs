@@ -7,7 +7,7 @@
 use crate::model;
 use ckpt_format::format::{
     checksum, cstr_field, CpuRecord, Errno, FileKind, FileSource, ImageParser, Item, Result,
-    Source, VmaKind, VmaRecord, AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER,
+    Source, TaskRecord, VmaKind, VmaRecord, AFFINITY_CPUS, CTTY_FOREGROUND, CTTY_SESSION_LEADER,
     FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
     POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
     RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
@@ -195,6 +195,42 @@ pub fn decode(src: Box<dyn Read>, quiet: bool) -> std::result::Result<(), Failur
     decode_into(src, quiet, &mut model::Image::default(), false)
 }
 
+/// The interrupted system call a task or thread resumes, said and
+/// returned.
+fn resumes(t: &TaskRecord, say: &dyn Fn(String)) -> Option<model::Resume> {
+    let [left, arg1, arg2, arg3] = t.restart_args;
+    let call = match t.restart_kind {
+        RESTART_NANOSLEEP => Some("nanosleep"),
+        RESTART_POLL => Some("poll"),
+        RESTART_FUTEX_WAIT => Some("futex wait"),
+        _ => None,
+    };
+    match t.restart_kind {
+        RESTART_NANOSLEEP => say(format!(
+            "  resumes nanosleep: {left} ns left on clock {arg2}"
+        )),
+        RESTART_POLL if left == RESTART_NO_TIMEOUT => say(format!(
+            "  resumes poll of {arg2} fds at {arg1:#x}, no timeout"
+        )),
+        RESTART_POLL => say(format!(
+            "  resumes poll of {arg2} fds at {arg1:#x}: {left} ns left"
+        )),
+        RESTART_FUTEX_WAIT => {
+            say(format!(
+            "  resumes futex wait at {arg1:#x} for value {} bitset {arg3:#x}{}{}: {left} ns left",
+            arg2 as u32,
+            if arg2 & FUTEX_RESTART_SHARED != 0 { ", shared" } else { "" },
+            if arg2 & FUTEX_RESTART_CLOCK_REALTIME != 0 { ", realtime clock" } else { "" },
+        ))
+        }
+        _ => {}
+    }
+    call.map(|call| model::Resume {
+        call: call.into(),
+        args: t.restart_args,
+    })
+}
+
 /// Decodes the image from `src` into data; a damaged image gives what
 /// was decoded before the damage, and the failure.  Only with
 /// `hash_pages` is every page hashed (what `cr diff` compares).
@@ -298,35 +334,38 @@ fn decode_into(
                     t.set_child_tid,
                     t.clear_child_tid
                 ));
-                let [left, arg1, arg2, arg3] = t.restart_args;
-                let call = match t.restart_kind {
-                    RESTART_NANOSLEEP => Some("nanosleep"),
-                    RESTART_POLL => Some("poll"),
-                    RESTART_FUTEX_WAIT => Some("futex wait"),
-                    _ => None,
-                };
-                m.resumes = call.map(|call| model::Resume {
-                    call: call.into(),
-                    args: t.restart_args,
+                m.resumes = resumes(&t, &say);
+            }
+            Item::Thread(t) => {
+                let signal_stack = (t.altstack_flags != SS_DISABLE).then_some(model::SignalStack {
+                    sp: t.altstack_sp,
+                    size: t.altstack_size,
+                    flags: t.altstack_flags,
                 });
-                match t.restart_kind {
-                    RESTART_NANOSLEEP => {
-                        say(format!("  resumes nanosleep: {left} ns left on clock {arg2}"))
-                    }
-                    RESTART_POLL if left == RESTART_NO_TIMEOUT => say(format!(
-                        "  resumes poll of {arg2} fds at {arg1:#x}, no timeout"
-                    )),
-                    RESTART_POLL => say(format!(
-                        "  resumes poll of {arg2} fds at {arg1:#x}: {left} ns left"
-                    )),
-                    RESTART_FUTEX_WAIT => say(format!(
-                        "  resumes futex wait at {arg1:#x} for value {} bitset {arg3:#x}{}{}: {left} ns left",
-                        arg2 as u32,
-                        if arg2 & FUTEX_RESTART_SHARED != 0 { ", shared" } else { "" },
-                        if arg2 & FUTEX_RESTART_CLOCK_REALTIME != 0 { ", realtime clock" } else { "" },
-                    )),
-                    _ => {}
+                let task = &t.task;
+                say(format!(
+                    "thread: comm {:?} tid {} blocked {:#x} set_child_tid {:#x} clear_child_tid {:#x}",
+                    text(&task.comm),
+                    task.pid,
+                    task.sigblocked,
+                    task.set_child_tid,
+                    task.clear_child_tid
+                ));
+                if let Some(ss) = &signal_stack {
+                    say(format!(
+                        "  signal stack: {:#x}, {} bytes, flags {:#x}",
+                        ss.sp, ss.size, ss.flags
+                    ));
                 }
+                let resumes = resumes(task, &say);
+                m.threads.push(model::Thread {
+                    tid: task.pid,
+                    comm: text(&task.comm),
+                    blocked_signals: task.sigblocked,
+                    signal_stack,
+                    resumes,
+                    ..Default::default()
+                });
             }
             Item::Signals(sig) => {
                 for i in 0..NSIG as usize {
@@ -403,7 +442,11 @@ fn decode_into(
                         errno,
                         at: p.position(),
                     })?;
-                    m.pending_signals.push(model::PendingSignal {
+                    let queue = match m.threads.last_mut() {
+                        Some(thread) => &mut thread.pending_signals,
+                        None => &mut m.pending_signals,
+                    };
+                    queue.push(model::PendingSignal {
                         signal: sig.signo as u32,
                         queue: if sig.queue == SIGQUEUE_PROCESS {
                             "process".into()
@@ -539,17 +582,25 @@ fn decode_into(
                 }
             }
             Item::Cpu(c) => {
-                m.registers = Some(registers(&c));
+                let regs = Some(registers(&c));
+                match m.threads.last_mut() {
+                    Some(thread) => thread.registers = regs,
+                    None => m.registers = regs,
+                }
                 say(format!(
                     "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
                     c.ip, c.sp, c.ax, c.flags, c.fs_base, c.gs_base
                 ))
             }
             Item::Fpu(f) => {
-                m.fpu = Some(model::Fpu {
+                let fpu = Some(model::Fpu {
                     size: f.xstate_size,
                     features: f.xfeatures,
                 });
+                match m.threads.last_mut() {
+                    Some(thread) => thread.fpu = fpu,
+                    None => m.fpu = fpu,
+                }
                 say(format!(
                     "  fpu: {} bytes of XSAVE state, features {:#x}",
                     f.xstate_size, f.xfeatures

@@ -33,6 +33,9 @@ pub struct Image {
     pub posix_timers: Vec<PosixTimer>,
     pub creds: Option<Creds>,
     pub sched: Option<Sched>,
+    /// The other threads of the thread group, in image order.
+    #[serde(default)]
+    pub threads: Vec<Thread>,
     pub fs: Option<Fs>,
     pub mm: Option<Mm>,
     pub controlling_terminal: Option<ControllingTerminal>,
@@ -77,6 +80,21 @@ pub struct Task {
     pub sid: i32,
     pub exit_signal: i32,
     pub blocked_signals: u64,
+}
+
+/// A thread of the thread group other than its leader.
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+pub struct Thread {
+    pub tid: i32,
+    pub comm: String,
+    pub blocked_signals: u64,
+    pub signal_stack: Option<SignalStack>,
+    /// The interrupted system call the thread resumes, if any.
+    pub resumes: Option<Resume>,
+    /// Signals pending on the thread's own queue.
+    pub pending_signals: Vec<PendingSignal>,
+    pub registers: Option<Registers>,
+    pub fpu: Option<Fpu>,
 }
 
 /// The general registers and segment bases, by their kernel names.
