@@ -225,6 +225,12 @@ pub fn save_fpu(task: &TaskRef) -> Result<(u64, KVec<u8>)> {
     Ok((limits.features, buf))
 }
 
+/// The size of this kernel's XSAVE buffer for the calling task: the only
+/// size [`check_fpu`] accepts.
+pub fn xstate_size() -> Result<u32> {
+    Ok(fpu_limits(&TaskRef::current()?)?.size)
+}
+
 /// Checks a saved XSAVE buffer before the point of no return.
 pub fn check_fpu(buf: &[u8]) -> Result {
     let limits = fpu_limits(&TaskRef::current()?)?;

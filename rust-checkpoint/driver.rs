@@ -43,6 +43,7 @@ use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::sched;
 use crate::signals;
 use crate::task::{self, TaskRef};
+use crate::thread::{self, PreparedThread};
 use crate::timers::{self, PreparedPosixTimers};
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
@@ -126,23 +127,54 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     }
     let file = FileRef::from_fd(fd)?;
     file.require_writable()?;
-    let target = TaskRef::lookup_for_checkpoint(pid)?;
+    let named = TaskRef::lookup_for_checkpoint(pid)?;
+    // A process is saved from its thread-group leader, whichever of its
+    // threads `pid` names.
+    let leader = named.group_leader();
+    let exited = leader.is_none();
+    let target = match leader {
+        Some(leader) if !named.is_current() => leader,
+        _ => named,
+    };
+    let threads = if target.is_current() {
+        KVec::new()
+    } else {
+        thread::collect(&target)?
+    };
+    // A leader that exited while its threads run on (a zombie with no
+    // threads is only not quiescent).
+    let leader_gone = exited && !threads.is_empty();
     // Another task must hold still while it is read (see the docs on
-    // quiescence); the caller is quiescent by definition.
-    if !target.is_current() && !target.is_quiescent() {
+    // quiescence), and so must its threads; the caller is quiescent by
+    // definition.
+    if !leader_gone
+        && !target.is_current()
+        && (!target.is_quiescent() || !thread::all_quiescent(&threads))
+    {
         return Err(EBUSY);
     }
 
-    let switches = target.switches();
+    let switches = target.switches().wrapping_add(thread::switches(&threads));
 
     let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
     let mut w = ImageWriter::new(FileSink(&file), &mut buf);
     fmt_result(w.write_record(&image_header(flags)))?;
     let mut failure = Failure::new();
-    let saved = save_task(&mut w, &target, &mut failure).and_then(|()| {
+    let saved = if leader_gone {
+        failure.set(format_args!(
+            "the leader of the thread group has exited, which cannot be saved yet"
+        ));
+        Err(eopnotsupp())
+    } else {
+        save_task(&mut w, &target, &threads, &mut failure)
+    };
+    let saved = saved.and_then(|()| {
         // A stopped target can be continued (or killed) while it is read:
         // then the image may mix two moments, and is refused.
-        if !target.is_current() && (target.switches() != switches || !target.is_quiescent()) {
+        let now = target.switches().wrapping_add(thread::switches(&threads));
+        if !target.is_current()
+            && (now != switches || !target.is_quiescent() || !thread::all_quiescent(&threads))
+        {
             failure.set(format_args!("the task ran during the checkpoint"));
             return Err(EBUSY);
         }
@@ -163,16 +195,18 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     }
 }
 
-/// Saves the records of one task.
+/// Saves the records of one process: its leader `target`, then its other
+/// `threads`.
 fn save_task<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
+    threads: &[TaskRef],
     failure: &mut Failure,
 ) -> Result {
-    let threads = target.nr_threads();
-    if threads != 1 {
+    let nr_threads = target.nr_threads();
+    if target.is_current() && nr_threads != 1 {
         failure.set(format_args!(
-            "the task has {threads} threads; only single-threaded tasks are supported"
+            "a process with {nr_threads} threads cannot checkpoint itself; checkpoint it stopped, from another process"
         ));
         return Err(eopnotsupp());
     }
@@ -180,24 +214,9 @@ fn save_task<S: Sink>(
     task::refuse_unsaved(&census, failure)?;
     let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
     let mut task_rec = task::save_task(target, &census);
-    let mut cpu = arch::save_cpu(target);
-    if target.is_current() {
-        // The caller is in checkpoint(2): the restarted task sees it
-        // return 0.
-        cpu.ax = 0;
-    } else if arch::in_restartable_syscall(&cpu) {
-        // Stopped in a system call that resumes through its restart
-        // block: nanosleep, poll and futex waits are supported.
-        let Some((kind, args)) = task::save_restart_block(target) else {
-            failure.set(format_args!(
-                "stopped in system call {} which cannot be resumed yet",
-                cpu.orig_ax as i64
-            ));
-            return Err(eopnotsupp());
-        };
-        task_rec.restart_kind = kind;
-        task_rec.restart_args = args;
-    }
+    // The caller in checkpoint(2) sees it return 0; a stopped task may
+    // resume an interrupted nanosleep, poll or futex wait.
+    let cpu = task::save_registers(target, &mut task_rec, failure)?;
     fmt_result(w.write_record(&task_rec))?;
     fmt_result(w.write_signals(&signals::save_altstack(target), |i| {
         Ok(signals::save_sigaction(target, i))
@@ -206,9 +225,10 @@ fn save_task<S: Sink>(
     fmt_result(w.write_record(&timers::save(target)?))?;
     let (next_timer_id, posix_timers) = timers::save_posix(target, failure)?;
     fmt_result(w.write_posix_timers(next_timer_id, &posix_timers))?;
-    let (creds_rec, groups) = creds::save(target)?;
-    fmt_result(w.write_creds(&creds_rec, &groups))?;
-    fmt_result(w.write_record(&sched::save(target, failure)?))?;
+    let creds = creds::save(target)?;
+    fmt_result(w.write_creds(&creds.0, &creds.1))?;
+    let sched = sched::save(target, failure)?;
+    fmt_result(w.write_record(&sched))?;
     let pending = signals::save_pending(target, failure)?;
     fmt_result(w.write_pending_signals(pending.len(), |i| {
         pending.get(i).copied().ok_or(format::Errno::EINVAL)
@@ -216,6 +236,7 @@ fn save_task<S: Sink>(
     fmt_result(w.write_record(&cpu))?;
     let (xfeatures, xsave) = arch::save_fpu(target)?;
     fmt_result(w.write_fpu(xfeatures, &xsave))?;
+    thread::save(w, threads, &creds, &sched, failure)?;
     let (fs, cwd) = task::save_fs(target, &mut path)?;
     fmt_result(w.write_fs(&fs, cwd))?;
 
@@ -244,6 +265,8 @@ struct Prepared {
     pending: KVVec<PendingSignal>,
     cpu: CpuRecord,
     xsave: KVec<u8>,
+    /// The other threads of the process.
+    threads: KVec<PreparedThread>,
     mm: MmRecord,
     /// The auxiliary vector of the address space.
     auxv: KVec<u64>,
@@ -380,13 +403,17 @@ fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
     let new_creds = PreparedCreds::prepare(&prepared.creds, &prepared.groups)?;
     arch::check_cpu(&prepared.cpu, &prepared.task)?;
     arch::check_fpu(&prepared.xsave)?;
+    // Threads keep their ids when the process keeps its pid
+    // (`RESTART_CHILD`).
+    let saved_tids = task.tid() == prepared.task.pid;
+    thread::check(&prepared.threads, saved_tids)?;
     mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
     mm::check_area_flags(parser.vmas(), &prepared.rlimits, &prepared.creds)?;
     mm::check_auxv(&prepared.auxv)?;
     let ctty = ctty::prepare(prepared.ctty.as_ref(), &prepared.objects)?;
 
     // The point of no return.
-    match restore(&mut parser, &mut prepared, new_creds, ctty) {
+    match restore(&mut parser, &mut prepared, new_creds, ctty, saved_tids) {
         Ok(ret) => Ok(Some(ret)),
         Err(e) => {
             if may_log_image_fault() {
@@ -422,6 +449,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
     let mut pending = KVVec::new();
     let mut cpu = None;
     let mut xsave = KVec::new();
+    let mut threads: KVec<PreparedThread> = KVec::new();
     let mut mm = None;
     let mut auxv = KVec::new();
     let mut objects = RestartObjects::new();
@@ -450,8 +478,6 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 return Err(eopnotsupp());
             }
             Item::Task(t) => task = Some(t),
-            // Processes with several threads cannot be restarted yet.
-            Item::Thread(_) => return Err(eopnotsupp()),
             Item::Signals(sig) => {
                 sigactions = KVec::with_capacity(NSIG as usize, GFP_KERNEL)?;
                 for _ in 0..NSIG {
@@ -474,17 +500,35 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 creds = Some(c);
             }
             Item::Sched(s) => sched = Some(s),
+            Item::Thread(t) => threads.push(PreparedThread::new(t), GFP_KERNEL)?,
+            // After a thread record, these are the thread's.
             Item::SigPending(rec) => {
-                pending = KVVec::with_capacity(rec.count as usize, GFP_KERNEL)?;
+                let mut signals = KVVec::with_capacity(rec.count as usize, GFP_KERNEL)?;
                 for _ in 0..rec.count {
-                    pending.push(fmt_result(parser.read_pending_signal())?, GFP_KERNEL)?;
+                    signals.push(fmt_result(parser.read_pending_signal())?, GFP_KERNEL)?;
+                }
+                match threads.last_mut() {
+                    Some(t) => t.set_pending(signals),
+                    None => pending = signals,
                 }
             }
-            Item::Cpu(c) => cpu = Some(c),
+            Item::Cpu(c) => match threads.last_mut() {
+                Some(t) => t.set_cpu(c),
+                None => cpu = Some(c),
+            },
             Item::Fpu(f) => {
+                // Only this kernel's size is accepted later: refusing any
+                // other now bounds what the threads of an image allocate.
+                if f.xstate_size != arch::xstate_size()? {
+                    return Err(EINVAL);
+                }
                 let size = f.xstate_size.min(MAX_XSTATE_SIZE) as usize;
-                xsave = KVec::from_elem(0u8, size, GFP_KERNEL)?;
-                fmt_result(parser.read_xstate(&mut xsave))?;
+                let mut buf = KVec::from_elem(0u8, size, GFP_KERNEL)?;
+                fmt_result(parser.read_xstate(&mut buf))?;
+                match threads.last_mut() {
+                    Some(t) => t.set_xsave(buf),
+                    None => xsave = buf,
+                }
             }
             Item::Pipe(rec) => {
                 let mut data = KVVec::from_elem(0u8, rec.data_len as usize, GFP_KERNEL)?;
@@ -607,6 +651,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     pending,
                     cpu,
                     xsave,
+                    threads,
                     mm,
                     auxv,
                     objects,
@@ -654,6 +699,7 @@ fn restore<S: format::Source, V: format::VmaStore>(
     p: &mut Prepared,
     new_creds: PreparedCreds,
     ctty: Option<u32>,
+    saved_tids: bool,
 ) -> Result<i64> {
     task::reset_for_restart()?;
     let mm = MmRef::current()?;
@@ -672,7 +718,6 @@ fn restore<S: format::Source, V: format::VmaStore>(
     signals::restore_signals(&p.signals, &p.sigactions)?;
     // After the memory and descriptors, which lower limits could refuse.
     limits::restore(&p.rlimits)?;
-    timers::restore(&p.itimers)?;
     sched::restore(&p.sched)?;
     // After everything the caller's privileges allowed (limits,
     // scheduling).
@@ -680,6 +725,11 @@ fn restore<S: format::Source, V: format::VmaStore>(
     // Locking under the saved limit and capabilities, once the pages are
     // in.
     mm::apply_area_flags(&mm, parser.vmas())?;
+    // The threads copy the leader's credentials, limits and scheduling;
+    // before any timer or signal, since a thread cannot be created with
+    // a signal pending.
+    thread::restore(&p.threads, saved_tids)?;
+    timers::restore(&p.itimers)?;
     // Last, with actions, mask and limits in place.
     signals::restore_pending(&p.pending)?;
     // After the pending signals: a timer may fire at once.

@@ -88,9 +88,16 @@ pub fn restore_signals(rec: &SignalsRecord, actions: &[SigactionRecord]) -> Resu
         // (`check_restart_caller`).
         to_result(unsafe { bindings::ckpt_restore_sigaction(i as i32 + 1, &action) })?;
     }
-    // SAFETY: as above; the stack was checked by `check_altstack`.
-    unsafe { bindings::ckpt_restore_altstack(&altstack_for_c(rec)) };
+    restore_altstack(rec);
     Ok(())
+}
+
+/// Gives the calling task the saved signal stack (checked by
+/// [`check_altstack`]), past the point of no return.
+pub fn restore_altstack(rec: &SignalsRecord) {
+    // SAFETY: the argument is valid; the helper changes only the calling
+    // task's signal stack.
+    unsafe { bindings::ckpt_restore_altstack(&altstack_for_c(rec)) };
 }
 
 /// The signals pending for `task`, in the order they are to be queued

@@ -5,6 +5,7 @@
 //! only here, a result becomes a return value or a negative errno.
 
 use crate::driver;
+use crate::thread;
 use core::ffi::{c_int, c_long, c_ulong, c_void};
 use kernel::alloc::KBox;
 use kernel::bindings;
@@ -102,4 +103,19 @@ pub unsafe extern "C" fn rust_restart_child_entry(state: *mut c_void) -> c_long 
 pub unsafe extern "C" fn rust_restart_child_drop(state: *mut c_void) {
     // SAFETY: as in `rust_restart_child_entry`.
     drop(unsafe { KBox::from_raw(state.cast::<driver::ChildRestart>()) });
+}
+
+/// Run by a thread that `restart(2)` created, before it first returns to
+/// user space: 0 once it is the saved thread (its registers set), or a
+/// negative errno (the C side then kills the thread group).
+///
+/// # Safety
+///
+/// `state` must point to a [`thread::PreparedThread`] that stays valid
+/// until this returns.
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_thread_entry(state: *const c_void) -> c_long {
+    // SAFETY: the caller's guarantee; the thread is only read.
+    let prepared = unsafe { &*state.cast::<thread::PreparedThread>() };
+    to_syscall_ret(thread::restore_current(prepared).map(|()| 0))
 }

@@ -3,12 +3,13 @@
 //! Tasks: finding the target of a checkpoint, and the task state that is
 //! neither memory, registers nor files ([`TaskRecord`], [`FsRecord`]).
 
+use crate::arch;
 use crate::error::{eopnotsupp, Failure};
 use crate::file::path_to_bytes;
 use crate::format::{
-    FsRecord, TaskRecord, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, RESTART_FUTEX_WAIT,
-    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, TASK_COMM_LEN,
-    TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_NOT_DUMPABLE, TASK_FLAG_NO_NEW_PRIVS,
+    CpuRecord, FsRecord, TaskRecord, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED,
+    RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL,
+    TASK_COMM_LEN, TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_NOT_DUMPABLE, TASK_FLAG_NO_NEW_PRIVS,
     TASK_FLAG_THP_DISABLE,
 };
 use core::ptr::NonNull;
@@ -122,6 +123,40 @@ impl TaskRef {
     pub fn switches(&self) -> usize {
         // SAFETY: the task is alive (type invariant).
         unsafe { bindings::ckpt_task_switches(self.ptr.as_ptr()) }
+    }
+
+    /// Takes over a task reference.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a task on which the caller owns a reference,
+    /// which this object takes over.
+    pub unsafe fn from_owned(ptr: NonNull<bindings::task_struct>) -> Self {
+        // INVARIANT: the caller hands over its reference.
+        TaskRef { ptr }
+    }
+
+    /// The leader of the task's thread group, or `None` if it has exited
+    /// (its other threads run on).
+    pub fn group_leader(&self) -> Option<Self> {
+        // SAFETY: the task is alive (type invariant); the helper returns a
+        // counted reference or null.
+        let leader = unsafe { bindings::ckpt_task_leader(self.ptr.as_ptr()) };
+        // SAFETY: we own the reference the helper took.
+        NonNull::new(leader).map(|ptr| unsafe { TaskRef::from_owned(ptr) })
+    }
+
+    /// The task's id in the caller's pid namespace (0 if it has none
+    /// there).
+    pub fn tid(&self) -> bindings::pid_t {
+        // SAFETY: the task is alive; a null namespace means the caller's.
+        unsafe {
+            bindings::__task_pid_nr_ns(
+                self.ptr.as_ptr(),
+                bindings::pid_type_PIDTYPE_PID,
+                core::ptr::null_mut(),
+            )
+        }
     }
 
     /// Number of threads in the task's thread group.
@@ -312,11 +347,7 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
 pub fn check_restart_caller(task: &TaskRecord) -> Result {
     // SAFETY: no preconditions; reads the calling task.
     to_result(unsafe { bindings::ckpt_restart_check_current() })?;
-    // SAFETY: no preconditions.
-    if task.rseq_area != 0 && !unsafe { bindings::ckpt_rseq_supported() } {
-        return Err(eopnotsupp());
-    }
-    Ok(())
+    check_record(task)
 }
 
 /// In the child of `restart(RESTART_CHILD)`, before it restarts: leads a
@@ -424,10 +455,66 @@ pub fn save_restart_block(target: &TaskRef) -> Option<(u32, [u64; 4])> {
     None
 }
 
+/// The registers of `target` for its CPU record, with an interrupted
+/// system call it resumes saved in `task_rec`: the caller in
+/// `checkpoint(2)` sees it return 0; a task stopped in a call that
+/// resumes through its restart block (nanosleep, poll, futex waits) has
+/// the block saved, and any other such call is refused with
+/// `EOPNOTSUPP`.
+pub fn save_registers(
+    target: &TaskRef,
+    task_rec: &mut TaskRecord,
+    failure: &mut Failure,
+) -> Result<CpuRecord> {
+    let mut cpu = arch::save_cpu(target);
+    if target.is_current() {
+        cpu.ax = 0;
+    } else if arch::in_restartable_syscall(&cpu) {
+        let Some((kind, args)) = save_restart_block(target) else {
+            failure.set(format_args!(
+                "task {} is stopped in system call {} which cannot be resumed yet",
+                task_rec.pid, cpu.orig_ax as i64
+            ));
+            return Err(eopnotsupp());
+        };
+        task_rec.restart_kind = kind;
+        task_rec.restart_args = args;
+    }
+    Ok(cpu)
+}
+
 /// Loads a task record into the calling task.  The exit signal and the
 /// process ids stay the caller's: they describe its place among the tasks
 /// of this system, not the saved program.
 pub fn restore_task(task: &TaskRecord) -> Result {
+    restore_thread_fields(task)?;
+    // SAFETY: plain values; the helper changes only the calling process,
+    // whose mm restart has just replaced.
+    unsafe {
+        bindings::ckpt_restore_process_flags(
+            task.flags & TASK_FLAG_CHILD_SUBREAPER != 0,
+            task.flags & TASK_FLAG_THP_DISABLE != 0,
+        )
+    };
+    Ok(())
+}
+
+/// Checks, before the point of no return, what this kernel must support
+/// for a task record: `EOPNOTSUPP` if it registers an rseq area and this
+/// kernel has no rseq.
+pub fn check_record(task: &TaskRecord) -> Result {
+    // SAFETY: no preconditions.
+    if task.rseq_area != 0 && !unsafe { bindings::ckpt_rseq_supported() } {
+        return Err(eopnotsupp());
+    }
+    Ok(())
+}
+
+/// Loads the per-thread fields of a task record into the calling task:
+/// its name, tid pointers, parent-death signal, personality, interrupted
+/// call, blocked mask, and its rseq, robust list and no_new_privs
+/// registrations.
+pub fn restore_thread_fields(task: &TaskRecord) -> Result {
     // SAFETY: `get_current` has no preconditions.
     let current = unsafe { bindings::get_current() };
     let mut comm = task.comm;
@@ -452,14 +539,6 @@ pub fn restore_task(task: &TaskRecord) -> Result {
     // SAFETY: `blocked` is a valid signal set; `set_current_blocked`
     // itself removes SIGKILL and SIGSTOP.
     unsafe { bindings::set_current_blocked(&mut blocked) };
-    // SAFETY: plain values; the helper changes only the calling process,
-    // whose mm restart has just replaced.
-    unsafe {
-        bindings::ckpt_restore_process_flags(
-            task.flags & TASK_FLAG_CHILD_SUBREAPER != 0,
-            task.flags & TASK_FLAG_THP_DISABLE != 0,
-        )
-    };
     // SAFETY: plain values (checked by the parser and again by the
     // helper); the helper writes only the calling task.
     to_result(unsafe {

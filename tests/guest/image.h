@@ -18,6 +18,7 @@
 #define REC_TAIL 2
 #define REC_ERROR 3
 #define REC_TASK 16
+#define REC_THREAD 25
 #define REC_MM 32
 #define REC_VMA 33
 #define REC_PAGE_CHUNK 34

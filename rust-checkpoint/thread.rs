@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Threads: the threads of a checkpointed process other than its leader.
+//!
+//! # Checkpoint
+//!
+//! Every thread must be quiescent, as the leader must.  A thread's block
+//! follows the leader's FPU state and holds what is the thread's own: its
+//! task fields (name, blocked mask, tid pointers, rseq, robust list, an
+//! interrupted system call), its signal stack, the signals on its own
+//! queue, its registers and its FPU state.  Everything else belongs to
+//! the process and is saved once, with the leader.  Restart gives every
+//! thread the leader's credentials and scheduling settings, so a thread
+//! whose own differ is refused with `EOPNOTSUPP` rather than changed.
+//!
+//! # Restart
+//!
+//! Past the point of no return, once the leader's memory, files,
+//! credentials and scheduling are in, the leader creates each thread with
+//! `CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+//! CLONE_SYSVSEM` (`ckpt_restart_thread` in `kernel/checkpoint_sys.c`).
+//! Before it first returns to user space the new thread restores its own
+//! block from the leader's memory ([`restore_current`]), while the leader
+//! waits.  A thread gets its saved id when the leader has its saved pid
+//! (`restart(RESTART_CHILD)`), otherwise a new one.  A failure kills the
+//! whole thread group.
+
+use crate::arch;
+use crate::creds;
+use crate::error::{eopnotsupp, fmt_result, Failure};
+use crate::format::{
+    self, CpuRecord, CredsRecord, ImageWriter, PendingSignal, SchedRecord, SignalsRecord, Sink,
+    ThreadRecord, NSIG, SIGQUEUE_THREAD,
+};
+use crate::sched;
+use crate::signals;
+use crate::task::{self, TaskRef};
+use core::ffi::c_void;
+use core::ptr::NonNull;
+use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
+use kernel::bindings;
+use kernel::error::{code::*, to_result, Result};
+
+/// The threads of `leader`'s group other than itself, each counted.
+pub fn collect(leader: &TaskRef) -> Result<KVec<TaskRef>> {
+    let mut room = usize::try_from(leader.nr_threads()).unwrap_or(1).max(1);
+    loop {
+        let mut raw = KVec::from_elem(core::ptr::null_mut(), room, GFP_KERNEL)?;
+        let mut threads = KVec::with_capacity(room, GFP_KERNEL)?;
+        let room_u32 = u32::try_from(room).map_err(|_| EINVAL)?;
+        // SAFETY: the leader is alive (we hold a reference); `raw` has
+        // room for `room` pointers and the helper writes at most that many.
+        let count =
+            unsafe { bindings::ckpt_task_threads(leader.as_ptr(), raw.as_mut_ptr(), room_u32) };
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        for &ptr in raw.iter().take(count.min(room)) {
+            let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
+            // SAFETY: the helper took a reference on each thread it wrote,
+            // which we take over here, once.
+            let thread = unsafe { TaskRef::from_owned(ptr) };
+            // Room was reserved: this does not allocate.
+            threads.push(thread, GFP_KERNEL)?;
+        }
+        if count > room {
+            // Threads were created meanwhile: again, with room (the
+            // references taken are dropped with `threads`).
+            room = count;
+            continue;
+        }
+        return Ok(threads);
+    }
+}
+
+/// Whether each of `threads` is quiescent.
+pub fn all_quiescent(threads: &[TaskRef]) -> bool {
+    threads.iter().all(TaskRef::is_quiescent)
+}
+
+/// How often the threads were switched out, summed: it changes if any
+/// of them runs.
+pub fn switches(threads: &[TaskRef]) -> usize {
+    threads
+        .iter()
+        .fold(0usize, |sum, t| sum.wrapping_add(t.switches()))
+}
+
+/// Writes the block of each of `threads`; `leader_creds` and
+/// `leader_sched` are what the leader's records hold.
+pub fn save<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    threads: &[TaskRef],
+    leader_creds: &(CredsRecord, KVVec<u32>),
+    leader_sched: &SchedRecord,
+    failure: &mut Failure,
+) -> Result {
+    for thread in threads {
+        let tid = thread.tid();
+        let census = task::census(thread);
+        task::refuse_unsaved(&census, failure)?;
+        let (creds, groups) = creds::save(thread)?;
+        if creds != leader_creds.0 || groups[..] != leader_creds.1[..] {
+            failure.set(format_args!(
+                "thread {tid} has credentials other than its leader's, which cannot be saved yet"
+            ));
+            return Err(eopnotsupp());
+        }
+        if sched::save(thread, failure)? != *leader_sched {
+            failure.set(format_args!(
+                "thread {tid} has scheduling settings other than its leader's, which cannot be saved yet"
+            ));
+            return Err(eopnotsupp());
+        }
+        let mut task_rec = task::save_task(thread, &census);
+        // A thread sends no signal when it exits.
+        task_rec.exit_signal = 0;
+        let cpu = task::save_registers(thread, &mut task_rec, failure)?;
+        let altstack = signals::save_altstack(thread);
+        // The process's queue is saved with the leader.
+        let all_pending = signals::save_pending(thread, failure)?;
+        let mut pending = KVVec::with_capacity(all_pending.len(), GFP_KERNEL)?;
+        for s in all_pending.iter().filter(|s| s.queue == SIGQUEUE_THREAD) {
+            pending.push(*s, GFP_KERNEL)?;
+        }
+        let (xfeatures, xsave) = arch::save_fpu(thread)?;
+        fmt_result(w.write_record(&ThreadRecord {
+            task: task_rec,
+            altstack_sp: altstack.altstack_sp,
+            altstack_size: altstack.altstack_size,
+            altstack_flags: altstack.altstack_flags,
+            _pad: 0,
+        }))?;
+        fmt_result(w.write_pending_signals(pending.len(), |i| {
+            pending.get(i).copied().ok_or(format::Errno::EINVAL)
+        }))?;
+        fmt_result(w.write_record(&cpu))?;
+        fmt_result(w.write_fpu(xfeatures, &xsave))?;
+    }
+    Ok(())
+}
+
+/// A thread read from an image, to be created at restart.
+pub struct PreparedThread {
+    record: ThreadRecord,
+    /// Signals to queue again on the thread, in order.
+    pending: KVVec<PendingSignal>,
+    cpu: CpuRecord,
+    xsave: KVec<u8>,
+}
+
+impl PreparedThread {
+    /// A thread from its record; its pending signals, registers and FPU
+    /// state follow.
+    pub fn new(record: ThreadRecord) -> Self {
+        PreparedThread {
+            record,
+            pending: KVVec::new(),
+            cpu: <CpuRecord as format::Pod>::zeroed(),
+            xsave: KVec::new(),
+        }
+    }
+
+    /// Its pending signals.
+    pub fn set_pending(&mut self, pending: KVVec<PendingSignal>) {
+        self.pending = pending;
+    }
+
+    /// Its registers.
+    pub fn set_cpu(&mut self, cpu: CpuRecord) {
+        self.cpu = cpu;
+    }
+
+    /// Its XSAVE buffer.
+    pub fn set_xsave(&mut self, xsave: KVec<u8>) {
+        self.xsave = xsave;
+    }
+
+    fn altstack(&self) -> SignalsRecord {
+        SignalsRecord {
+            altstack_sp: self.record.altstack_sp,
+            altstack_size: self.record.altstack_size,
+            altstack_flags: self.record.altstack_flags,
+            count: NSIG,
+        }
+    }
+}
+
+/// Checks the threads before the point of no return, as the leader's
+/// records are checked.  With `saved_tids` every thread is to get its
+/// saved id: `EBUSY` if one is taken or not the caller's to choose, or
+/// appears twice.
+pub fn check(threads: &[PreparedThread], saved_tids: bool) -> Result {
+    for (i, t) in threads.iter().enumerate() {
+        task::check_record(&t.record.task)?;
+        signals::check_altstack(&t.altstack())?;
+        arch::check_cpu(&t.cpu, &t.record.task)?;
+        arch::check_fpu(&t.xsave)?;
+        if saved_tids {
+            let tid = t.record.task.pid;
+            let earlier = threads.get(..i).unwrap_or(&[]);
+            if earlier.iter().any(|e| e.record.task.pid == tid) {
+                return Err(EBUSY);
+            }
+            // SAFETY: no preconditions; reads the caller's pid namespace.
+            match to_result(unsafe { bindings::ckpt_tid_settable(tid) }) {
+                Err(e) if e == EPERM || e == EINVAL => return Err(EBUSY),
+                r => r?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates the threads in the caller's group, past the point of no
+/// return; each restores itself before this goes on to the next.
+pub fn restore(threads: &[PreparedThread], saved_tids: bool) -> Result {
+    for t in threads {
+        let tid = if saved_tids { t.record.task.pid } else { 0 };
+        let state: *const PreparedThread = t;
+        // SAFETY: `state` points to a `PreparedThread` that lives until
+        // this returns, and the helper returns only once the thread is
+        // done with it.
+        to_result(unsafe { bindings::ckpt_restart_thread(state.cast::<c_void>(), tid) })?;
+    }
+    Ok(())
+}
+
+/// In a thread created by [`restore`], before it first returns to user
+/// space: becomes the saved thread.  Its registers are set last, and what
+/// its interrupted system call returns is left in them.
+pub fn restore_current(t: &PreparedThread) -> Result {
+    task::restore_thread_fields(&t.record.task)?;
+    signals::restore_altstack(&t.altstack());
+    signals::restore_pending(&t.pending)?;
+    arch::restore_fpu(&t.xsave)?;
+    let ax = arch::restore_cpu(&t.cpu, signals::delivery_pending())?;
+    arch::set_return_value(ax);
+    Ok(())
+}

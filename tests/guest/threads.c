@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A multi-threaded process (pthreads) checkpointed from outside while its
+ * threads wait on a mutex and a condition variable, in the style of zdtm
+ * pthread00: the threads take turns, each folding its round and its own
+ * TLS accumulator into a shared checksum.  Halfway, thread 0 waits for a
+ * file; the process is stopped there, checkpointed, killed, and
+ * restarted.  The restored process must finish with the checksum of an
+ * uninterrupted run, and every thread must still have its TLS, its
+ * signal mask, its signal stack and the signal pending on its own queue
+ * only.  Restarted as a child with the saved pid (RESTART_CHILD), the
+ * threads get their saved ids; restarted in place in another process,
+ * they get new ones.  8 and 64 threads.  A process whose leader has
+ * exited is refused with EOPNOTSUPP.
+ */
+#define _GNU_SOURCE
+#include "ktap.h"
+#include "target.h"
+#include "image.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#define IMG "/tmp/threads.img"
+#define HALF "/tmp/threads.half"
+#define GO "/tmp/threads.go"
+#define MAX_THREADS 64
+#define ROUNDS 40
+
+static int nthreads;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int turn;
+static uint64_t checksum;
+/* Per thread: its tid before the checkpoint, and what it found wrong. */
+static pid_t tids[MAX_THREADS];
+static int failed[MAX_THREADS];
+static char altstacks[MAX_THREADS][16384];
+
+static __thread int my_index = -1;
+static __thread uint64_t tls_acc;
+
+static uint64_t fold(uint64_t sum, int round, int i, uint64_t acc)
+{
+	return sum * 1000003 + ((uint64_t)round * 131 + i) * 7 + acc;
+}
+
+/* The checksum of an uninterrupted run, computed by one thread. */
+static uint64_t expected_checksum(void)
+{
+	uint64_t sum = 0, acc[MAX_THREADS] = { 0 };
+
+	for (int r = 0; r < ROUNDS; r++)
+		for (int i = 0; i < nthreads; i++) {
+			sum = fold(sum, r, i, acc[i]);
+			acc[i] += (uint64_t)r * i + 1;
+		}
+	return sum;
+}
+
+/* The mask thread @i runs with: SIGUSR1, and SIGRTMIN + @i % 16. */
+static void thread_mask(int i, sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGRTMIN + i % 16);
+}
+
+static void *worker(void *arg)
+{
+	int i = (int)(long)arg;
+	sigset_t mask, now, pending;
+	stack_t ss = { .ss_sp = altstacks[i], .ss_size = sizeof(altstacks[i]) };
+
+	my_index = i;
+	tids[i] = gettid();
+	thread_mask(i, &mask);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	sigaltstack(&ss, NULL);
+	/* Pending on this thread's own queue, and blocked. */
+	if (i < 16)
+		pthread_kill(pthread_self(), SIGRTMIN + i);
+	for (int r = 0; r < ROUNDS; r++) {
+		if (i == 0 && r == ROUNDS / 2) {
+			/* Halfway: the others wait on the condition. */
+			close(open(HALF, O_WRONLY | O_CREAT, 0644));
+			while (access(GO, F_OK))
+				usleep(1000);
+		}
+		pthread_mutex_lock(&lock);
+		while (turn != i)
+			pthread_cond_wait(&cond, &lock);
+		checksum = fold(checksum, r, i, tls_acc);
+		tls_acc += (uint64_t)r * i + 1;
+		turn = (turn + 1) % nthreads;
+		pthread_cond_broadcast(&cond);
+		pthread_mutex_unlock(&lock);
+	}
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	sigpending(&pending);
+	sigaltstack(NULL, &ss);
+	if (my_index != i)
+		failed[i] |= 1;
+	if (!sigismember(&now, SIGUSR1) ||
+	    !sigismember(&now, SIGRTMIN + i % 16) ||
+	    sigismember(&now, SIGUSR2))
+		failed[i] |= 2;
+	for (int j = 0; j < 16 && j < nthreads; j++)
+		if (sigismember(&pending, SIGRTMIN + j) != (j == i))
+			failed[i] |= 4;
+	if (ss.ss_sp != altstacks[i] || ss.ss_size != sizeof(altstacks[i]))
+		failed[i] |= 8;
+	return NULL;
+}
+
+/*
+ * The target: runs the threads (the main thread is thread 0) and exits
+ * 0 if the checksum and every thread's checks hold; 10 + the thread of
+ * the first failure, or 9 for a wrong checksum.
+ */
+static int run_target(int want_saved_tids)
+{
+	pthread_t t[MAX_THREADS];
+	uint64_t want = expected_checksum();
+
+	for (int i = 1; i < nthreads; i++)
+		if (pthread_create(&t[i], NULL, worker, (void *)(long)i))
+			return 100;
+	worker(0);
+	for (int i = 1; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	if (checksum != want)
+		return 9;
+	for (int i = 0; i < nthreads; i++)
+		if (failed[i])
+			return 10 + (i < 40 ? i : 40);
+	/* Only thread 0 could have read its tid again: the others are gone. */
+	if (want_saved_tids && gettid() != tids[0])
+		return 60;
+	return 0;
+}
+
+/* Starts the target, waits until it is halfway, stops it. */
+static pid_t start_target(int want_saved_tids)
+{
+	pid_t pid;
+
+	unlink(HALF);
+	unlink(GO);
+	pid = fork();
+	if (pid == 0)
+		_exit(run_target(want_saved_tids));
+	for (int i = 0; i < 30000 && access(HALF, F_OK); i++)
+		usleep(1000);
+	/* Let the other threads reach the condition variable. */
+	usleep(200000);
+	stop_target(pid);
+	return pid;
+}
+
+/* The number of thread records in @img. */
+static int thread_records(const struct image *img)
+{
+	int n = 0;
+
+	while (image_find(img, REC_THREAD, n) >= 0)
+		n++;
+	return n;
+}
+
+/* The message of the image's error record, or "". */
+static const char *error_message(const struct image *img)
+{
+	long last = image_last(img);
+
+	if (last < 0 || image_u32(img, last) != REC_ERROR)
+		return "";
+	return (const char *)img->data + last + 16;
+}
+
+static int wait_status(pid_t pid)
+{
+	int status = -1;
+
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+/* Saves @n threads, restarts with RESTART_CHILD: saved pid and tids. */
+static void restart_as_child(int n, const char *name)
+{
+	long r, ret;
+	int fd, status;
+	pid_t pid, child;
+	struct image img;
+	int threads_in_image = 0;
+
+	nthreads = n;
+	pid = start_target(1);
+	r = checkpoint_and_kill(pid, IMG);
+	if (image_load(&img, IMG) == 0)
+		threads_in_image = thread_records(&img);
+	close(open(GO, O_WRONLY | O_CREAT, 0644));
+	fd = open(IMG, O_RDONLY);
+	ret = sys_restart(0, fd, RESTART_CHILD);
+	child = ret;
+	close(fd);
+	status = ret > 0 ? wait_status(child) : -1;
+	ktap_case(r >= 0 && threads_in_image == n - 1 && ret == pid &&
+		  WIFEXITED(status) && WEXITSTATUS(status) == 0, name,
+		  "checkpoint %ld (errno %d), %d thread records, restart %ld (errno %d), pid %d, status %#x",
+		  r, r < 0 ? errno : 0, threads_in_image, ret,
+		  ret < 0 ? errno : 0, pid, status);
+}
+
+/* Saves 8 threads, restarts in place in a forked child: new tids. */
+static void restart_in_place(void)
+{
+	long r;
+	pid_t pid, child;
+	int status;
+
+	nthreads = 8;
+	pid = start_target(0);
+	r = checkpoint_and_kill(pid, IMG);
+	close(open(GO, O_WRONLY | O_CREAT, 0644));
+	child = restart_in_child(IMG);
+	status = wait_status(child);
+	ktap_case(r >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "threads_restart_in_place_with_new_tids",
+		  "checkpoint %ld, restored status %#x", r, status);
+}
+
+static void *idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* The leader has called pthread_exit(): refused, with an error record. */
+static void leader_exited(void)
+{
+	pid_t pid = fork();
+	long r;
+	int err;
+	struct image img;
+	const char *msg = "";
+
+	if (pid == 0) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, idle, NULL);
+		pthread_exit(NULL);
+	}
+	usleep(300000);
+	stop_target(pid);
+	r = checkpoint_and_kill(pid, IMG);
+	err = errno;
+	if (image_load(&img, IMG) == 0)
+		msg = error_message(&img);
+	ktap_case(r == -1 && err == EOPNOTSUPP && strstr(msg, "has exited"),
+		  "threads_leader_exited_eopnotsupp",
+		  "checkpoint %ld errno %d, message '%s'", r, err, msg);
+}
+
+int main(void)
+{
+	ktap_begin("threads", 4);
+	fflush(stdout);
+	restart_as_child(8, "threads_8_restart_as_child_saved_tids");
+	restart_as_child(64, "threads_64_restart_as_child_saved_tids");
+	restart_in_place();
+	leader_exited();
+	return ktap_end();
+}
