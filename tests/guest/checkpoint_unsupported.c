@@ -2,7 +2,8 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread, a child (live or zombie), shared memory another
+ * a second thread in a process that checkpoints itself, a child (live or
+ * zombie), shared memory another
  * process maps too, a SysV segment locked
  * in memory, a deleted file or a memfd open twice, a pipe with an end
  * held by another process, a socket, a device with state of its own, a

@@ -4,8 +4,9 @@
 //! kernel (a guest test; it needs the checkpoint syscalls).
 //!
 //! It makes valid images in this boot (a self checkpoint, an external
-//! checkpoint of a stopped child, and a self checkpoint with open files of
-//! every kind restart re-creates, and a POSIX timer),
+//! checkpoint of a stopped child, a self checkpoint with open files of
+//! every kind restart re-creates, and a POSIX timer, and an external
+//! checkpoint of a stopped child with three more threads),
 //! then sends COUNT mutated copies to `restart` in forked children (one
 //! in four with `RESTART_CHILD | RESTART_NEW_PID`, restored as a new
 //! child of theirs, which they wait for):
@@ -257,9 +258,10 @@ fn wait_status(pid: i32, options: c_int) -> Option<c_int> {
 }
 
 /// The kinds of seed image.
-const SEED_KINDS: [&str; 3] = ["self", "external", "files"];
+const SEED_KINDS: [&str; 4] = ["self", "external", "files", "threads"];
 
-/// Makes the seed images: self, external (stopped child), with files.
+/// Makes the seed images: self, external (stopped child), with files,
+/// and external with three more threads sleeping.
 /// Every seed child is forked before any image is read back, so that no
 /// seed carries the earlier ones in its memory (which would make every
 /// restart of it restore several times as many pages).
@@ -272,7 +274,14 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
         if pid == 0 {
             close_standard_fds();
             match kind {
-                "external" => {
+                "external" | "threads" => {
+                    if kind == "threads" {
+                        for _ in 0..3 {
+                            std::thread::spawn(|| loop {
+                                std::thread::sleep(Duration::from_secs(1000));
+                            });
+                        }
+                    }
                     // SAFETY: stops this child until it is killed, or
                     // restored.
                     unsafe { raise(SIGSTOP) };
@@ -303,7 +312,7 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                 }
             }
         }
-        if kind == "external" {
+        if kind == "external" || kind == "threads" {
             let stopped = wait_status(pid, WUNTRACED).is_some();
             let r = if stopped { checkpoint(pid, fd) } else { -1 };
             // SAFETY: kills our own child.
