@@ -30,7 +30,7 @@ use crate::creds;
 use crate::error::{eopnotsupp, fmt_result, Failure};
 use crate::format::{
     self, CpuRecord, CredsRecord, ImageWriter, PendingSignal, SchedRecord, SignalsRecord, Sink,
-    ThreadRecord, NSIG, SIGQUEUE_THREAD,
+    ThreadRecord, NSIG, SCHED_FLAG_RESET_ON_FORK, SIGQUEUE_THREAD,
 };
 use crate::sched;
 use crate::signals;
@@ -93,6 +93,14 @@ pub fn save<S: Sink>(
     leader_sched: &SchedRecord,
     failure: &mut Failure,
 ) -> Result {
+    if !threads.is_empty() && leader_sched.flags & SCHED_FLAG_RESET_ON_FORK != 0 {
+        // The threads restart creates would lose it (and with it a
+        // real-time policy or negative nice) as they are forked.
+        failure.set(format_args!(
+            "a process with threads has SCHED_RESET_ON_FORK, which cannot be restored yet"
+        ));
+        return Err(eopnotsupp());
+    }
     for thread in threads {
         let tid = thread.tid();
         let census = task::census(thread);

@@ -10,8 +10,9 @@
  * signal mask, its signal stack and the signal pending on its own queue
  * only.  Restarted as a child with the saved pid (RESTART_CHILD), the
  * threads get their saved ids; restarted in place in another process,
- * they get new ones.  8 and 64 threads.  A process whose leader has
- * exited is refused with EOPNOTSUPP.
+ * they get new ones.  8 and 64 threads.  Refused with EOPNOTSUPP and an
+ * error record: a process whose leader has exited, a thread with another
+ * nice value than its leader, and SCHED_RESET_ON_FORK with threads.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -19,7 +20,9 @@
 #include "image.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -240,8 +243,22 @@ static void *idle(void *arg)
 	return NULL;
 }
 
-/* The leader has called pthread_exit(): refused, with an error record. */
-static void leader_exited(void)
+/* What a refused target does before it stops. */
+enum refusal { LEADER_EXITED, THREAD_NICE, RESET_ON_FORK };
+
+static void *nice_thread(void *arg)
+{
+	(void)arg;
+	setpriority(PRIO_PROCESS, gettid(), 5);
+	return idle(NULL);
+}
+
+/*
+ * A target in state @how is refused with EOPNOTSUPP and an error record
+ * whose message contains @word.
+ */
+static void expect_refused(enum refusal how, const char *word,
+			   const char *name)
 {
 	pid_t pid = fork();
 	long r;
@@ -251,9 +268,17 @@ static void leader_exited(void)
 
 	if (pid == 0) {
 		pthread_t t;
+		struct sched_param sp = { 0 };
 
-		pthread_create(&t, NULL, idle, NULL);
-		pthread_exit(NULL);
+		pthread_create(&t, NULL, how == THREAD_NICE ? nice_thread : idle,
+			       NULL);
+		if (how == LEADER_EXITED)
+			pthread_exit(NULL);
+		if (how == RESET_ON_FORK)
+			sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK,
+					   &sp);
+		for (;;)
+			pause();
 	}
 	usleep(300000);
 	stop_target(pid);
@@ -261,18 +286,22 @@ static void leader_exited(void)
 	err = errno;
 	if (image_load(&img, IMG) == 0)
 		msg = error_message(&img);
-	ktap_case(r == -1 && err == EOPNOTSUPP && strstr(msg, "has exited"),
-		  "threads_leader_exited_eopnotsupp",
+	ktap_case(r == -1 && err == EOPNOTSUPP && strstr(msg, word), name,
 		  "checkpoint %ld errno %d, message '%s'", r, err, msg);
 }
 
 int main(void)
 {
-	ktap_begin("threads", 4);
+	ktap_begin("threads", 6);
 	fflush(stdout);
 	restart_as_child(8, "threads_8_restart_as_child_saved_tids");
 	restart_as_child(64, "threads_64_restart_as_child_saved_tids");
 	restart_in_place();
-	leader_exited();
+	expect_refused(LEADER_EXITED, "has exited",
+		       "threads_leader_exited_eopnotsupp");
+	expect_refused(THREAD_NICE, "scheduling settings other than",
+		       "threads_other_nice_than_leader_eopnotsupp");
+	expect_refused(RESET_ON_FORK, "SCHED_RESET_ON_FORK",
+		       "threads_reset_on_fork_eopnotsupp");
 	return ktap_end();
 }
