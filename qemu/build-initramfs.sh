@@ -55,6 +55,12 @@ for src in "$top"/samples/*.c; do
 	[ -e "$src" ] || continue
 	compile "$src" "$stage/samples/$(basename "$src" .c)"
 done
+# The benchmark (bench/, run by scripts/bench.sh; its smoke run is a test).
+mkdir -p "$stage/bench"
+for src in "$top"/bench/*.c; do
+	[ -e "$src" ] || continue
+	compile "$src" "$stage/bench/$(basename "$src" .c)"
+done
 for src in "$top"/samples/*.sh; do
 	[ -e "$src" ] || continue
 	install -m 0755 "$src" "$stage/samples/$(basename "$src")"

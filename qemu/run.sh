@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Boot a built kernel with the initramfs in QEMU and run the guest.
 #
-#   qemu/run.sh [--debug] [test|demo|shell]
+#   qemu/run.sh [--debug] [test|demo|bench|shell]
 #
 # --debug boots the sanitizer kernel (build/kernel-debug) instead of the
 # main one (build/kernel); both get 2 vCPUs.
 # Serial console on stdio, no display, no network.  TCG by default (a KVM
 # guest hangs at boot on our machines); QEMU_KVM=1 asks for KVM and is
 # honoured only when /dev/kvm is usable.  QEMU_TIMEOUT (seconds, default
-# 600) bounds the run.  The console log is kept in build/logs/<mode>.log.
+# 600) bounds the run; CKPT_INITRD names another initramfs.  The console
+# log is kept in build/logs/<mode>.log.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,9 +22,10 @@ if [ "${1:-}" = --debug ]; then
 	shift
 fi
 mode=${1:-test}
-case "$mode" in test | demo | shell) ;; *) die "unknown mode: $mode" ;; esac
+case "$mode" in test | demo | bench | shell) ;; *) die "unknown mode: $mode" ;; esac
 kernel="$top/$(kbuild_out_rel "$flavour")/arch/x86/boot/bzImage"
-initrd="$top/build/initramfs.cpio.gz"
+# CKPT_INITRD: another initramfs (the benchmark adds CRIU to ours).
+initrd=${CKPT_INITRD:-"$top/build/initramfs.cpio.gz"}
 if [ ! -f "$kernel" ]; then
 	[ "$flavour" = main ] && die "no kernel: run scripts/build-kernel.sh"
 	die "no debug kernel: run scripts/build-kernel.sh --debug"
@@ -53,7 +55,11 @@ append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 log_buf_len=16M"
 append+=" ckpt.mode=$mode ckpt.kernel=$flavour"
 # 1 GiB of memory: plenty for the tests, and what the debug kernel's
 # KASAN shadow set-up and the memory-pressure test cost grows with it.
-qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m 1G
+# The benchmark holds a 256 MiB process, its image and its restored copy
+# at once: 3 GiB.
+memory=1G
+[ "$mode" = bench ] && memory=3G
+qemu=(qemu-system-x86_64 "${accel[@]}" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$memory"
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
 	-nodefaults -no-reboot -display none -serial stdio -nic none)
 
