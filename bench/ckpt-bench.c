@@ -212,6 +212,15 @@ static int run_target(const struct workload *w)
 
 	if (!p)
 		return 3;
+	/*
+	 * A session of its own: CRIU refuses a task whose session leader is
+	 * outside its pid namespace (the guest's init runs in session 0).
+	 */
+	setsid();
+	/* Nor can it reopen the console by its path: no standard streams. */
+	close(0);
+	close(1);
+	close(2);
 	touch(w, p);
 	raise(SIGSTOP);
 	/* The first user code of the restored process. */

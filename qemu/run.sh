@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Boot a built kernel with the initramfs in QEMU and run the guest.
 #
-#   qemu/run.sh [--debug] [test|demo|bench|shell]
+#   qemu/run.sh [--debug | --criu] [test|demo|bench|shell]
 #
 # --debug boots the sanitizer kernel (build/kernel-debug) instead of the
-# main one (build/kernel); both get 2 vCPUs.
+# main one (build/kernel), --criu the benchmark's (build/kernel-criu); all
+# get 2 vCPUs.
 # Serial console on stdio, no display, no network.  TCG by default (a KVM
 # guest hangs at boot on our machines); QEMU_KVM=1 asks for KVM and is
 # honoured only when /dev/kvm is usable.  QEMU_TIMEOUT (seconds, default
@@ -17,10 +18,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
 flavour=main
-if [ "${1:-}" = --debug ]; then
-	flavour=debug
+case "${1:-}" in
+--debug | --criu)
+	flavour=${1#--}
 	shift
-fi
+	;;
+esac
 mode=${1:-test}
 case "$mode" in test | demo | bench | shell) ;; *) die "unknown mode: $mode" ;; esac
 kernel="$top/$(kbuild_out_rel "$flavour")/arch/x86/boot/bzImage"
@@ -28,7 +31,7 @@ kernel="$top/$(kbuild_out_rel "$flavour")/arch/x86/boot/bzImage"
 initrd=${CKPT_INITRD:-"$top/build/initramfs.cpio.gz"}
 if [ ! -f "$kernel" ]; then
 	[ "$flavour" = main ] && die "no kernel: run scripts/build-kernel.sh"
-	die "no debug kernel: run scripts/build-kernel.sh --debug"
+	die "no $flavour kernel: run scripts/build-kernel.sh --$flavour"
 fi
 [ -f "$initrd" ] || die "no initramfs: run qemu/build-initramfs.sh"
 logdir="$top/build/logs"

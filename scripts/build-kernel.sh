@@ -3,20 +3,24 @@
 # setup-kernel.sh).  Incremental: a change to one Rust file rebuilds only
 # the checkpoint crate and relinks.
 #
-#   scripts/build-kernel.sh [--debug] [extra make arguments, e.g. CLIPPY=1]
+#   scripts/build-kernel.sh [--debug | --criu] [extra make arguments, e.g. CLIPPY=1]
 #
-# Without --debug: the main test kernel in build/kernel, tinyconfig +
+# Without a flavour: the main test kernel in build/kernel, tinyconfig +
 # config/checkpoint.config.  With --debug: the sanitizer kernel in
-# build/kernel-debug, the same plus config/debug.config.
+# build/kernel-debug, the same plus config/debug.config.  With --criu: the
+# benchmark's kernel in build/kernel-criu, the same plus config/criu.config
+# (what CRIU needs besides).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 . "$top/scripts/lib.sh"
 flavour=main
-if [ "${1:-}" = --debug ]; then
-	flavour=debug
+case "${1:-}" in
+--debug | --criu)
+	flavour=${1#--}
 	shift
-fi
+	;;
+esac
 out="$top/$(kbuild_out_rel "$flavour")"
 mkdir -p "$out"
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -24,7 +28,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 kmake() { make -C "$top/linux" O="$out" LLVM="$LLVM_SUFFIX" -j"$(nproc)" "$@"; }
 
 frags=("$top/config/checkpoint.config")
-[ "$flavour" = debug ] && frags+=("$top/config/debug.config")
+[ "$flavour" = main ] || frags+=("$top/config/$flavour.config")
 
 # Regenerate .config when a fragment changed (or on first build).
 stamp="$out/.fragment.sha256"
@@ -36,11 +40,16 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	kmake -s olddefconfig >/dev/null
 	# Every line of the fragments must have survived: a silently dropped
 	# option (unmet dependency) would make the tests test something else.
+	# A later fragment overrides an earlier one, as in merge_config.sh.
 	missing=0
+	declare -A final=()
 	while IFS= read -r line; do
 		case "$line" in '' | '#'*) continue ;; esac
-		opt=${line%%=*}
-		val=${line#*=}
+		final[${line%%=*}]=${line#*=}
+	done < <(cat "${frags[@]}")
+	for opt in "${!final[@]}"; do
+		val=${final[$opt]}
+		line="$opt=$val"
 		if [ "$val" = n ]; then
 			grep -q "^$opt=" "$out/.config" && {
 				echo "config: $opt should be unset" >&2
@@ -52,7 +61,7 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 				missing=1
 			}
 		fi
-	done < <(cat "${frags[@]}")
+	done
 	[ "$missing" = 0 ] || die "config fragments not fully applied"
 	echo "$want" >"$stamp"
 fi

@@ -15,6 +15,7 @@ kbuild_out_rel() {
 	case "$1" in
 	main) echo "$KBUILD_OUT_REL" ;;
 	debug) echo "$KBUILD_OUT_REL-debug" ;;
+	criu) echo "$KBUILD_OUT_REL-criu" ;;
 	*) die "unknown kernel flavour: $1" ;;
 	esac
 }
