@@ -400,6 +400,9 @@ static int run_criu(const char *const *args, const char *log)
 		argv[n++] = "-o";
 		argv[n++] = log;
 		argv[n] = NULL;
+		/* Its log has the errors; libnftables talks on stderr. */
+		dup2(open("/dev/null", O_WRONLY), 1);
+		dup2(1, 2);
 		execv(CRIU, (char *const *)argv);
 		_exit(127);
 	}

@@ -37,7 +37,7 @@ CKPT_INITRD="$top/build/initramfs-bench.cpio.gz" QEMU_TIMEOUT=${QEMU_TIMEOUT:-36
 	"$top/qemu/run.sh" --criu bench >/dev/null
 log_file="$top/build/logs/bench-criu.log"
 table=$(sed -n '/^CKPT-GUEST-BEGIN/,/^CKPT-GUEST-END/p' "$log_file" |
-	grep -v '^CKPT-GUEST' | tr -d '\r')
+	grep -E '^(#|workload |[a-z0-9]+ +[0-9])' | tr -d '\r')
 echo "$table"
 grep -q '^anon256 ' <<<"$table" || die "the benchmark did not finish (log: build/logs/bench-criu.log)"
 
