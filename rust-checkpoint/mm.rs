@@ -428,57 +428,92 @@ impl PageChunk {
 
 /// Gathers into `chunk` the next present pages of `area` from `*addr` on,
 /// up to a full chunk, and advances `*addr` past the pages looked at.
-/// Holes and never-written pages are skipped; in a file-backed area so are
-/// pages that still are the file's.  Only private areas have pages in an
-/// image: the caller skips shared ones.
+/// Ranges the page tables do not map are skipped without looking at their
+/// pages; so are never-written pages (the zero page), and in a
+/// file-backed area pages that still are the file's.  Only private areas
+/// have pages in an image: the caller skips shared ones.
 pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
     chunk.count = 0;
     let file_backed = area.rec.kind == VmaKind::File as u32;
+    let end = area.rec.end;
     let _lock = mm.read_lock();
-    while *addr < area.rec.end && chunk.count < MAX_CHUNK_PAGES as usize {
-        let at = *addr;
-        *addr += PAGE_SIZE as u64;
-        let mut page: *mut bindings::page = core::ptr::null_mut();
-        // SAFETY: the mm is alive and read-locked; `page` receives one
-        // counted page reference when the call returns 1.
+    let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_CHUNK_PAGES as usize];
+    while *addr < end && chunk.count < MAX_CHUNK_PAGES as usize {
+        // SAFETY: the mm is alive and read-locked; the range lies in one
+        // of its areas.
+        let next =
+            unsafe { bindings::ckpt_next_populated(mm.as_ptr(), *addr as usize, end as usize) }
+                as u64;
+        if next >= end {
+            *addr = end;
+            break;
+        }
+        *addr = next;
+        let room = (MAX_CHUNK_PAGES as usize - chunk.count)
+            .min(((end - next) / PAGE_SIZE as u64) as usize);
+        // SAFETY: the mm is alive and read-locked; `pages` has room for
+        // `room` entries, each of which receives one counted page
+        // reference up to the returned count.  FOLL_DUMP stops at the
+        // first page that is a hole or the zero page, without faulting.
         let got = unsafe {
             bindings::get_user_pages_remote(
                 mm.as_ptr(),
-                at as usize,
-                1,
+                next as usize,
+                room,
                 bindings::FOLL_FORCE | bindings::FOLL_DUMP,
-                &mut page,
+                pages.as_mut_ptr(),
                 core::ptr::null_mut(),
             )
         };
         if got == -(bindings::EFAULT as isize) || got == 0 {
-            // A hole, the zero page, or an area not readable even by force.
+            // The zero page, or an area not readable even by force.
+            *addr += PAGE_SIZE as u64;
             continue;
         }
         if got < 0 {
             return Err(Error::from_errno(got as i32));
         }
-        // SAFETY: `page` holds the reference taken above.
-        let keep = !file_backed || unsafe { bindings::PageAnon(page) };
-        if keep {
-            let dst = chunk
-                .data
-                .get_mut(chunk.count * PAGE_SIZE..(chunk.count + 1) * PAGE_SIZE)
-                .ok_or(EINVAL)?;
-            // SAFETY: `page` is a referenced page; `kmap_local_page` maps it
-            // for this CPU until `kunmap_local`, and it is PAGE_SIZE long.
-            unsafe {
-                let src = bindings::kmap_local_page(page);
-                core::ptr::copy_nonoverlapping(src.cast::<u8>(), dst.as_mut_ptr(), PAGE_SIZE);
-                bindings::kunmap_local(src);
+        let got = (got as usize).min(room);
+        // `room` left space for every page: a copy cannot fail, but the
+        // references are dropped before any error is returned.
+        let mut copied = true;
+        for (i, &page) in pages.iter().take(got).enumerate() {
+            // SAFETY: `page` holds the reference taken above.
+            let keep = !file_backed || unsafe { bindings::PageAnon(page) };
+            let slot = chunk.count * PAGE_SIZE..(chunk.count + 1) * PAGE_SIZE;
+            match (
+                keep,
+                chunk.data.get_mut(slot),
+                chunk.addrs.get_mut(chunk.count),
+            ) {
+                (false, _, _) => {}
+                (true, Some(dst), Some(at)) => {
+                    // SAFETY: `page` is a referenced page;
+                    // `kmap_local_page` maps it for this CPU until
+                    // `kunmap_local`, and it is PAGE_SIZE long.
+                    unsafe {
+                        let src = bindings::kmap_local_page(page);
+                        core::ptr::copy_nonoverlapping(
+                            src.cast::<u8>(),
+                            dst.as_mut_ptr(),
+                            PAGE_SIZE,
+                        );
+                        bindings::kunmap_local(src);
+                    }
+                    *at = next + (i * PAGE_SIZE) as u64;
+                    chunk.count += 1;
+                }
+                (true, _, _) => copied = false,
             }
-            if let Some(slot) = chunk.addrs.get_mut(chunk.count) {
-                *slot = at;
-            }
-            chunk.count += 1;
         }
-        // SAFETY: drops the reference `get_user_pages_remote` took.
-        unsafe { bindings::put_page(page) };
+        for &page in pages.iter().take(got) {
+            // SAFETY: drops the reference `get_user_pages_remote` took.
+            unsafe { bindings::put_page(page) };
+        }
+        if !copied {
+            return Err(EINVAL);
+        }
+        *addr = next + (got * PAGE_SIZE) as u64;
     }
     Ok(())
 }
