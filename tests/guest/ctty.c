@@ -174,30 +174,21 @@ static int restart_as_child(const char *img)
 /* A process leading a session that @name controls; its pid. */
 static pid_t hold_terminal(const char *name)
 {
-	int p[2];
-	char c;
-	pid_t pid;
+	int ready;
+	pid_t pid = fork_when_ready(&ready);
 
-	if (pipe(p))
-		return -1;
-	pid = fork();
 	if (pid == 0) {
 		int fd;
 
-		close(p[0]);
 		if (setsid() < 0)
 			_exit(1);
 		fd = open(name, O_RDWR);
 		if (fd < 0 || tcgetpgrp(fd) != getpid())
 			_exit(1);
-		close(p[1]);
+		signal_ready(ready);
 		pause();
 		_exit(0);
 	}
-	close(p[1]);
-	while (read(p[0], &c, 1) > 0)
-		;
-	close(p[0]);
 	return pid;
 }
 

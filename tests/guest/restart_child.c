@@ -98,27 +98,21 @@ static int check(void)
  */
 static pid_t stopped_checkpointed_target(void)
 {
-	int fd, ready[2];
+	int fd, ready;
 	pid_t pid;
-	char c;
 
 	unlink(GO);
-	if (pipe(ready))
-		return -1;
-	pid = fork();
+	pid = fork_when_ready(&ready);
 	if (pid == 0) {
-		close(ready[0]);
 		if (set_up())
 			_exit(101);
-		close(ready[1]);
+		signal_ready(ready);
 		while (access(GO, F_OK))
 			usleep(1000);
 		_exit(check());
 	}
-	close(ready[1]);
-	while (read(ready[0], &c, 1) > 0)
-		;
-	close(ready[0]);
+	if (pid < 0)
+		return -1;
 	stop_target(pid);
 	fd = open(IMG, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (sys_checkpoint(pid, fd, 0) <= 0) {

@@ -89,14 +89,12 @@ static inline int restart_and_wait(const char *img, long long limit_ms,
 }
 
 /*
- * Forks a target that runs @setup (if any; a non-zero result makes it
- * exit 101), then sleeps until its pid changes, which happens only when
- * restart turned another process into it, and exits with what @check
- * returns.  It tells us it is ready by closing a pipe, so that it holds
- * no pipe when it is checkpointed.  Returns its pid, once it is ready.
+ * Forks a child that says when it is ready by closing a pipe, so that it
+ * holds no pipe afterwards (when it is checkpointed, say).  In the child:
+ * returns 0, with *@ready the end to close with signal_ready().  In the
+ * caller: returns the child's pid once it is ready (or has exited), or -1.
  */
-static inline pid_t start_restartable_target(int (*setup)(void),
-					     int (*check)(void))
+static inline pid_t fork_when_ready(int *ready)
 {
 	int p[2];
 	char c;
@@ -106,20 +104,45 @@ static inline pid_t start_restartable_target(int (*setup)(void),
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		close(p[0]);
+		*ready = p[1];
+		return 0;
+	}
+	close(p[1]);
+	while (pid > 0 && read(p[0], &c, 1) > 0)
+		;
+	close(p[0]);
+	return pid;
+}
+
+/* In a child of fork_when_ready(): it is ready. */
+static inline void signal_ready(int ready)
+{
+	close(ready);
+}
+
+/*
+ * Forks a target that runs @setup (if any; a non-zero result makes it
+ * exit 101), then sleeps until its pid changes, which happens only when
+ * restart turned another process into it, and exits with what @check
+ * returns.  Returns its pid, once it is ready.
+ */
+static inline pid_t start_restartable_target(int (*setup)(void),
+					     int (*check)(void))
+{
+	int ready;
+	pid_t pid = fork_when_ready(&ready);
+
+	if (pid == 0) {
 		pid_t me = getpid();
 
-		close(p[0]);
 		if (setup && setup())
 			_exit(101);
-		close(p[1]);
+		signal_ready(ready);
 		while (getpid() == me)
 			usleep(1000);
 		_exit(check());
 	}
-	close(p[1]);
-	while (read(p[0], &c, 1) > 0)
-		;
-	close(p[0]);
 	return pid;
 }
 
