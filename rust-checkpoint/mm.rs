@@ -580,40 +580,36 @@ pub fn save<S: Sink>(
 
 /// Reads the pages of the image, from a first chunk of `first_chunk`
 /// pages to the tail, and writes them into `mm`; past the point of no
-/// return.  The pages of a chunk that lie back to back are written with
-/// one call.
+/// return.  A chunk is read at once (mostly straight from the file), and
+/// its pages that lie back to back are written with one call.
 pub fn read_pages<S: format::Source, V: VmaStore>(
     parser: &mut ImageParser<'_, S, V>,
     mm: &MmRef,
     first_chunk: usize,
 ) -> Result {
-    // `run` holds `run_len` pages from `run_start` on.
-    let mut run = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
+    let mut buf = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
     let mut pages = first_chunk;
     loop {
-        let (mut run_start, mut run_len) = (0u64, 0usize);
-        for _ in 0..pages {
-            let page = run
-                .get_mut(run_len * PAGE_SIZE..(run_len + 1) * PAGE_SIZE)
-                .ok_or(EINVAL)?;
-            let addr = fmt_result(parser.read_page(page))?;
-            if run_len > 0 && addr != run_start + (run_len * PAGE_SIZE) as u64 {
-                // Not adjacent: write the run so far, start a new one with
-                // this page.
-                let (done, rest) = run.split_at_mut(run_len * PAGE_SIZE);
-                restore_pages(mm, run_start, done)?;
-                done.get_mut(..PAGE_SIZE)
-                    .ok_or(EINVAL)?
-                    .copy_from_slice(rest.get(..PAGE_SIZE).ok_or(EINVAL)?);
-                run_len = 0;
+        if pages > 0 {
+            let data = buf.get_mut(..pages * PAGE_SIZE).ok_or(EINVAL)?;
+            let addrs = fmt_result(parser.read_chunk_pages(data))?;
+            // Runs of adjacent addresses, from page `first` up to `next`.
+            let mut first = 0;
+            while first < addrs.len() {
+                let start = *addrs.get(first).ok_or(EINVAL)?;
+                let mut next = first + 1;
+                while addrs
+                    .get(next)
+                    .is_some_and(|&a| a == start + ((next - first) * PAGE_SIZE) as u64)
+                {
+                    next += 1;
+                }
+                let run = data
+                    .get(first * PAGE_SIZE..next * PAGE_SIZE)
+                    .ok_or(EINVAL)?;
+                restore_pages(mm, start, run)?;
+                first = next;
             }
-            if run_len == 0 {
-                run_start = addr;
-            }
-            run_len += 1;
-        }
-        if run_len > 0 {
-            restore_pages(mm, run_start, run.get(..run_len * PAGE_SIZE).ok_or(EINVAL)?)?;
         }
         match fmt_result(parser.next_item())? {
             Item::PageChunk { count, .. } => pages = count,

@@ -690,6 +690,24 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         Ok(addr)
     }
 
+    /// Reads every page of the last [`Item::PageChunk`] not read yet into
+    /// `out`, back to back, and returns their addresses.  `out` must hold
+    /// exactly those pages (`EINVAL` otherwise, with nothing consumed).
+    /// One read of many pages lets the reader fill `out` straight from
+    /// its source instead of through its read-ahead buffer.
+    pub fn read_chunk_pages(&mut self, out: &mut [u8]) -> Result<&[u64]> {
+        let Pending::Pages { next, count } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        let left = count.checked_sub(next).ok_or(Errno::EINVAL)?;
+        if left == 0 || Some(out.len()) != left.checked_mul(self.page_size) {
+            return Err(Errno::EINVAL);
+        }
+        self.reader.take(out)?;
+        self.pending = Pending::None;
+        self.addrs.get(next..count).ok_or(Errno::EINVAL)
+    }
+
     /// Consumes whatever body of the last item the caller left unread.
     fn skip_pending(&mut self) -> Result {
         match self.pending {

@@ -1301,16 +1301,43 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
                 count: in_area_0
             })
         );
-        for &(_, addr) in s.pages.iter().take(in_area_0) {
-            let page = b.work.get_mut(..PAGE).unwrap_or(&mut []);
-            check_eq!(t, p.read_page(page), Ok(addr));
+        // The first page alone, the others at once.
+        let &(_, first) = s.pages.first().unwrap_or(&(0, 0));
+        let page = b.work.get_mut(..PAGE).unwrap_or(&mut []);
+        check_eq!(t, p.read_page(page), Ok(first));
+        check!(
+            t,
+            page.iter()
+                .enumerate()
+                .all(|(i, &v)| v == page_byte(first, i))
+        );
+        let rest = in_area_0 - 1;
+        let pages = b.work.get_mut(..(rest + 1) * PAGE).unwrap_or(&mut []);
+        // One page too many: refused, and nothing is consumed.
+        check_eq!(t, p.read_chunk_pages(pages).err(), Some(Errno::EINVAL));
+        let pages = b.work.get_mut(..rest * PAGE).unwrap_or(&mut []);
+        let want: [u64; 3] = [
+            s.pages.get(1).map_or(0, |p| p.1),
+            s.pages.get(2).map_or(0, |p| p.1),
+            0,
+        ];
+        check_eq!(t, p.read_chunk_pages(pages).ok(), want.get(..rest));
+        for (n, addr) in want.iter().take(rest).enumerate() {
+            let page = b.work.get(n * PAGE..(n + 1) * PAGE).unwrap_or(&[]);
             check!(
                 t,
                 page.iter()
                     .enumerate()
-                    .all(|(i, &v)| v == page_byte(addr, i))
+                    .all(|(i, &v)| v == page_byte(*addr, i))
             );
         }
+        // All read: nothing left to read at once.
+        check_eq!(
+            t,
+            p.read_chunk_pages(b.work.get_mut(..PAGE).unwrap_or(&mut []))
+                .err(),
+            Some(Errno::EINVAL)
+        );
         check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 0, count: 0 }));
         if s.vmas[1].flags & VMA_SHARED == 0 {
             check_eq!(t, p.next_item(), Ok(Item::PageChunk { vma: 1, count: 1 }));
