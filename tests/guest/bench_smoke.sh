@@ -11,8 +11,8 @@ out=/tmp/bench-smoke.out
 st=$?
 sed 's/^/    # /' $out
 row=$(grep '^anon16 ' $out)
-# The workload's name and 13 numbers.
+# The workload's name and 14 numbers.
 fields=$(echo "$row" | awk '{n = 0; for (i = 2; i <= NF; i++) if ($i ~ /^[0-9.]+$/) n++; print n}')
-[ $st -eq 0 ] && [ "$fields" = 13 ]
+[ $st -eq 0 ] && [ "$fields" = 14 ]
 result $? benchmark_smoke_run_prints_its_row "status $st, row '$row'"
 ktap_end
