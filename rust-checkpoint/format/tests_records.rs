@@ -267,7 +267,8 @@ pub fn sample() -> Sample {
     cpu.flags = 0x246;
     cpu.orig_ax = u64::MAX;
     cpu.fs_base = 0x7f00_0000_3000;
-    // A second thread, blocked in a futex wait, on its own signal stack.
+    // A second thread with its own name, mask, registrations, registers
+    // and signal stack.
     let mut thread_task = task;
     fill_cstr_field(&mut thread_task.comm, b"worker");
     thread_task.pid = 43;
