@@ -451,10 +451,9 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
         *addr = next;
         let room = (MAX_CHUNK_PAGES as usize - chunk.count)
             .min(((end - next) / PAGE_SIZE as u64) as usize);
-        // SAFETY: the mm is alive and read-locked; `pages` has room for
-        // `room` entries, each of which receives one counted page
-        // reference up to the returned count.  FOLL_DUMP stops at the
-        // first page that is a hole or the zero page, without faulting.
+        // FOLL_DUMP stops at the first hole or zero page, without faulting.
+        // SAFETY: the mm is alive and read-locked; `pages` has room for `room`
+        // entries, each given one page reference up to the returned count.
         let got = unsafe {
             bindings::get_user_pages_remote(
                 mm.as_ptr(),
