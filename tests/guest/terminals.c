@@ -15,6 +15,7 @@
 #include "target.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -105,12 +106,18 @@ static int reset_terminal(void)
 	return r ? -1 : 0;
 }
 
-/* What the restored task wrote, read from the master. */
+/*
+ * What the restored task wrote, read from the master.  The slave's output
+ * reaches the master through the tty layer's flip buffer, pushed by a
+ * work item: it may arrive after the writer has exited, so wait for it.
+ */
 static int master_got_output(void)
 {
+	struct pollfd p = { .fd = master, .events = POLLIN };
 	char buf[64] = "";
 	int n;
 
+	poll(&p, 1, 2000);
 	fcntl(master, F_SETFL, O_NONBLOCK);
 	n = read(master, buf, sizeof(buf) - 1);
 	return n > 0 && strstr(buf, "from restored");
