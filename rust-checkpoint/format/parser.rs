@@ -13,7 +13,8 @@
 //! # Grammar
 //!
 //! ```text
-//! image    := Header task* Tail
+//! image    := Header process? Tail
+//! process  := task (Children process{count})?
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
 //!             Cpu Fpu (Thread SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
@@ -67,21 +68,26 @@
 //!   pending signals are all on the thread's own queue.  The pending
 //!   signals of all the threads of a task are at most
 //!   [`MAX_PENDING_SIGNALS`] together.
+//! - An image holds at most [`MAX_PROCESSES`] processes, nested at most
+//!   [`MAX_TREE_DEPTH`] deep; every process but the first (the root) is
+//!   a thread-group leader (`tgid` equal to `pid`, not 0), and the
+//!   `Children` counts announce exactly the processes that follow.
 
 use super::reader::{ImageReader, Source};
 use super::{
-    align_record_len, cstr_field, CpuRecord, CttyRecord, Errno, ErrorRecord, FdRecord, FileKind,
-    FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader, ItimersRecord, MmRecord,
-    PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord, SigactionRecord,
-    SignalsRecord, StringRecord, TaskRecord, ThreadRecord, VmaKind, VmaRecord, CTTY_FLAGS,
-    FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, ITIMER_MAX_NS,
-    MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_STRING_LEN, MAX_THREADS, MAX_VMAS, MAX_XSTATE_SIZE,
-    MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT,
-    RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL,
-    RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN,
-    UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE,
-    VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL,
-    VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
+    align_record_len, cstr_field, ChildrenRecord, CpuRecord, CttyRecord, Errno, ErrorRecord,
+    FdRecord, FileKind, FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader,
+    ItimersRecord, MmRecord, PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord,
+    SigactionRecord, SignalsRecord, StringRecord, TaskRecord, ThreadRecord, VmaKind, VmaRecord,
+    CTTY_FLAGS, FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED,
+    ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_PROCESSES, MAX_STRING_LEN,
+    MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE,
+    NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
+    RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
+    SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
+    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
+    VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK,
+    VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -121,6 +127,12 @@ pub enum Item<'a> {
     Header(ImageHeader),
     /// Starts a task.
     Task(TaskRecord),
+    /// The children of the process just read (pages included): the
+    /// next `count` processes, each with its own children, depth first.
+    Children {
+        /// Number of children, at least 1.
+        count: u32,
+    },
     /// Starts another thread of the task's thread group: its pending
     /// signals, registers and FPU state follow, as the leader's do.
     Thread(ThreadRecord),
@@ -302,8 +314,13 @@ pub enum FileSource<'a> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Expect {
     Header,
-    /// A task or the tail.
+    /// The first process, or the tail of an image without one.
     TopLevel,
+    /// After the pages of a process: its children, its next sibling (or
+    /// an ancestor's), or the tail.
+    AfterTask,
+    /// A child announced by a `Children` record.
+    Child,
     Signals,
     Rlimits,
     Itimers,
@@ -437,6 +454,12 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     threads: u32,
     /// Pending signals of the task's threads announced so far.
     pending_signals: u32,
+    /// Processes read so far.
+    processes: u32,
+    /// For each level of the tree being read, how many announced children
+    /// are still to come; `depth` levels are in use.
+    children_left: [u32; MAX_TREE_DEPTH as usize],
+    depth: usize,
     addrs: [u64; MAX_CHUNK_PAGES as usize],
 }
 
@@ -465,6 +488,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             tgid: 0,
             threads: 0,
             pending_signals: 0,
+            processes: 0,
+            children_left: [0; MAX_TREE_DEPTH as usize],
+            depth: 0,
             addrs: [0; MAX_CHUNK_PAGES as usize],
         })
     }
@@ -779,14 +805,48 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::TopLevel;
                 Ok(Item::Header(header))
             }
-            (Expect::TopLevel, RecordType::Tail) => {
+            (Expect::TopLevel | Expect::AfterTask, RecordType::Tail) => {
+                // Every announced child must have come.
+                if self.finish_levels() != 0 {
+                    return Err(Errno::EINVAL);
+                }
                 self.reader.tail(t, h)?;
                 self.expect = Expect::Done;
                 Ok(Item::Tail)
             }
-            (Expect::TopLevel, RecordType::Task) => {
+            (Expect::AfterTask, RecordType::Children) => {
+                let rec: ChildrenRecord = self.reader.payload(t, h)?;
+                if rec.count == 0
+                    || rec.count > MAX_PROCESSES
+                    || rec._pad != 0
+                    || self.depth + 1 >= MAX_TREE_DEPTH as usize
+                {
+                    return Err(Errno::EINVAL);
+                }
+                *self
+                    .children_left
+                    .get_mut(self.depth)
+                    .ok_or(Errno::EINVAL)? = rec.count;
+                self.depth += 1;
+                self.expect = Expect::Child;
+                Ok(Item::Children { count: rec.count })
+            }
+            (Expect::TopLevel | Expect::AfterTask | Expect::Child, RecordType::Task) => {
                 let task: TaskRecord = self.reader.payload(t, h)?;
                 check_task(&task)?;
+                if self.processes > 0 {
+                    // A child: of the deepest level with children to come.
+                    let level = self.finish_levels();
+                    let left = self
+                        .children_left
+                        .get_mut(level.wrapping_sub(1))
+                        .ok_or(Errno::EINVAL)?;
+                    if self.processes >= MAX_PROCESSES || task.pid <= 0 || task.tgid != task.pid {
+                        return Err(Errno::EINVAL);
+                    }
+                    *left -= 1;
+                }
+                self.processes += 1;
                 self.tgid = task.tgid;
                 self.threads = 1;
                 self.pending_signals = 0;
@@ -1372,8 +1432,17 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 vma,
                 floor: area.start,
             },
-            None => Expect::TopLevel,
+            None => Expect::AfterTask,
         }
+    }
+
+    /// Leaves the levels of the tree whose announced children all came;
+    /// returns the number of levels still open.
+    fn finish_levels(&mut self) -> usize {
+        while self.depth > 0 && self.children_left.get(self.depth - 1) == Some(&0) {
+            self.depth -= 1;
+        }
+        self.depth
     }
 
     fn page_chunk(

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 10;
+pub const FORMAT_REVISION: u32 = 11;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -99,6 +99,9 @@ pub enum RecordType {
     /// [`ThreadRecord`]: starts the records of another thread of the
     /// task's thread group.
     Thread = 25,
+    /// [`ChildrenRecord`]: the children of the process whose records
+    /// precede it follow.
+    Children = 26,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -177,6 +180,7 @@ impl RecordType {
             23 => RecordType::Sched,
             24 => RecordType::PosixTimers,
             25 => RecordType::Thread,
+            26 => RecordType::Children,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -528,6 +532,29 @@ pub struct ThreadRecord {
 plain_record!(ThreadRecord, 160);
 impl Record for ThreadRecord {
     const TYPE: RecordType = RecordType::Thread;
+}
+
+/// Most processes of one image, the root of the tree included.
+pub const MAX_PROCESSES: u32 = 4096;
+
+/// Deepest nesting of processes in one image: the root is at depth 0, its
+/// children at depth 1.
+pub const MAX_TREE_DEPTH: u32 = 64;
+
+/// Announces the children of the process whose records (pages included)
+/// precede it: the records of `count` processes follow, each with its own
+/// children, depth first.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ChildrenRecord {
+    /// Number of children, at least 1. Offset 0.
+    pub count: u32,
+    /// Zero. Offset 4.
+    pub _pad: u32,
+}
+plain_record!(ChildrenRecord, 8);
+impl Record for ChildrenRecord {
+    const TYPE: RecordType = RecordType::Children;
 }
 
 /// [`TaskRecord::flags`]: the task may not gain privileges

@@ -1390,32 +1390,75 @@ pub fn error_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
 }
 
 /// An image with no task (what a checkpoint with nothing to save writes)
-/// and one with two tasks sharing an object parse.
+/// parses, and so does a tree: a root with two children, the first with
+/// a child of its own, the last sharing an object the root defined.
+/// Processes the `Children` counts do not announce, counts that do not
+/// match, and children that do not lead their thread group are rejected.
 pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     let mut b = bufs(scratch);
     let len = build(&mut b, &s.header, |_, _| Ok(()));
     check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(2));
-    // The second task's only fd refers to file 1, defined by the first.
-    let second = s;
-    let len = build(&mut b, &s.header, |w, page| {
-        write_task(w, &s, page)?;
-        w.write_record(&second.task)?;
-        write_signals(w, &second)?;
-        w.write_record(&second.cpu)?;
+    // root (children: 2) child 500 (children: 1) child 501, child 502.
+    let tree: [Step; 3] = [(Some(2), 500, 500), (Some(1), 501, 501), (None, 502, 502)];
+    let len = build(&mut b, &s.header, |w, page| write_tree(w, &s, page, &tree));
+    // The sample's 33 items (header and tail included), 2 Children, and 3
+    // children of 14 items each.
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(77));
+    let bad: [(&str, &[Step]); 6] = [
+        ("a second root", &[(None, 500, 500)]),
+        ("fewer children than announced", &[(Some(2), 500, 500)]),
+        ("no child announced", &[(Some(0), 500, 500)]),
+        ("a child that is a thread", &[(Some(1), 501, 500)]),
+        ("a child without a pid", &[(Some(1), 0, 0)]),
+        (
+            "more children than announced",
+            &[(Some(1), 500, 500), (None, 501, 501)],
+        ),
+    ];
+    for (what, steps) in bad {
+        let len = build(&mut b, &s.header, |w, page| write_tree(w, &s, page, steps));
+        let parsed = len.and_then(|len| parse(&mut b, len, 64));
+        check_eq!(t, (what, parsed), (what, Err(Errno::EINVAL)));
+    }
+}
+
+/// A `Children` record (if any) followed by a process with this pid and
+/// thread-group id.
+type Step = (Option<u32>, i32, i32);
+
+/// Writes the sample task, then for each step its `Children` record and a
+/// small process whose only fd refers to file 1, defined by the sample.
+fn write_tree(
+    w: &mut ImageWriter<'_, SliceSink<'_>>,
+    s: &Sample,
+    page: &mut [u8],
+    steps: &[Step],
+) -> Result {
+    write_task(w, s, page)?;
+    for &(children, pid, tgid) in steps {
+        if let Some(count) = children {
+            w.write_record(&ChildrenRecord { count, _pad: 0 })?;
+        }
+        let mut task = s.task;
+        task.pid = pid;
+        task.tgid = tgid;
+        w.write_record(&task)?;
+        write_signals(w, s)?;
+        w.write_record(&s.cpu)?;
         w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
-        w.write_fs(&second.fs, b"/")?;
+        w.write_fs(&s.fs, b"/")?;
         w.write_record(&FilesTableRecord { count: 1, _pad: 0 })?;
-        w.write_record(&second.fds[0])?;
+        w.write_record(&s.fds[0])?;
         w.write_mm(
             &MmRecord {
                 vma_count: 0,
-                ..second.mm
+                ..s.mm
             },
-            &second.auxv,
-        )
-    });
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(47));
+            &s.auxv,
+        )?;
+    }
+    Ok(())
 }
 
 /// Unknown record types are rejected.

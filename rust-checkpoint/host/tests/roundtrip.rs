@@ -19,6 +19,7 @@ enum Rec {
     Header(ImageHeader),
     Task(TaskRecord),
     Thread(ThreadRecord),
+    Children(u32),
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
@@ -66,6 +67,26 @@ fn path(rng: &mut Rng) -> Vec<u8> {
     p
 }
 
+/// A random tree of `n` processes: the number of children of each, in
+/// image (depth-first) order.
+fn tree_shape(rng: &mut Rng, n: u32) -> Vec<u32> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut sizes = Vec::new();
+    let mut left = n - 1;
+    while left > 0 {
+        let size = 1 + rng.below(left as u64) as u32;
+        sizes.push(size);
+        left -= size;
+    }
+    let mut shape = vec![sizes.len() as u32];
+    for size in sizes {
+        shape.extend(tree_shape(rng, size));
+    }
+    shape
+}
+
 /// Generates a random valid image as a list of records.
 fn gen_image(rng: &mut Rng) -> Vec<Rec> {
     let mut recs = vec![Rec::Header(sample_header())];
@@ -73,8 +94,10 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
     let mut pipes = 0u32;
     let mut pty_masters: Vec<u32> = Vec::new();
     let mut segments = 0u32;
-    let tasks = rng.below(3);
-    for _ in 0..tasks {
+    let tasks = rng.below(5) as u32;
+    // The number of children of each process, in image order.
+    let shape = tree_shape(rng, tasks);
+    for (index, &children) in shape.iter().enumerate() {
         let mut task = TaskRecord::zeroed();
         let comm_len = rng.below(16) as usize;
         for b in task.comm.iter_mut().take(comm_len) {
@@ -84,6 +107,11 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         task.set_child_tid = rng.below(USER_ADDR_LIMIT);
         task.sigblocked = rng.next_u64();
         task.pid = rng.below(1 << 22) as i32;
+        if index > 0 {
+            // Every process but the root leads its thread group.
+            task.pid += 1;
+            task.tgid = task.pid;
+        }
         recs.push(Rec::Task(task));
         let mut actions = vec![SigactionRecord::zeroed(); NSIG as usize];
         for (i, a) in actions.iter_mut().enumerate() {
@@ -687,6 +715,9 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             }
             recs.push(Rec::Pages(Vec::new()));
         }
+        if children > 0 {
+            recs.push(Rec::Children(children));
+        }
     }
     if rng.chance(10) {
         recs.push(Rec::Error(1 + rng.below(133) as i32, path(rng)));
@@ -713,6 +744,10 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
             Rec::Header(h) => w.write_record(h),
             Rec::Task(t) => w.write_record(t),
             Rec::Thread(t) => w.write_record(t),
+            Rec::Children(count) => w.write_record(&ChildrenRecord {
+                count: *count,
+                _pad: 0,
+            }),
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
@@ -786,6 +821,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::Header(h) => Rec::Header(h),
             Item::Task(t) => Rec::Task(t),
             Item::Thread(t) => Rec::Thread(t),
+            Item::Children { count } => Rec::Children(count),
             Item::Signals(sig) => {
                 let mut actions = Vec::new();
                 for _ in 0..NSIG {

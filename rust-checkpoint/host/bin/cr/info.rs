@@ -134,6 +134,39 @@ fn file_path(source: &FileSource<'_>) -> Option<String> {
     }
 }
 
+/// The nesting of the processes of an image, as the parser checks it.
+#[derive(Default)]
+struct Tree {
+    /// For each open level: the parent's pid and its children still to
+    /// come.
+    levels: Vec<(i32, u32)>,
+    /// The pid of the last process read.
+    last: i32,
+}
+
+impl Tree {
+    /// A process `pid` starts; returns its parent's pid (0 for the root).
+    fn enter(&mut self, pid: i32) -> i32 {
+        while self.levels.last().is_some_and(|&(_, left)| left == 0) {
+            self.levels.pop();
+        }
+        let ppid = match self.levels.last_mut() {
+            Some((parent, left)) => {
+                *left -= 1;
+                *parent
+            }
+            None => 0,
+        };
+        self.last = pid;
+        ppid
+    }
+
+    /// The last process has `count` children.
+    fn children(&mut self, count: u32) {
+        self.levels.push((self.last, count));
+    }
+}
+
 /// Notes something the image carries for a file.
 fn content(m: &mut model::Image, kind: &str, detail: String) {
     m.file_contents.push(model::FileContent {
@@ -283,15 +316,27 @@ fn decode_into(
     };
     let mut pages_total = 0u64;
     let mut paths: BTreeMap<u32, String> = BTreeMap::new();
+    let mut scratch = model::Image::default();
+    let mut root: Option<model::Process> = None;
+    let mut root_seen = false;
+    let mut others: Vec<model::Process> = Vec::new();
+    let mut tree = Tree::default();
     loop {
         let at = p.position();
         m.bytes = at;
+        // Only the root's state is modelled in detail; the other
+        // processes are listed in `processes`.
+        let mut cur: &mut model::Image = if others.is_empty() {
+            &mut *m
+        } else {
+            &mut scratch
+        };
         let item = p
             .next_item()
             .map_err(|errno| Failure::Damaged { errno, at })?;
         match item {
             Item::Header(h) => {
-                m.header = Some(model::Header {
+                cur.header = Some(model::Header {
                     format_rev: h.format_rev,
                     arch: h.arch,
                     page_size: h.constants.page_size as u64,
@@ -314,7 +359,23 @@ fn decode_into(
                 ))
             }
             Item::Task(t) => {
-                m.task = Some(model::Task {
+                let ppid = tree.enter(t.pid);
+                let process = model::Process {
+                    pid: t.pid,
+                    ppid,
+                    pgid: t.pgid,
+                    sid: t.sid,
+                    comm: text(&t.comm),
+                    threads: 1,
+                };
+                if root_seen {
+                    others.push(process);
+                    cur = &mut scratch;
+                } else {
+                    root_seen = true;
+                    root = Some(process);
+                }
+                cur.task = Some(model::Task {
                     comm: text(&t.comm),
                     pid: t.pid,
                     tgid: t.tgid,
@@ -334,9 +395,16 @@ fn decode_into(
                     t.set_child_tid,
                     t.clear_child_tid
                 ));
-                m.resumes = resumes(&t, &say);
+                cur.resumes = resumes(&t, &say);
+            }
+            Item::Children { count } => {
+                tree.children(count);
+                say(format!("children: {count}"));
             }
             Item::Thread(t) => {
+                if let Some(last) = others.last_mut().or(root.as_mut()) {
+                    last.threads += 1;
+                }
                 let signal_stack = (t.altstack_flags != SS_DISABLE).then_some(model::SignalStack {
                     sp: t.altstack_sp,
                     size: t.altstack_size,
@@ -358,7 +426,7 @@ fn decode_into(
                     ));
                 }
                 let resumes = resumes(task, &say);
-                m.threads.push(model::Thread {
+                cur.threads.push(model::Thread {
                     tid: task.pid,
                     comm: text(&task.comm),
                     blocked_signals: task.sigblocked,
@@ -376,7 +444,7 @@ fn decode_into(
                     match a.handler {
                         SIG_DFL => {}
                         SIG_IGN => {
-                            m.signal_actions.push(model::SignalAction {
+                            cur.signal_actions.push(model::SignalAction {
                                 signal: i as u32 + 1,
                                 handler: None,
                                 flags: a.flags,
@@ -385,7 +453,7 @@ fn decode_into(
                             say(format!("  signal {}: ignored", i + 1))
                         }
                         h => {
-                            m.signal_actions.push(model::SignalAction {
+                            cur.signal_actions.push(model::SignalAction {
                                 signal: i as u32 + 1,
                                 handler: Some(h),
                                 flags: a.flags,
@@ -401,7 +469,7 @@ fn decode_into(
                     }
                 }
                 if sig.altstack_flags != SS_DISABLE {
-                    m.signal_stack = Some(model::SignalStack {
+                    cur.signal_stack = Some(model::SignalStack {
                         sp: sig.altstack_sp,
                         size: sig.altstack_size,
                         flags: sig.altstack_flags,
@@ -423,7 +491,7 @@ fn decode_into(
                 for (n, l) in r.limits.iter().enumerate() {
                     if l.cur != RLIM_INFINITY || l.max != RLIM_INFINITY {
                         let finite = |v: u64| (v != RLIM_INFINITY).then_some(v);
-                        m.limits.push(model::Limit {
+                        cur.limits.push(model::Limit {
                             resource: n as u32,
                             soft: finite(l.cur),
                             hard: finite(l.max),
@@ -442,9 +510,9 @@ fn decode_into(
                         errno,
                         at: p.position(),
                     })?;
-                    let queue = match m.threads.last_mut() {
+                    let queue = match cur.threads.last_mut() {
                         Some(thread) => &mut thread.pending_signals,
-                        None => &mut m.pending_signals,
+                        None => &mut cur.pending_signals,
                     };
                     queue.push(model::PendingSignal {
                         signal: sig.signo as u32,
@@ -471,7 +539,7 @@ fn decode_into(
                 const NAMES: [&str; NR_ITIMERS] = ["real", "virtual", "prof"];
                 for (name, it) in NAMES.iter().zip(t.timers.iter()) {
                     if it.value_ns != 0 || it.interval_ns != 0 {
-                        m.interval_timers.push(model::IntervalTimer {
+                        cur.interval_timers.push(model::IntervalTimer {
                             which: name.to_string(),
                             value_ns: it.value_ns,
                             interval_ns: it.interval_ns,
@@ -500,7 +568,7 @@ fn decode_into(
                         SIGEV_THREAD_ID => format!("signal {} to the thread", t.signo),
                         _ => format!("signal {}", t.signo),
                     };
-                    m.posix_timers.push(model::PosixTimer {
+                    cur.posix_timers.push(model::PosixTimer {
                         id: t.id,
                         clock: t.clock,
                         notify: match t.notify {
@@ -536,7 +604,7 @@ fn decode_into(
                 let at = p.position();
                 p.read_groups(&mut groups)
                     .map_err(|errno| Failure::Damaged { errno, at })?;
-                m.creds = Some(model::Creds {
+                cur.creds = Some(model::Creds {
                     uids: [c.uid, c.euid, c.suid, c.fsuid],
                     gids: [c.gid, c.egid, c.sgid, c.fsgid],
                     groups: groups.clone(),
@@ -565,7 +633,7 @@ fn decode_into(
                 let cpus: Vec<usize> = (0..AFFINITY_CPUS)
                     .filter(|&n| s.affinity[n / 64] & (1 << (n % 64)) != 0)
                     .collect();
-                m.sched = Some(model::Sched {
+                cur.sched = Some(model::Sched {
                     policy: s.policy,
                     rt_priority: s.rt_priority,
                     nice: s.nice,
@@ -583,9 +651,9 @@ fn decode_into(
             }
             Item::Cpu(c) => {
                 let regs = Some(registers(&c));
-                match m.threads.last_mut() {
+                match cur.threads.last_mut() {
                     Some(thread) => thread.registers = regs,
-                    None => m.registers = regs,
+                    None => cur.registers = regs,
                 }
                 say(format!(
                     "  cpu: ip {:#x} sp {:#x} ax {:#x} flags {:#x} fs_base {:#x} gs_base {:#x}",
@@ -597,9 +665,9 @@ fn decode_into(
                     size: f.xstate_size,
                     features: f.xfeatures,
                 });
-                match m.threads.last_mut() {
+                match cur.threads.last_mut() {
                     Some(thread) => thread.fpu = fpu,
-                    None => m.fpu = fpu,
+                    None => cur.fpu = fpu,
                 }
                 say(format!(
                     "  fpu: {} bytes of XSAVE state, features {:#x}",
@@ -611,7 +679,7 @@ fn decode_into(
                     .map_err(|errno| Failure::Damaged { errno, at })?;
             }
             Item::Fs(fs, cwd) => {
-                m.fs = Some(model::Fs {
+                cur.fs = Some(model::Fs {
                     umask: fs.umask,
                     cwd: String::from_utf8_lossy(cwd).into_owned(),
                 });
@@ -627,7 +695,7 @@ fn decode_into(
                     String::from_utf8_lossy(path)
                 );
                 say(format!("      {detail}"));
-                content(m, "inotify watch", detail);
+                content(cur, "inotify watch", detail);
             }
             Item::ShmSegment(seg) => {
                 let detail = format!(
@@ -635,7 +703,7 @@ fn decode_into(
                     seg.segment, seg.id, seg.key, seg.mode, seg.uid, seg.gid, seg.size
                 );
                 say(format!("    {detail} (contents follow)"));
-                content(m, "SysV segment", detail);
+                content(cur, "SysV segment", detail);
             }
             Item::Pipe(pipe) => {
                 let detail = format!(
@@ -643,7 +711,7 @@ fn decode_into(
                     pipe.pipe, pipe.size, pipe.data_len
                 );
                 say(format!("    {detail}"));
-                content(m, "pipe", detail);
+                content(cur, "pipe", detail);
                 let mut buf = vec![0u8; pipe.data_len as usize];
                 let at = p.position();
                 p.read_pipe_data(&mut buf)
@@ -659,7 +727,7 @@ fn decode_into(
                     q.column
                 );
                 say(format!("      {detail}"));
-                content(m, "pty queue", detail);
+                content(cur, "pty queue", detail);
                 let mut buf = vec![0u8; q.body_len()];
                 let at = p.position();
                 p.read_pty_queue(&mut buf)
@@ -668,7 +736,7 @@ fn decode_into(
             Item::FileData { offset, len } => {
                 if len > 0 {
                     say(format!("      {len} bytes at offset {offset}"));
-                    content(m, "file data", format!("{len} bytes at offset {offset}"));
+                    content(cur, "file data", format!("{len} bytes at offset {offset}"));
                 }
                 let mut buf = vec![0u8; len];
                 let at = p.position();
@@ -681,7 +749,7 @@ fn decode_into(
                     "    file #{}: epoll set flags {:#o} with {} watches",
                     f.objref, f.flags, count
                 ));
-                m.files.push(model::File {
+                cur.files.push(model::File {
                     id: f.objref,
                     kind: "epoll set".into(),
                     flags: f.flags,
@@ -698,7 +766,7 @@ fn decode_into(
                         w.file_ref, w.fd, w.events, w.data
                     );
                     say(format!("      {detail}"));
-                    content(m, "epoll watch", detail);
+                    content(cur, "epoll watch", detail);
                 }
             }
             Item::FileObject(f, source) => {
@@ -813,7 +881,7 @@ fn decode_into(
                     "    file #{}: {kind} flags {:#o} pos {} {detail}",
                     f.objref, f.flags, f.pos
                 ));
-                m.files.push(model::File {
+                cur.files.push(model::File {
                     id: f.objref,
                     kind,
                     flags: f.flags,
@@ -822,7 +890,7 @@ fn decode_into(
                 });
             }
             Item::Fd(fd) => {
-                m.fds.push(model::Fd {
+                cur.fds.push(model::Fd {
                     fd: fd.fd,
                     file: fd.file_ref,
                     cloexec: fd.flags != 0,
@@ -835,7 +903,7 @@ fn decode_into(
                 ))
             }
             Item::Ctty(c) => {
-                m.controlling_terminal = Some(model::ControllingTerminal {
+                cur.controlling_terminal = Some(model::ControllingTerminal {
                     file: c.file_ref,
                     foreground: c.flags & CTTY_FOREGROUND != 0,
                     session_leader: c.flags & CTTY_SESSION_LEADER != 0,
@@ -863,7 +931,7 @@ fn decode_into(
                 let at = p.position();
                 p.read_auxv(&mut auxv)
                     .map_err(|errno| Failure::Damaged { errno, at })?;
-                m.mm = Some(model::Mm {
+                cur.mm = Some(model::Mm {
                     start_brk: mm.start_brk,
                     brk: mm.brk,
                     start_stack: mm.start_stack,
@@ -885,7 +953,7 @@ fn decode_into(
                     "    area {:#014x}-{:#014x} prot {} flags {:#x} kind {} file #{} pgoff {:#x}",
                     v.start, v.end, v.prot, v.flags, v.kind, v.file_ref, v.pgoff
                 ));
-                m.areas.push(map_area(&v, &paths));
+                cur.areas.push(map_area(&v, &paths));
             }
             Item::PageChunk { vma, count } => {
                 page.resize(p.page_size(), 0);
@@ -895,12 +963,12 @@ fn decode_into(
                         .read_page(&mut page)
                         .map_err(|errno| Failure::Damaged { errno, at })?;
                     if hash_pages {
-                        m.page_hashes.insert(addr, checksum::xxh64(&page));
+                        cur.page_hashes.insert(addr, checksum::xxh64(&page));
                     }
                 }
                 pages_total += count as u64;
-                m.pages = pages_total;
-                if let Some(a) = m.areas.get_mut(vma) {
+                cur.pages = pages_total;
+                if let Some(a) = cur.areas.get_mut(vma) {
                     a.pages += count as u64;
                 }
                 if count == 0 && !quiet {
@@ -913,18 +981,19 @@ fn decode_into(
                     message: String::from_utf8_lossy(message).into_owned(),
                 });
             }
-            Item::Tail => {
-                m.bytes = p.position();
-                if !quiet {
-                    print_map(&m.areas);
-                }
-                say(format!(
-                    "tail: {} bytes, {} pages, checksum ok",
-                    p.position(),
-                    pages_total
-                ));
-                return Ok(());
-            }
+            Item::Tail => break,
         }
     }
+    m.bytes = p.position();
+    m.pages = pages_total;
+    m.processes = root.into_iter().chain(others).collect();
+    if !quiet {
+        print_map(&m.areas);
+    }
+    say(format!(
+        "tail: {} bytes, {} pages, checksum ok",
+        p.position(),
+        pages_total
+    ));
+    Ok(())
 }

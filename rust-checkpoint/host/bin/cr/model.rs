@@ -33,6 +33,10 @@ pub struct Image {
     pub posix_timers: Vec<PosixTimer>,
     pub creds: Option<Creds>,
     pub sched: Option<Sched>,
+    /// Every process of the image, the root first, then the others depth
+    /// first (the fields above describe the root only).
+    #[serde(default)]
+    pub processes: Vec<Process>,
     /// The other threads of the thread group, in image order.
     #[serde(default)]
     pub threads: Vec<Thread>,
@@ -80,6 +84,19 @@ pub struct Task {
     pub sid: i32,
     pub exit_signal: i32,
     pub blocked_signals: u64,
+}
+
+/// A process of the image's tree.
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Default)]
+pub struct Process {
+    pub pid: i32,
+    /// The parent's saved pid; 0 for the root.
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub comm: String,
+    /// Threads, the leader included.
+    pub threads: u32,
 }
 
 /// A thread of the thread group other than its leader.
