@@ -11,7 +11,7 @@
 //! - [`driver`]: the order in which state is saved and restored.
 //! - [`error`]: errno conversions and the failure record.
 //! - one module per state family, each with its save and restore side:
-//!   [`task`], [`thread`], [`signals`], [`limits`], [`timers`], [`creds`], [`sched`],
+//!   [`task`], [`thread`], [`tree`], [`signals`], [`limits`], [`timers`], [`creds`], [`sched`],
 //!   [`files`] (over [`file`], with one module per kind of open file in
 //!   [`file_kinds`]), [`ctty`], [`mm`], and the [`objhash`] of shared
 //!   objects.
@@ -42,6 +42,7 @@ pub mod sys;
 pub mod task;
 pub mod thread;
 pub mod timers;
+pub mod tree;
 
 #[cfg(CONFIG_KUNIT)]
 mod kunit;

@@ -31,11 +31,11 @@ use crate::file::{nul_terminated, FileRef, FileSink, FileSource, RecordingSource
 use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
-    self, fill_cstr_field, CpuRecord, CredsRecord, CttyRecord, FdRecord,
+    self, fill_cstr_field, ChildrenRecord, CpuRecord, CredsRecord, CttyRecord, FdRecord,
     FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, FORMAT_REVISION, IMAGE_MAGIC, MAX_FILE_DATA,
-    MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaRecord, FORMAT_REVISION, IMAGE_MAGIC,
+    MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, VmaList};
@@ -45,12 +45,14 @@ use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::thread::{self, PreparedThread};
 use crate::timers::{self, PreparedPosixTimers};
+use crate::tree::{self, Gate, Next, RestoreChild};
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::prelude::*;
 use kernel::str::BStr;
+use kernel::sync::Arc;
 
 /// Size of the buffer that gathers small records before a write.
 const WRITE_BUFFER_SIZE: usize = 16 * 1024;
@@ -118,9 +120,11 @@ fn image_header(flags: u64) -> ImageHeader {
     h
 }
 
-/// Checkpoints task `pid` (0: the caller) to `fd`; returns the checkpoint id.
+/// Checkpoints process `pid` (0: the caller) and its descendants to
+/// `fd`; returns the checkpoint id.
 ///
-/// Another task must be stopped or frozen (`EBUSY` otherwise).
+/// Processes other than the caller must be stopped or frozen (`EBUSY`
+/// otherwise).
 pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     if flags != 0 {
         return Err(EINVAL);
@@ -144,38 +148,35 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     // A leader that exited while its threads run on (a zombie with no
     // threads is only not quiescent).
     let leader_gone = exited && !threads.is_empty();
-    // Another task must hold still while it is read (see the docs on
-    // quiescence), and so must its threads; the caller is quiescent by
-    // definition.
-    if !leader_gone
-        && !target.is_current()
-        && (!target.is_quiescent() || !thread::all_quiescent(&threads))
-    {
+    if !leader_gone && !target.is_current() && !target.is_quiescent() {
         return Err(EBUSY);
     }
-
-    let switches = target.switches().wrapping_add(thread::switches(&threads));
-
-    let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
-    let mut w = ImageWriter::new(FileSink(&file), &mut buf);
-    fmt_result(w.write_record(&image_header(flags)))?;
     let mut failure = Failure::new();
-    let saved = if leader_gone {
+    let tree = if leader_gone {
         failure.set(format_args!(
             "the leader of the thread group has exited, which cannot be saved yet"
         ));
         Err(eopnotsupp())
     } else {
-        save_task(&mut w, &target, &threads, &mut failure)
+        tree::collect(target, threads, &mut failure)
     };
-    let saved = saved.and_then(|()| {
-        // A stopped target can be continued (or killed) while it is read:
+    // Every other task must hold still while it is read (see the docs on
+    // quiescence); the caller is quiescent by definition.
+    let switches = match &tree {
+        Ok(nodes) if !tree::all_quiescent(nodes) => return Err(EBUSY),
+        Ok(nodes) => tree::switches(nodes),
+        Err(_) => 0,
+    };
+
+    let mut buf = KVec::from_elem(0u8, WRITE_BUFFER_SIZE, GFP_KERNEL)?;
+    let mut w = ImageWriter::new(FileSink(&file), &mut buf);
+    fmt_result(w.write_record(&image_header(flags)))?;
+    let saved = tree.and_then(|nodes| {
+        save_tree(&mut w, &nodes, &mut failure)?;
+        // A stopped task can be continued (or killed) while it is read:
         // then the image may mix two moments, and is refused.
-        let now = target.switches().wrapping_add(thread::switches(&threads));
-        if !target.is_current()
-            && (now != switches || !target.is_quiescent() || !thread::all_quiescent(&threads))
-        {
-            failure.set(format_args!("the task ran during the checkpoint"));
+        if tree::switches(&nodes) != switches || !tree::all_quiescent(&nodes) {
+            failure.set(format_args!("a task ran during the checkpoint"));
             return Err(EBUSY);
         }
         Ok(())
@@ -195,12 +196,43 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     }
 }
 
+/// Saves the processes of a tree, in image order, sharing one object
+/// table; then checks what only all their descriptors together show.
+fn save_tree<S: Sink>(
+    w: &mut ImageWriter<'_, S>,
+    nodes: &[tree::Node],
+    failure: &mut Failure,
+) -> Result {
+    tree::check_places(nodes, failure)?;
+    let mut objects = CheckpointObjects::new();
+    let mut all_fds = KVec::new();
+    for node in nodes {
+        save_task(
+            w,
+            &node.task,
+            &node.threads,
+            &mut objects,
+            &mut all_fds,
+            failure,
+        )?;
+        if node.children > 0 {
+            fmt_result(w.write_record(&ChildrenRecord {
+                count: node.children,
+                _pad: 0,
+            }))?;
+        }
+    }
+    files::check_tree(&all_fds, failure)
+}
+
 /// Saves the records of one process: its leader `target`, then its other
-/// `threads`.
+/// `threads`; its descriptors are added to `all_fds`.
 fn save_task<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
     threads: &[TaskRef],
+    objects: &mut CheckpointObjects,
+    all_fds: &mut KVec<files::OpenFd>,
     failure: &mut Failure,
 ) -> Result {
     let nr_threads = target.nr_threads();
@@ -240,13 +272,16 @@ fn save_task<S: Sink>(
     let (fs, cwd) = task::save_fs(target, &mut path)?;
     fmt_result(w.write_fs(&fs, cwd))?;
 
-    let mut objects = CheckpointObjects::new();
     let fds = files::collect_fds(target, failure)?;
-    files::save_table(w, &mut objects, &fds, &mut path, failure)?;
-    if let Some(ctty) = ctty::save(target, &fds, &objects) {
+    files::save_table(w, objects, &fds, &mut path, failure)?;
+    if let Some(ctty) = ctty::save(target, &fds, objects) {
         fmt_result(w.write_record(&ctty))?;
     }
-    mm::save(w, target, &mut objects, &mut path, failure)
+    mm::save(w, target, objects, &mut path, failure)?;
+    for fd in fds {
+        all_fds.push(fd, GFP_KERNEL)?;
+    }
+    Ok(())
 }
 
 /// What restart reads before its point of no return.
@@ -270,17 +305,23 @@ struct Prepared {
     mm: MmRecord,
     /// The auxiliary vector of the address space.
     auxv: KVec<u64>,
-    objects: RestartObjects,
     /// The working directory (looked up) and umask.
     fs: Option<(PathRef, u32)>,
     /// The fd table.
     fds: KVec<FdRecord>,
     /// The controlling terminal of the saved task's session.
     ctty: Option<CttyRecord>,
-    /// Pages of the first page chunk, announced but not read yet.
-    first_chunk: Option<usize>,
-    /// The image ended (tail read) before any page.
-    ended: bool,
+    /// What was read last: the first page chunk (its pages not read
+    /// yet), or what follows a process without pages.
+    after: AfterRecords,
+}
+
+/// Where [`prepare`] stopped reading.
+enum AfterRecords {
+    /// At a page chunk of this many pages, which are still to be read.
+    Pages(usize),
+    /// At what follows the process (it has no pages).
+    Next(Next),
 }
 
 /// Restarts from the image at `fd`: the calling task becomes the saved
@@ -356,7 +397,7 @@ pub fn restart_child_prepare(crid: i32, fd: i32) -> Result<(KBox<ChildRestart>, 
 pub fn restart_in_child(child: KBox<ChildRestart>) -> Result {
     task::take_saved_place(child.leads_session, child.leads_group)?;
     let source = ReplaySource::new(&child.prefix, &child.file);
-    let ax = restart_from(source)?.ok_or(EINVAL)?;
+    let ax = restart_from(source, true)?.ok_or(EINVAL)?;
     arch::set_return_value(ax);
     Ok(())
 }
@@ -364,7 +405,7 @@ pub fn restart_in_child(child: KBox<ChildRestart>) -> Result {
 /// Restarts from the image at `fd` into the calling task; `None` for an
 /// image without a task.
 fn restart_image(crid: i32, fd: i32) -> Result<Option<i64>> {
-    restart_from(FileSource(&open_image(crid, fd)?))
+    restart_from(FileSource(&open_image(crid, fd)?), false)
 }
 
 /// The image file of `restart(crid, fd, ...)`: `crid` must be 0, `fd` open
@@ -378,9 +419,10 @@ fn open_image(crid: i32, fd: i32) -> Result<FileRef> {
     Ok(file)
 }
 
-/// Restarts from the image `source` into the calling task; `None` for an
-/// image without a task.
-fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
+/// Restarts from the image `source` into the calling task, and the rest
+/// of the tree below it; `None` for an image without a task.  `as_child`:
+/// the caller is the child `restart(RESTART_CHILD)` created.
+fn restart_from<S: format::Source>(source: S, as_child: bool) -> Result<Option<i64>> {
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
     let mut parser = fmt_result(ImageParser::new(
@@ -389,33 +431,53 @@ fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
         &mut strings,
         VmaList::new(),
     ))?;
-    let Some(mut prepared) = prepare(&mut parser)? else {
+    let mut objects = RestartObjects::new();
+    let Some(mut prepared) = prepare(&mut parser, None, &mut objects)? else {
         return Ok(None);
     };
     let task = TaskRef::current()?;
     if task.nr_threads() != 1 {
         return Err(eopnotsupp());
     }
-    task::check_restart_caller(&prepared.task)?;
-    signals::check_altstack(&prepared.signals)?;
-    limits::check(&prepared.rlimits)?;
-    sched::check(&prepared.sched)?;
-    let new_creds = PreparedCreds::prepare(&prepared.creds, &prepared.groups)?;
-    arch::check_cpu(&prepared.cpu, &prepared.task)?;
-    arch::check_fpu(&prepared.xsave)?;
-    // Threads keep their ids when the process keeps its pid
-    // (`RESTART_CHILD`).
+    let (new_creds, ctty) = check_prepared(&prepared, parser.vmas(), &objects)?;
+    // Threads keep their ids when the root keeps its pid
+    // (`RESTART_CHILD` without `RESTART_NEW_PID`); so do the other
+    // processes, which also keep theirs in place when the caller may
+    // choose ids.
     let saved_tids = task.tid() == prepared.task.pid;
+    let saved_pids = if as_child {
+        saved_tids
+    } else {
+        task::may_choose_ids()
+    };
     thread::check(&prepared.threads, saved_tids)?;
-    mm::check_areas(&prepared.mm, parser.vmas(), &prepared.objects)?;
-    mm::check_area_flags(parser.vmas(), &prepared.rlimits, &prepared.creds)?;
-    mm::check_auxv(&prepared.auxv)?;
-    let ctty = ctty::prepare(prepared.ctty.as_ref(), &prepared.objects)?;
+    let mut tree = TreeRestart {
+        parser: &mut parser,
+        objects,
+        saved_tids,
+        saved_pids,
+        pids: KVec::new(),
+        next: None,
+        gate: Gate::new()?,
+    };
+    tree.pids
+        .push((prepared.task.pid, task.tid()), GFP_KERNEL)?;
 
     // The point of no return.
-    match restore(&mut parser, &mut prepared, new_creds, ctty, saved_tids) {
-        Ok(ret) => Ok(Some(ret)),
+    let restored = tree
+        .restore(&mut prepared, new_creds, ctty)
+        .and_then(|ret| match tree.next {
+            // The root's records end the image.
+            Some(Next::Tail) => Ok(ret),
+            _ => Err(EINVAL),
+        });
+    match restored {
+        Ok(ret) => {
+            tree.gate.open();
+            Ok(Some(ret))
+        }
         Err(e) => {
+            tree.gate.fail();
             if may_log_image_fault() {
                 pr_warn!(
                     "restart: failed past the point of no return (errno {}); killing the task\n",
@@ -430,14 +492,172 @@ fn restart_from<S: format::Source>(source: S) -> Result<Option<i64>> {
     }
 }
 
-/// Reads and checks the image up to its first page; `None` for an image
-/// without a task.
+/// Checks the prepared records of a process against this kernel and the
+/// caller's privileges, before its point of no return; returns the
+/// credentials to commit and the controlling terminal to take.
+fn check_prepared(
+    p: &Prepared,
+    vmas: &[VmaRecord],
+    objects: &RestartObjects,
+) -> Result<(PreparedCreds, Option<u32>)> {
+    task::check_restart_caller(&p.task)?;
+    signals::check_altstack(&p.signals)?;
+    limits::check(&p.rlimits)?;
+    sched::check(&p.sched)?;
+    let new_creds = PreparedCreds::prepare(&p.creds, &p.groups)?;
+    arch::check_cpu(&p.cpu, &p.task)?;
+    arch::check_fpu(&p.xsave)?;
+    mm::check_areas(&p.mm, vmas, objects)?;
+    mm::check_area_flags(vmas, &p.rlimits, &p.creds)?;
+    mm::check_auxv(&p.auxv)?;
+    let ctty = ctty::prepare(p.ctty.as_ref(), objects)?;
+    Ok((new_creds, ctty))
+}
+
+/// What the processes of one restart share while the tree is rebuilt.
+/// One process at a time uses it: the others wait for the child they
+/// created.
+struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
+    parser: &'p mut ImageParser<'b, S, V>,
+    /// The objects the image defined so far, for all its processes.
+    objects: RestartObjects,
+    /// The threads of the process being restored get their saved ids.
+    saved_tids: bool,
+    /// The processes below the root get their saved pids (and their
+    /// threads their saved ids).
+    saved_pids: bool,
+    /// (saved, restored) pid of every process restored so far.
+    pids: KVec<(i32, i32)>,
+    /// The item read after the last process's pages, not used yet.
+    next: Option<Next>,
+    gate: Arc<Gate>,
+}
+
+impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
+    /// The next item that can follow a process.
+    fn read_next(&mut self) -> Result<Next> {
+        match fmt_result(self.parser.next_item())? {
+            Item::Tail => Ok(Next::Tail),
+            Item::Children { count } => Ok(Next::Children(count)),
+            Item::Task(t) => Ok(Next::Task(t)),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Restores the prepared process into the caller and reads the rest
+    /// of its records, creating its children on the way; past the point
+    /// of no return.
+    fn restore(
+        &mut self,
+        p: &mut Prepared,
+        new_creds: PreparedCreds,
+        ctty: Option<u32>,
+    ) -> Result<i64> {
+        task::reset_for_restart()?;
+        let mm = MmRef::current()?;
+        mm::replace_mm(&mm, &p.mm, &p.auxv, self.parser.vmas(), &self.objects)?;
+        // The SysV segments are attached now: they stay.
+        self.objects.segments.commit();
+        let next = match p.after {
+            AfterRecords::Pages(first_chunk) => mm::read_pages(self.parser, &mm, first_chunk)?,
+            AfterRecords::Next(next) => next,
+        };
+        // Before the credentials, limits and scheduling change: each child
+        // is checked against the caller's, as the root is.
+        self.create_children(next, &p.task)?;
+        files::install_fds(&p.fds, &self.objects)?;
+        ctty::restore(ctty, &self.objects)?;
+        if let Some((pwd, umask)) = &p.fs {
+            files::restore_fs(pwd, *umask);
+        }
+        task::restore_task(&p.task)?;
+        signals::restore_signals(&p.signals, &p.sigactions)?;
+        // After the memory and descriptors, which lower limits could refuse.
+        limits::restore(&p.rlimits)?;
+        sched::restore(&p.sched)?;
+        // After everything the caller's privileges allowed (limits,
+        // scheduling).
+        new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
+        // Locking under the saved limit and capabilities, once the pages are
+        // in.
+        mm::apply_area_flags(&mm, self.parser.vmas())?;
+        // The threads copy the leader's credentials, limits and scheduling;
+        // before any timer or signal, since a thread cannot be created with
+        // a signal pending.
+        thread::restore(&p.threads, self.saved_tids)?;
+        timers::restore(&p.itimers)?;
+        // Last, with actions, mask and limits in place.
+        signals::restore_pending(&p.pending)?;
+        // After the pending signals: a timer may fire at once.
+        p.posix_timers.restore()?;
+        arch::restore_fpu(&p.xsave)?;
+        arch::restore_cpu(&p.cpu, signals::delivery_pending())
+    }
+
+    /// Creates the children `next` announces (if it does), each of which
+    /// restores itself, as a child of the caller saved as `parent`; leaves
+    /// the item after them (or `next` itself) in `self.next`.
+    fn create_children(&mut self, next: Next, parent: &TaskRecord) -> Result {
+        let Next::Children(count) = next else {
+            self.next = Some(next);
+            return Ok(());
+        };
+        for _ in 0..count {
+            let next = match self.next.take() {
+                Some(next) => next,
+                None => self.read_next()?,
+            };
+            let Next::Task(child) = next else {
+                return Err(EINVAL);
+            };
+            let saved_pid = self.saved_pids;
+            tree::create_child(self, child, parent, saved_pid)?;
+        }
+        Ok(())
+    }
+}
+
+impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_, S, V> {
+    fn restore_child(
+        &mut self,
+        task: TaskRecord,
+        parent_pgid: i32,
+        parent_sid: i32,
+    ) -> Result<(Arc<Gate>, i64)> {
+        let me = TaskRef::current()?;
+        // Its place in the session, before its own children inherit it.
+        if task.leads_session() || task.leads_group() {
+            task::take_saved_place(task.leads_session(), task.leads_group())?;
+        } else if task.sid != parent_sid {
+            return Err(EINVAL);
+        } else if task.pgid != parent_pgid {
+            let pgid = tree::restored_pid(&self.pids, task.pgid).ok_or(EINVAL)?;
+            task::join_group(pgid)?;
+        }
+        self.pids.push((task.pid, me.tid()), GFP_KERNEL)?;
+        let mut p = prepare(self.parser, Some(task), &mut self.objects)?.ok_or(EINVAL)?;
+        let (new_creds, ctty) = check_prepared(&p, self.parser.vmas(), &self.objects)?;
+        // Below the root, a process with its saved pid gives its threads
+        // theirs.
+        self.saved_tids = self.saved_pids;
+        thread::check(&p.threads, self.saved_tids)?;
+        let ret = self.restore(&mut p, new_creds, ctty)?;
+        Ok((self.gate.clone(), ret))
+    }
+}
+
+/// Reads and checks the records of a process up to its first page (or
+/// what follows it); `None` for an image without a task.  `first` is the
+/// process's task record if it was read already; the objects the records
+/// define go to `objects`.
 fn prepare<S: format::Source, V: format::VmaStore>(
     parser: &mut ImageParser<'_, S, V>,
+    first: Option<TaskRecord>,
+    objects: &mut RestartObjects,
 ) -> Result<Option<Prepared>> {
     // The parser guarantees the order of items; `task`, `cpu` and `mm` are
     // checked to be present before they are used.
-    let mut task = None;
+    let mut task = first;
     let mut signals = None;
     let mut sigactions = KVec::new();
     let mut rlimits = None;
@@ -452,7 +672,6 @@ fn prepare<S: format::Source, V: format::VmaStore>(
     let mut threads: KVec<PreparedThread> = KVec::new();
     let mut mm = None;
     let mut auxv = KVec::new();
-    let mut objects = RestartObjects::new();
     let mut fs = None;
     let mut fds = KVec::new();
     let mut ctty = None;
@@ -473,11 +692,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 return Err(EIO);
             }
             Item::Tail if task.is_none() => return Ok(None),
-            Item::Task(_) if task.is_some() => {
-                // Images of several tasks are not supported yet.
-                return Err(eopnotsupp());
-            }
-            Item::Task(t) => task = Some(t),
+            Item::Task(t) if task.is_none() => task = Some(t),
             Item::Signals(sig) => {
                 sigactions = KVec::with_capacity(NSIG as usize, GFP_KERNEL)?;
                 for _ in 0..NSIG {
@@ -589,11 +804,11 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 for _ in 0..count {
                     watches.push(fmt_result(parser.read_epoll_watch())?, GFP_KERNEL)?;
                 }
-                let opened = files::recreate_epoll(&f, &watches, &objects)?;
+                let opened = files::recreate_epoll(&f, &watches, objects)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::FileObject(f, source) => {
-                let opened = files::reopen(&f, source, &mut objects)?;
+                let opened = files::reopen(&f, source, objects)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
             Item::Fs(rec, cwd) => {
@@ -609,7 +824,8 @@ fn prepare<S: format::Source, V: format::VmaStore>(
             // Read with their instance or pair.
             Item::InotifyWatch { .. } | Item::PtyQueue(_) => return Err(EINVAL),
             Item::FilesTable(_) | Item::Vma(_) => {}
-            item @ (Item::PageChunk { .. } | Item::Tail) => {
+            item
+            @ (Item::PageChunk { .. } | Item::Tail | Item::Children { .. } | Item::Task(_)) => {
                 let (
                     Some(task),
                     Some(signals),
@@ -634,9 +850,11 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 else {
                     return Err(EINVAL);
                 };
-                let (first_chunk, ended) = match item {
-                    Item::PageChunk { count, .. } => (Some(count), false),
-                    _ => (None, true),
+                let after = match item {
+                    Item::PageChunk { count, .. } => AfterRecords::Pages(count),
+                    Item::Children { count } => AfterRecords::Next(Next::Children(count)),
+                    Item::Task(t) => AfterRecords::Next(Next::Task(t)),
+                    _ => AfterRecords::Next(Next::Tail),
                 };
                 return Ok(Some(Prepared {
                     task,
@@ -654,12 +872,10 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     threads,
                     mm,
                     auxv,
-                    objects,
                     fs,
                     fds,
                     ctty,
-                    first_chunk,
-                    ended,
+                    after,
                 }));
             }
         }
@@ -690,50 +906,4 @@ fn read_pty_queue<S: format::Source, V: format::VmaStore>(
         }
         _ => Err(EINVAL),
     }
-}
-
-/// Restores the prepared task into the caller and reads the rest of the
-/// image; past the point of no return.
-fn restore<S: format::Source, V: format::VmaStore>(
-    parser: &mut ImageParser<'_, S, V>,
-    p: &mut Prepared,
-    new_creds: PreparedCreds,
-    ctty: Option<u32>,
-    saved_tids: bool,
-) -> Result<i64> {
-    task::reset_for_restart()?;
-    let mm = MmRef::current()?;
-    mm::replace_mm(&mm, &p.mm, &p.auxv, parser.vmas(), &p.objects)?;
-    // The SysV segments are attached now: they stay.
-    p.objects.segments.commit();
-    if !p.ended {
-        mm::read_pages(parser, &mm, p.first_chunk.unwrap_or(0))?;
-    }
-    files::install_fds(&p.fds, &p.objects)?;
-    ctty::restore(ctty, &p.objects)?;
-    if let Some((pwd, umask)) = &p.fs {
-        files::restore_fs(pwd, *umask);
-    }
-    task::restore_task(&p.task)?;
-    signals::restore_signals(&p.signals, &p.sigactions)?;
-    // After the memory and descriptors, which lower limits could refuse.
-    limits::restore(&p.rlimits)?;
-    sched::restore(&p.sched)?;
-    // After everything the caller's privileges allowed (limits,
-    // scheduling).
-    new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
-    // Locking under the saved limit and capabilities, once the pages are
-    // in.
-    mm::apply_area_flags(&mm, parser.vmas())?;
-    // The threads copy the leader's credentials, limits and scheduling;
-    // before any timer or signal, since a thread cannot be created with
-    // a signal pending.
-    thread::restore(&p.threads, saved_tids)?;
-    timers::restore(&p.itimers)?;
-    // Last, with actions, mask and limits in place.
-    signals::restore_pending(&p.pending)?;
-    // After the pending signals: a timer may fire at once.
-    p.posix_timers.restore()?;
-    arch::restore_fpu(&p.xsave)?;
-    arch::restore_cpu(&p.cpu, signals::delivery_pending())
 }

@@ -273,6 +273,12 @@ pub fn save_table<S: Sink>(
     file_kinds::check_table(fds, failure)
 }
 
+/// Checks, once every process of the tree is saved, what only all their
+/// descriptors `fds` together show (see [`file_kinds::check_tree`]).
+pub fn check_tree(fds: &[OpenFd], failure: &mut Failure) -> Result {
+    file_kinds::check_tree(fds, failure)
+}
+
 /// The fd record of `fd`, whose file has object reference `objref`.
 fn fd_record(fd: &OpenFd, objref: u32) -> FdRecord {
     FdRecord {

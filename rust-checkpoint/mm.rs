@@ -45,6 +45,7 @@ use crate::format::{
 };
 use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
+use crate::tree::Next;
 use core::ptr::NonNull;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
@@ -577,15 +578,15 @@ pub fn save<S: Sink>(
     Ok(())
 }
 
-/// Reads the pages of the image, from a first chunk of `first_chunk`
-/// pages to the tail, and writes them into `mm`; past the point of no
-/// return.  A chunk is read at once (mostly straight from the file), and
+/// Reads the pages of a process, from a first chunk of `first_chunk`
+/// pages to the end of its last area, and writes them into `mm`; returns
+/// what follows them.  Past the point of no return.  A chunk is read at once (mostly straight from the file), and
 /// its pages that lie back to back are written with one call.
 pub fn read_pages<S: format::Source, V: VmaStore>(
     parser: &mut ImageParser<'_, S, V>,
     mm: &MmRef,
     first_chunk: usize,
-) -> Result {
+) -> Result<Next> {
     let mut buf = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
     let mut pages = first_chunk;
     loop {
@@ -612,9 +613,10 @@ pub fn read_pages<S: format::Source, V: VmaStore>(
         }
         match fmt_result(parser.next_item())? {
             Item::PageChunk { count, .. } => pages = count,
-            Item::Tail => return Ok(()),
-            // A second task: not supported, and found too late.
-            _ => return Err(eopnotsupp()),
+            Item::Tail => return Ok(Next::Tail),
+            Item::Children { count } => return Ok(Next::Children(count)),
+            Item::Task(t) => return Ok(Next::Task(t)),
+            _ => return Err(EINVAL),
         }
     }
 }

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The system call boundary: the C stubs in `kernel/checkpoint_sys.c` call
-//! these two functions.  Everything below them returns `Result`; here, and
+//! these functions.  Everything below them returns `Result`; here, and
 //! only here, a result becomes a return value or a negative errno.
 
 use crate::driver;
 use crate::thread;
+use crate::tree;
 use core::ffi::{c_int, c_long, c_ulong, c_void};
 use kernel::alloc::KBox;
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
+use kernel::sync::Arc;
 
 /// Maps an internal result to a syscall return value.
 ///
@@ -118,4 +120,49 @@ pub unsafe extern "C" fn rust_restart_thread_entry(state: *const c_void) -> c_lo
     // SAFETY: the caller's guarantee; the thread is only read.
     let prepared = unsafe { &*state.cast::<thread::PreparedThread>() };
     to_syscall_ret(thread::restore_current(prepared).map(|()| 0))
+}
+
+/// Run by a child process that `restart(2)` created, before it first
+/// returns to user space: 0 once it is the saved process (its registers
+/// set) and its own children are restored, or a negative errno (the C
+/// side then kills it).  On success `*gate` holds the gate the child
+/// passes, once its parent goes on, with [`rust_restart_process_wait`].
+///
+/// # Safety
+///
+/// `state` must point to a [`tree::ChildJob`] that stays valid, and that
+/// nothing else uses, until this returns; `gate` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_process_entry(
+    state: *const c_void,
+    gate: *mut *mut c_void,
+) -> c_long {
+    // SAFETY: the caller's guarantee: the job is ours until we return (its
+    // creator waits, and made it from a unique reference).
+    let job = unsafe { &mut *state.cast_mut().cast::<tree::ChildJob<'_>>() };
+    let restored = tree::restore_current(job).map(|restored_gate| {
+        // SAFETY: `gate` is writable (the caller's guarantee); the
+        // reference is taken back by `rust_restart_process_wait`.
+        unsafe { *gate = Arc::into_raw(restored_gate).cast_mut().cast() };
+        0
+    });
+    to_syscall_ret(restored)
+}
+
+/// Waits, in a restored child process, until the whole tree is restored;
+/// kills the child if the restart failed.  Takes over `gate`.
+///
+/// # Safety
+///
+/// `gate` must come from [`rust_restart_process_entry`], once.
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_process_wait(gate: *mut c_void) {
+    // SAFETY: the caller's guarantee: a reference from `Arc::into_raw`,
+    // taken back once.
+    let gate = unsafe { Arc::from_raw(gate.cast_const().cast::<tree::Gate>()) };
+    if !gate.pass() {
+        // SAFETY: sends SIGKILL to the calling task, which dies before it
+        // returns to user space.
+        unsafe { bindings::force_sig(bindings::SIGKILL as i32) };
+    }
 }

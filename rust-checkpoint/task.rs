@@ -13,6 +13,7 @@ use crate::format::{
     TASK_FLAG_THP_DISABLE,
 };
 use core::ptr::NonNull;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 
@@ -146,6 +147,37 @@ impl TaskRef {
         NonNull::new(leader).map(|ptr| unsafe { TaskRef::from_owned(ptr) })
     }
 
+    /// The children of the task's process (of all its threads), each
+    /// counted, zombies included.
+    pub fn children(&self) -> Result<KVec<TaskRef>> {
+        collect_tasks(1, |buf, room| {
+            // SAFETY: the task is alive (type invariant); `buf` has room
+            // for `room` pointers and the helper writes at most that many.
+            unsafe { bindings::ckpt_task_children(self.ptr.as_ptr(), buf, room) }
+        })
+    }
+
+    /// Whether the task has exited (a zombie, or on its way out).
+    pub fn has_exited(&self) -> bool {
+        // SAFETY: the task is alive (type invariant).
+        unsafe { bindings::ckpt_task_exited(self.ptr.as_ptr()) }
+    }
+
+    /// The task's process group and session ids in the caller's pid
+    /// namespace (0 where the leader is not in it).
+    pub fn pgid_sid(&self) -> (bindings::pid_t, bindings::pid_t) {
+        let t = self.ptr.as_ptr();
+        // SAFETY: the task is alive; a null namespace means the caller's.
+        let pgid = unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PGID, core::ptr::null_mut())
+        };
+        // SAFETY: as above.
+        let sid = unsafe {
+            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_SID, core::ptr::null_mut())
+        };
+        (pgid, sid)
+    }
+
     /// The task's id in the caller's pid namespace (0 if it has none
     /// there).
     pub fn tid(&self) -> bindings::pid_t {
@@ -163,6 +195,38 @@ impl TaskRef {
     pub fn nr_threads(&self) -> i32 {
         // SAFETY: the task is alive (type invariant).
         unsafe { bindings::get_nr_threads(self.ptr.as_ptr()) }
+    }
+}
+
+/// A list of tasks from a C helper that fills `buf` with up to `room`
+/// counted task references and returns how many it had (see
+/// `ckpt_task_threads`); called again with room for them all if that was
+/// more.  `hint` is the expected count.
+pub fn collect_tasks(
+    hint: usize,
+    mut fill: impl FnMut(*mut *mut bindings::task_struct, u32) -> i32,
+) -> Result<KVec<TaskRef>> {
+    let mut room = hint.max(1);
+    loop {
+        let mut raw = KVec::from_elem(core::ptr::null_mut(), room, GFP_KERNEL)?;
+        let mut tasks = KVec::with_capacity(room, GFP_KERNEL)?;
+        let count = fill(raw.as_mut_ptr(), u32::try_from(room).map_err(|_| EINVAL)?);
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        for &ptr in raw.iter().take(count.min(room)) {
+            let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
+            // SAFETY: the helper took a reference on each task it wrote,
+            // which we take over here, once.
+            let task = unsafe { TaskRef::from_owned(ptr) };
+            // Room was reserved: this does not allocate.
+            tasks.push(task, GFP_KERNEL)?;
+        }
+        if count > room {
+            // Tasks were created meanwhile: again, with room (the
+            // references taken are dropped with `tasks`).
+            room = count;
+            continue;
+        }
+        return Ok(tasks);
     }
 }
 
@@ -228,8 +292,8 @@ const UNSAVED_STATE: [(u32, &str); 17] = [
     ),
     (bindings::ckpt_state_bits_CKPT_STATE_AIO, "AIO contexts"),
     (
-        bindings::ckpt_state_bits_CKPT_STATE_CHILDREN,
-        "children (live or zombie) or tracees (a process tree)",
+        bindings::ckpt_state_bits_CKPT_STATE_TRACEES,
+        "tracees (it is a ptrace tracer)",
     ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_ARCH,
@@ -296,6 +360,7 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
     if let Some(last) = comm.last_mut() {
         *last = 0;
     }
+    let (pgid, sid) = task.pgid_sid();
     let mut f = bindings::ckpt_task_fields::default();
     // SAFETY: `t` is alive; `f` is writable.
     unsafe { bindings::ckpt_task_read(t, &mut f) };
@@ -327,14 +392,8 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
             .iter()
             .filter(|(bit, _)| c.state & bit != 0)
             .fold(0, |flags, (_, flag)| flags | flag),
-        // SAFETY: as above.
-        pgid: unsafe {
-            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_PGID, core::ptr::null_mut())
-        },
-        // SAFETY: as above.
-        sid: unsafe {
-            bindings::__task_pid_nr_ns(t, bindings::pid_type_PIDTYPE_SID, core::ptr::null_mut())
-        },
+        pgid,
+        sid,
         _pad: 0,
     }
 }
@@ -358,6 +417,22 @@ pub fn take_saved_place(leads_session: bool, leads_group: bool) -> Result {
     // SAFETY: no preconditions; changes the calling task's session or
     // group as `setsid` or `setpgid(0, 0)` would.
     to_result(unsafe { bindings::ckpt_restart_child_session(leads_session, leads_group) })
+}
+
+/// Whether the caller may choose the ids of the tasks it creates
+/// (`CAP_CHECKPOINT_RESTORE` over its pid namespace).
+pub fn may_choose_ids() -> bool {
+    // SAFETY: no preconditions.  Id 0 is never settable: a caller with
+    // the capability gets `EINVAL` for it, one without `EPERM`.
+    let r = unsafe { bindings::ckpt_tid_settable(0) };
+    r != EPERM.to_errno()
+}
+
+/// Moves the calling task into the existing process group `pgid` of its
+/// session, as `setpgid(0, pgid)` would.
+pub fn join_group(pgid: bindings::pid_t) -> Result {
+    // SAFETY: no preconditions; changes the calling task's group.
+    to_result(unsafe { bindings::ckpt_set_pgid(pgid) })
 }
 
 /// Drops the calling task's own registrations as `execve` does (rseq,

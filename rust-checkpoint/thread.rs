@@ -36,39 +36,18 @@ use crate::sched;
 use crate::signals;
 use crate::task::{self, TaskRef};
 use core::ffi::c_void;
-use core::ptr::NonNull;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 
 /// The threads of `leader`'s group other than itself, each counted.
 pub fn collect(leader: &TaskRef) -> Result<KVec<TaskRef>> {
-    let mut room = usize::try_from(leader.nr_threads()).unwrap_or(1).max(1);
-    loop {
-        let mut raw = KVec::from_elem(core::ptr::null_mut(), room, GFP_KERNEL)?;
-        let mut threads = KVec::with_capacity(room, GFP_KERNEL)?;
-        let room_u32 = u32::try_from(room).map_err(|_| EINVAL)?;
-        // SAFETY: the leader is alive (we hold a reference); `raw` has
+    let hint = usize::try_from(leader.nr_threads()).unwrap_or(1);
+    task::collect_tasks(hint, |buf, room| {
+        // SAFETY: the leader is alive (we hold a reference); `buf` has
         // room for `room` pointers and the helper writes at most that many.
-        let count =
-            unsafe { bindings::ckpt_task_threads(leader.as_ptr(), raw.as_mut_ptr(), room_u32) };
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
-        for &ptr in raw.iter().take(count.min(room)) {
-            let ptr = NonNull::new(ptr).ok_or(EINVAL)?;
-            // SAFETY: the helper took a reference on each thread it wrote,
-            // which we take over here, once.
-            let thread = unsafe { TaskRef::from_owned(ptr) };
-            // Room was reserved: this does not allocate.
-            threads.push(thread, GFP_KERNEL)?;
-        }
-        if count > room {
-            // Threads were created meanwhile: again, with room (the
-            // references taken are dropped with `threads`).
-            room = count;
-            continue;
-        }
-        return Ok(threads);
-    }
+        unsafe { bindings::ckpt_task_threads(leader.as_ptr(), buf, room) }
+    })
 }
 
 /// Whether each of `threads` is quiescent.

@@ -149,9 +149,16 @@ pub trait OpenFileKind: Sync {
     }
 
     /// Checks, once the whole fd table `fds` is saved, what only the
-    /// whole table shows (who else holds a pipe); refuses with
+    /// whole table shows (which epoll watches stay usable); refuses with
     /// `EOPNOTSUPP` after saying why in `failure`.
     fn check_table(&self, _fds: &[OpenFd], _failure: &mut Failure) -> Result {
+        Ok(())
+    }
+
+    /// Checks, once every process of the tree is saved, what only all
+    /// their descriptors `fds` together show (who else holds a pipe);
+    /// refuses with `EOPNOTSUPP` after saying why in `failure`.
+    fn check_tree(&self, _fds: &[OpenFd], _failure: &mut Failure) -> Result {
         Ok(())
     }
 
@@ -292,10 +299,19 @@ pub fn check_table(fds: &[OpenFd], failure: &mut Failure) -> Result {
     Ok(())
 }
 
-/// Whether `file`, which `uses` descriptors of a saved fd table refer to,
-/// has no reference but theirs: each descriptor's, the one `collect_fds`
-/// took per descriptor, and the objhash's.  One more is another
-/// process's (or a message in flight).
+/// Runs every kind's [`OpenFileKind::check_tree`] on the descriptors of
+/// all the saved processes.
+pub fn check_tree(fds: &[OpenFd], failure: &mut Failure) -> Result {
+    for kind in KINDS.iter() {
+        kind.check_tree(fds, failure)?;
+    }
+    Ok(())
+}
+
+/// Whether `file`, which `uses` descriptors of the saved fd tables refer
+/// to, has no reference but theirs: each descriptor's, the one
+/// `collect_fds` took per descriptor, and the objhash's.  One more is a
+/// process's outside the tree (or a message in flight).
 fn held_only_by_table(file: &FileRef, uses: usize) -> bool {
     // SAFETY: the file is alive (the caller's `FileRef` holds it).
     let refs = unsafe { bindings::file_count(file.as_ptr()) };

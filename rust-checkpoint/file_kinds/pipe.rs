@@ -16,10 +16,11 @@
 //! did not hold is closed when the restart ends: its reader sees end of
 //! file, its writer `EPIPE`, as before.
 //!
-//! Only a pipe the task holds alone can be saved: an end held by another
-//! process (`seq | awk`) cannot be reconnected by a restart of one task,
-//! so checkpoint refuses it with `EOPNOTSUPP` and says which descriptor
-//! it was.  So is a pipe of packets (`O_DIRECT`), a notification pipe, an
+//! Only a pipe the saved processes hold alone can be saved: an end held
+//! by a process outside the checkpointed tree cannot be reconnected by
+//! the restart, so checkpoint refuses it with `EOPNOTSUPP` and says which
+//! descriptor it was.  The ends held by the processes of the tree
+//! (`seq | awk`, saved with the shell) are restored as they were.  So is a pipe of packets (`O_DIRECT`), a notification pipe, an
 //! anonymous pipe opened twice in one direction (through `/proc`), and a
 //! pipe holding more than [`MAX_PIPE_DATA`] bytes (`EFBIG`).
 
@@ -153,7 +154,7 @@ impl OpenFileKind for PipeKind {
         })
     }
 
-    fn check_table(&self, fds: &[OpenFd], failure: &mut Failure) -> Result {
+    fn check_tree(&self, fds: &[OpenFd], failure: &mut Failure) -> Result {
         // Only the anonymous kind checks, for both kinds at once.
         if !self.anonymous {
             return Ok(());
@@ -298,7 +299,7 @@ fn check_one_pipe(uses: &[EndUse], fds: &[OpenFd], failure: &mut Failure) -> Res
         let fd = fd_of(end.index)?;
         if !held_only_by_table(&fd.file, same_file.len()) {
             failure.set(format_args!(
-                "fd {}: a pipe end also held outside the task",
+                "fd {}: a pipe end also held outside the checkpointed processes",
                 fd.fd
             ));
             return Err(eopnotsupp());
@@ -308,7 +309,7 @@ fn check_one_pipe(uses: &[EndUse], fds: &[OpenFd], failure: &mut Failure) -> Res
     let info = peek(&fd.file, None).ok_or(EINVAL)?.info;
     if readers != info.readers || writers != info.writers {
         failure.set(format_args!(
-            "fd {}: the pipe has an end open outside the task",
+            "fd {}: the pipe has an end open outside the checkpointed processes",
             fd.fd
         ));
         return Err(eopnotsupp());

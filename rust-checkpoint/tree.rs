@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Process trees: a checkpointed process with all its descendants.
+//!
+//! # Checkpoint
+//!
+//! `checkpoint(pid, ...)` saves the process `pid` and every process below
+//! it, depth first: each process's records (threads and pages included),
+//! then, if it has children, a `Children` record and each child's
+//! subtree.  Every process and thread of the tree must be quiescent.  A
+//! zombie child, a process group or session the restart could not
+//! rebuild from inside the tree, or a tree deeper or larger than the
+//! format's caps is refused with `EOPNOTSUPP` and an error record.
+//!
+//! # Restart
+//!
+//! Restart rebuilds the tree in the same order, in the kernel: past its
+//! own point of no return, once its pages are in and before its
+//! credentials change, each process forks each of its children
+//! (`ckpt_restart_process` in `kernel/checkpoint_sys.c`), and waits while
+//! the child restores itself from the next records of the image, its own
+//! children included.  Children keep their saved pids when the root has
+//! its own (`RESTART_CHILD`), otherwise get new ones; process groups are
+//! joined by their restored ids.  A restored child does not return to
+//! user space before the whole tree is restored: it waits at a [`Gate`]
+//! the root opens at its end, or fails, and then every process of the
+//! tree is killed.
+
+use crate::arch;
+use crate::error::{eopnotsupp, Failure};
+use crate::format::{TaskRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
+use crate::task::TaskRef;
+use crate::thread;
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
+use kernel::bindings;
+use kernel::error::{code::*, Result};
+use kernel::prelude::*;
+use kernel::sync::{new_condvar, new_mutex, Arc, CondVar, Mutex};
+
+/// A process of a tree being checkpointed.
+pub struct Node {
+    /// Its thread-group leader.
+    pub task: TaskRef,
+    /// Its other threads.
+    pub threads: KVec<TaskRef>,
+    /// How many of the nodes that follow are its children.
+    pub children: u32,
+    /// Its pid, process group and session, in the checkpointer's pid
+    /// namespace.
+    pub pid: i32,
+    pgid: i32,
+    sid: i32,
+    /// Index of its parent's node (`None` for the root).
+    parent: Option<usize>,
+}
+
+/// A process still to visit while the tree is listed.
+struct Visit {
+    task: TaskRef,
+    /// Its other threads, if known already (the root's).
+    threads: Option<KVec<TaskRef>>,
+    /// Index of its parent's node.
+    parent: Option<usize>,
+    /// Its depth below the root.
+    depth: u32,
+}
+
+/// The process tree below `root` (with its `threads`), in image order:
+/// depth first, each parent before its children, children in the order
+/// they were created.
+pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> Result<KVec<Node>> {
+    let mut nodes: KVec<Node> = KVec::new();
+    let mut stack = Stack::new();
+    stack.push(Visit {
+        task: root,
+        threads: Some(threads),
+        parent: None,
+        depth: 0,
+    })?;
+    while let Some(Visit {
+        task,
+        threads,
+        parent,
+        depth,
+    }) = stack.pop()
+    {
+        let pid = task.tid();
+        let children = task.children()?;
+        if task.is_current() && !children.is_empty() {
+            failure.set(format_args!(
+                "a process with children cannot checkpoint itself; checkpoint it stopped, from another process"
+            ));
+            return Err(eopnotsupp());
+        }
+        if let Some(zombie) = children.iter().find(|c| c.has_exited()) {
+            failure.set(format_args!(
+                "process {pid} has a child that exited and was not waited for (zombie {}), which cannot be saved yet",
+                zombie.tid()
+            ));
+            return Err(eopnotsupp());
+        }
+        if !children.is_empty() && depth + 1 >= MAX_TREE_DEPTH {
+            failure.set(format_args!(
+                "the tree is deeper than {MAX_TREE_DEPTH} levels at process {pid}"
+            ));
+            return Err(eopnotsupp());
+        }
+        if nodes.len() + stack.len() + children.len() >= MAX_PROCESSES as usize {
+            failure.set(format_args!(
+                "the tree has more than {MAX_PROCESSES} processes"
+            ));
+            return Err(eopnotsupp());
+        }
+        let threads = match threads {
+            Some(threads) => threads,
+            None => thread::collect(&task)?,
+        };
+        let (pgid, sid) = task.pgid_sid();
+        let index = nodes.len();
+        let count = u32::try_from(children.len()).map_err(|_| EINVAL)?;
+        nodes.push(
+            Node {
+                task,
+                threads,
+                children: count,
+                pid,
+                pgid,
+                sid,
+                parent,
+            },
+            GFP_KERNEL,
+        )?;
+        // Reversed, so that the first child is visited first.
+        let mut slots = KVec::with_capacity(children.len(), GFP_KERNEL)?;
+        for child in children {
+            slots.push(Some(child), GFP_KERNEL)?;
+        }
+        for child in slots.iter_mut().rev().filter_map(Option::take) {
+            stack.push(Visit {
+                task: child,
+                threads: None,
+                parent: Some(index),
+                depth: depth + 1,
+            })?;
+        }
+    }
+    Ok(nodes)
+}
+
+/// A stack over a `KVec`, whose slots are reused (`KVec` has no `pop`
+/// here).
+struct Stack<T> {
+    slots: KVec<Option<T>>,
+    len: usize,
+}
+
+impl<T> Stack<T> {
+    fn new() -> Self {
+        Stack {
+            slots: KVec::new(),
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, item: T) -> Result {
+        match self.slots.get_mut(self.len) {
+            Some(slot) => *slot = Some(item),
+            None => self.slots.push(Some(item), GFP_KERNEL)?,
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.len = self.len.checked_sub(1)?;
+        self.slots.get_mut(self.len)?.take()
+    }
+}
+
+/// Whether every process and thread of the tree is quiescent.
+pub fn all_quiescent(nodes: &[Node]) -> bool {
+    nodes.iter().all(|n| {
+        (n.task.is_current() || n.task.is_quiescent()) && thread::all_quiescent(&n.threads)
+    })
+}
+
+/// How often the tasks of the tree other than the caller were switched
+/// out, summed: it changes if any of them runs.
+pub fn switches(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .filter(|n| !n.task.is_current())
+        .fold(0usize, |sum, n| {
+            sum.wrapping_add(n.task.switches())
+                .wrapping_add(thread::switches(&n.threads))
+        })
+}
+
+/// Refuses, with `EOPNOTSUPP` and the reason in `failure`, a process
+/// whose session or process group restart could not rebuild inside the
+/// tree.  A child stays in its parent's session or leads its own; it
+/// stays in its parent's group, leads its own, or is in the group of a
+/// process saved before it in the same session.
+pub fn check_places(nodes: &[Node], failure: &mut Failure) -> Result {
+    for (i, node) in nodes.iter().enumerate() {
+        let Some(parent) = node.parent.and_then(|p| nodes.get(p)) else {
+            continue;
+        };
+        let pid = node.pid;
+        if node.sid != parent.sid && node.sid != pid {
+            failure.set(format_args!(
+                "process {pid} is in session {}, led outside the tree, which cannot be saved yet",
+                node.sid
+            ));
+            return Err(eopnotsupp());
+        }
+        let earlier = nodes.get(..i).unwrap_or(&[]);
+        let group_in_tree = earlier
+            .iter()
+            .any(|e| e.pid == node.pgid && e.pgid == e.pid && e.sid == node.sid);
+        if node.pgid != parent.pgid && node.pgid != pid && !group_in_tree {
+            failure.set(format_args!(
+                "process {pid} is in process group {}, led outside the tree, which cannot be saved yet",
+                node.pgid
+            ));
+            return Err(eopnotsupp());
+        }
+    }
+    Ok(())
+}
+
+/// How a restart ends for the processes it created: they wait until the
+/// root opens the gate (the whole tree is restored) or fails it.
+#[pin_data]
+pub struct Gate {
+    #[pin]
+    state: Mutex<GateState>,
+    #[pin]
+    changed: CondVar,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GateState {
+    Closed,
+    Open,
+    Failed,
+}
+
+impl Gate {
+    /// A closed gate.
+    pub fn new() -> Result<Arc<Gate>> {
+        Arc::pin_init(
+            pin_init!(Gate {
+                state <- new_mutex!(GateState::Closed),
+                changed <- new_condvar!(),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    fn settle(&self, state: GateState) {
+        *self.state.lock() = state;
+        self.changed.notify_all();
+    }
+
+    /// The whole tree is restored: its processes may run.
+    pub fn open(&self) {
+        self.settle(GateState::Open);
+    }
+
+    /// The restart failed: its processes are to die.
+    pub fn fail(&self) {
+        self.settle(GateState::Failed);
+    }
+
+    /// Waits until the gate is opened or failed; whether it was opened.
+    /// The wait cannot be interrupted: the root settles the gate on every
+    /// path out of its restart.
+    pub fn pass(&self) -> bool {
+        let mut state = self.state.lock();
+        while *state == GateState::Closed {
+            self.changed.wait(&mut state);
+        }
+        *state == GateState::Open
+    }
+}
+
+/// What follows the pages of a process in an image.
+#[derive(Clone, Copy)]
+pub enum Next {
+    /// Its children, this many of them.
+    Children(u32),
+    /// Another process (a sibling, or an ancestor's sibling).
+    Task(TaskRecord),
+    /// The end of the image.
+    Tail,
+}
+
+/// The side of a restart that creates a process's children, seen by the
+/// children as they restore themselves.
+pub trait RestoreChild {
+    /// In a child just created for `task`, whose parent was saved in
+    /// process group `parent_pgid` and session `parent_sid`: becomes the
+    /// saved process (and creates its own children).  Returns the gate to
+    /// pass before running, and what the child's interrupted system call
+    /// returns.
+    fn restore_child(
+        &mut self,
+        task: TaskRecord,
+        parent_pgid: i32,
+        parent_sid: i32,
+    ) -> Result<(Arc<Gate>, i64)>;
+}
+
+/// A child being created: what its task work restores it from.
+pub struct ChildJob<'a> {
+    tree: &'a mut dyn RestoreChild,
+    task: TaskRecord,
+    parent_pgid: i32,
+    parent_sid: i32,
+}
+
+/// Creates the child `task` of the calling process, which restores itself
+/// through `tree` before this returns; it gets its saved pid if
+/// `saved_pid`.  `parent` is the caller's own saved record.
+pub fn create_child(
+    tree: &mut dyn RestoreChild,
+    task: TaskRecord,
+    parent: &TaskRecord,
+    saved_pid: bool,
+) -> Result {
+    let pid = if saved_pid { task.pid } else { 0 };
+    let exit_signal = task.exit_signal;
+    let mut job = ChildJob {
+        tree,
+        task,
+        parent_pgid: parent.pgid,
+        parent_sid: parent.sid,
+    };
+    let state: *mut ChildJob<'_> = &mut job;
+    // SAFETY: `state` points to `job`, which lives until this returns;
+    // the helper returns only once the child is done with it, and nothing
+    // else uses `job` or the tree it borrows meanwhile.
+    kernel::error::to_result(unsafe {
+        bindings::ckpt_restart_process(state.cast(), pid, exit_signal)
+    })
+}
+
+/// In a child created by [`create_child`], before it first returns to
+/// user space: restores it from `job`, leaving in its registers what its
+/// interrupted system call returns; returns the gate to pass.
+pub fn restore_current(job: &mut ChildJob<'_>) -> Result<Arc<Gate>> {
+    let (gate, ret) = job
+        .tree
+        .restore_child(job.task, job.parent_pgid, job.parent_sid)?;
+    arch::set_return_value(ret);
+    Ok(gate)
+}
+
+/// The restored id of the process saved as `saved`, among the (saved,
+/// restored) pairs `pids`.
+pub fn restored_pid(pids: &[(i32, i32)], saved: i32) -> Option<i32> {
+    pids.iter().find(|(s, _)| *s == saved).map(|(_, r)| *r)
+}
