@@ -2,8 +2,8 @@
 /*
  * State checkpoint(2) cannot save yet makes it fail with EOPNOTSUPP, and
  * the image ends with an error record that names what was unsupported:
- * a second thread in a process that checkpoints itself, a child (live or
- * zombie), shared memory another
+ * a second thread or a child (live or zombie) in a process that
+ * checkpoints itself, shared memory another
  * process maps too, a SysV segment locked
  * in memory, a deleted file or a memfd open twice, a pipe with an end
  * held by another process, a socket, a device with state of its own, a
@@ -57,7 +57,10 @@ static pid_t fork_sibling(void)
 	return syscall(SYS_clone, CLONE_PARENT, 0, NULL, NULL, 0);
 }
 
-/* A child that waits: checkpoint cannot save a tree yet. */
+/*
+ * A child that waits: a process cannot save itself with its children
+ * (the tree of a stopped process is saved from outside, process_tree).
+ */
 static int live_child(void)
 {
 	pid_t child = fork();
@@ -404,9 +407,9 @@ int main(void)
 	expect_unsupported("second_thread_eopnotsupp_with_error_record",
 			   two_threads, "thread");
 	expect_unsupported("live_child_eopnotsupp", live_child,
-			   "children (live or zombie)");
+			   "with children cannot checkpoint itself");
 	expect_unsupported("zombie_child_eopnotsupp", zombie_child,
-			   "children (live or zombie)");
+			   "with children cannot checkpoint itself");
 	expect_unsupported("memory_shared_with_other_process_eopnotsupp",
 			   memory_shared_with_child,
 			   "is also mapped by another process");
@@ -414,7 +417,7 @@ int main(void)
 			   locked_sysv_segment, "locked in memory (SHM_LOCK)");
 	expect_unsupported("pipe_written_by_other_process_eopnotsupp",
 			   pipe_written_by_child,
-			   "the pipe has an end open outside the task");
+			   "the pipe has an end open outside the checkpointed processes");
 	expect_unsupported("socket_fd_eopnotsupp_with_error_record", socket_fd,
 			   "a socket (socket:[");
 	expect_unsupported("device_eopnotsupp_named_by_number", kmsg_fd,
@@ -424,7 +427,7 @@ int main(void)
 			   "the pseudo-terminal's slave is open outside the task");
 	expect_unsupported("external_target_sharing_pipe_eopnotsupp",
 			   stopped_child_sharing_pipe,
-			   "a pipe end also held outside the task");
+			   "a pipe end also held outside the checkpointed processes");
 	expect_unsupported("posix_timer_on_pid_clock_eopnotsupp",
 			   posix_timer_on_pid_clock, "runs on clock");
 	expect_unsupported("seccomp_filter_eopnotsupp", seccomp_filter,
