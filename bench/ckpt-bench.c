@@ -3,7 +3,7 @@
  * ckpt-bench: checkpoint(2) and restart(2) against the limits of this
  * machine and a user-space dumper, in one boot.
  *
- *   ckpt-bench [--smoke] [--reps N] [--dir DIR]
+ *   ckpt-bench [--smoke] [--reps N] [--dir DIR] [--only WORKLOAD]
  *
  * For each workload (a process holding some memory, stopped), it
  * measures, as the median of N runs (default 3):
@@ -23,7 +23,8 @@
  *               /proc/PID/maps, /proc/PID/pagemap to find the pages
  *               present, process_vm_readv(2) of those into a 1 MiB
  *               buffer and write(2) to a file in DIR (memory only: no
- *               registers or files, so a lower bound of such a tool).
+ *               registers or files, so a lower bound of such a tool;
+ *               one process, so not for the tree).
  *
  *   criu        when the guest has /usr/sbin/criu (scripts/bench.sh adds
  *               Debian's): "criu dump --shell-job" of the stopped
@@ -79,18 +80,28 @@ struct workload {
 	size_t touch_every;	/* touch one page in this many */
 	int areas;		/* separate areas the mapping is split into */
 	int file;		/* a private mapping of a file in DIR */
+	int procs;		/* processes: the target and procs - 1 children,
+				 * each with the mapping */
 };
 
 static const struct workload workloads[] = {
-	{ "anon16", "16 MiB anonymous, all touched", 16 * MiB, 1, 1, 0 },
-	{ "anon64", "64 MiB anonymous, all touched", 64 * MiB, 1, 1, 0 },
-	{ "anon256", "256 MiB anonymous, all touched", 256 * MiB, 1, 1, 0 },
-	{ "sparse1g", "1 GiB anonymous, 1% touched", 1024 * MiB, 100, 1, 0 },
+	{ "anon16", "16 MiB anonymous, all touched", 16 * MiB, 1, 1, 0, 1 },
+	{ "anon64", "64 MiB anonymous, all touched", 64 * MiB, 1, 1, 0, 1 },
+	{ "anon256", "256 MiB anonymous, all touched", 256 * MiB, 1, 1, 0, 1 },
+	{ "sparse1g", "1 GiB anonymous, 1% touched", 1024 * MiB, 100, 1, 0, 1 },
 	{ "vmas4000", "4000 areas of 2 pages, all touched", 4000 * 2 * PAGE,
-	  1, 4000, 0 },
+	  1, 4000, 0, 1 },
 	{ "file64", "64 MiB private file mapping, all modified", 64 * MiB, 1,
-	  1, 1 },
+	  1, 1, 1 },
+	{ "tree128", "128 processes (a parent and 127 children), 1 MiB touched each",
+	  MiB, 1, 1, 0, 128 },
 };
+
+/* The processes of workload @w. */
+static int procs_of(const struct workload *w)
+{
+	return w->procs;
+}
 
 static double now(void)
 {
@@ -223,13 +234,34 @@ static int run_target(const struct workload *w)
 	close(0);
 	close(1);
 	close(2);
+	/* The children touch their own copies, then stop; restored, exit. */
+	for (int i = 1; i < procs_of(w); i++) {
+		int status;
+		pid_t child = fork();
+
+		if (child == 0) {
+			touch(w, p);
+			raise(SIGSTOP);
+			_exit(0);
+		}
+		if (child < 0 || waitpid(child, &status, WUNTRACED) != child)
+			return 6;
+	}
 	touch(w, p);
 	raise(SIGSTOP);
-	/* The first user code of the restored process. */
+	/* The first user code of the restored process (the root of a tree
+	 * runs only once the whole tree is restored). */
 	t = now();
 	fd = open(stamp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, &t, sizeof(t)) != sizeof(t))
 		return 4;
+	for (int i = 1; i < procs_of(w); i++) {
+		int status;
+
+		if (wait(&status) < 0 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			return 7;
+	}
 	return 0;
 }
 
@@ -256,9 +288,10 @@ static pid_t start_target(const struct workload *w)
 	return pid;
 }
 
+/* Kills the target and its children (its process group). */
 static void kill_target(pid_t pid)
 {
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
 
@@ -501,8 +534,8 @@ static void time_criu(pid_t pid, double *dump, double *restore,
 		if (run_criu(args, "restore.log"))
 			return;
 	}
-	/* CRIU restores a stopped task stopped. */
-	kill(pid, SIGCONT);
+	/* CRIU restores a stopped task stopped, and each of a tree. */
+	kill(-pid, SIGCONT);
 	for (int i = 0; i < 100000; i++) {
 		sfd = open(stamp_path, O_RDONLY);
 		if (sfd >= 0 && read(sfd, &resumed, sizeof(resumed)) ==
@@ -677,14 +710,15 @@ static void run(const struct workload *w, int reps)
 	double cd[MAX_REPS], cr[MAX_REPS];
 	long long image = 0, dumped = 0, criu_image = 0;
 	int criu = access(CRIU, X_OK) == 0;
-	size_t touched = w->map_bytes / w->touch_every;
+	size_t touched = w->map_bytes / w->touch_every * procs_of(w);
 
 	if (w->file)
 		make_file(w->map_bytes);
 	for (int i = 0; i < reps; i++) {
 		pid_t pid = start_target(w);
 
-		du[i] = time_dumper(pid, &dumped);
+		/* The dumper reads one process. */
+		du[i] = procs_of(w) > 1 ? -1 : time_dumper(pid, &dumped);
 		unlink(dump_path);
 		ck[i] = time_checkpoint(pid, &ckm[i], &image);
 		kill_target(pid);
@@ -704,10 +738,20 @@ static void run(const struct workload *w, int reps)
 	       x = median(lx, reps);
 	double crd = median(cd, reps), crr = median(cr, reps);
 
-	printf("%-9s %8.1f %8.1f %8.1f %8.1f %8.1f %6.2f %6.2f %6.2f %8.1f %8.1f %8.1f %8lld %6ld %6ld",
-	       w->name, c * 1e3, r * 1e3, d * 1e3, w_ * 1e3, r_ * 1e3,
-	       w_ / c, r_ / r, c / d, m * 1e3, x * 1e3, (double)touched / MiB,
-	       image / 1024, median_long(ckm, reps), median_long(rsm, reps));
+	printf("%-9s %8.1f %8.1f", w->name, c * 1e3, r * 1e3);
+	if (d > 0)
+		printf(" %8.1f", d * 1e3);
+	else
+		printf(" %8s", "-");
+	printf(" %8.1f %8.1f %6.2f %6.2f", w_ * 1e3, r_ * 1e3, w_ / c,
+	       r_ / r);
+	if (d > 0)
+		printf(" %6.2f", c / d);
+	else
+		printf(" %6s", "-");
+	printf(" %8.1f %8.1f %8.1f %8lld %6ld %6ld", m * 1e3, x * 1e3,
+	       (double)touched / MiB, image / 1024, median_long(ckm, reps),
+	       median_long(rsm, reps));
 	if (crd > 0 && crr > 0)
 		printf(" %8.1f %8.1f %8lld %6.3f %6.3f\n", crd * 1e3, crr * 1e3,
 		       criu_image / 1024, c / crd, r / crr);
@@ -722,6 +766,7 @@ static void run(const struct workload *w, int reps)
 int main(int argc, char **argv)
 {
 	int reps = 3, smoke = 0, target = -1;
+	const char *only = NULL;
 	pthread_t t;
 
 	for (int i = 1; i < argc; i++) {
@@ -733,8 +778,10 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--target") && i + 1 < argc)
 			target = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = argv[++i];
 		else {
-			fprintf(stderr, "usage: ckpt-bench [--smoke] [--reps N] [--dir DIR]\n");
+			fprintf(stderr, "usage: ckpt-bench [--smoke] [--reps N] [--dir DIR] [--only WORKLOAD]\n");
 			return 2;
 		}
 	}
@@ -772,7 +819,8 @@ int main(int argc, char **argv)
 		run(&workloads[0], 1);
 	} else {
 		for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
-			run(&workloads[i], reps);
+			if (!only || !strcmp(only, workloads[i].name))
+				run(&workloads[i], reps);
 	}
 	if (criu_failure[0])
 		printf("# CRIU failed: %s\n", criu_failure);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fuzzes restart(2) in this boot with ckpt-restart-fuzz: mutated copies of
-# images made here (self, external, with files, with threads) go to restart in forked
+# images made here (self, external, with files, with threads, a tree) go to restart in forked
 # children, one in four as a new child of theirs (RESTART_CHILD); only an
 # errno with the caller intact, SIGKILL past the point of no return, or a
 # restored task are allowed.  The debug kernel runs
@@ -18,7 +18,7 @@ ckpt-restart-fuzz "$count" >$out 2>&1
 st=$?
 sed 's/^/    # /' $out
 grep -q '^control .*: restored, memory as saved' $out &&
-	[ "$(grep -c '^control .*: restored, memory as saved' $out)" -eq 8 ]
+	[ "$(grep -c '^control .*: restored, memory as saved' $out)" -eq 10 ]
 result $? unmutated_images_restore_correctly "$(grep '^control' $out | tr '\n' ';')"
 grep -q "^$count mutated images" $out && [ $st -eq 0 ]
 result $? mutated_images_only_allowed_outcomes "status $st: $(tail -n 1 $out)"

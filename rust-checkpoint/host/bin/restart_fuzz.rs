@@ -5,8 +5,9 @@
 //!
 //! It makes valid images in this boot (a self checkpoint, an external
 //! checkpoint of a stopped child, a self checkpoint with open files of
-//! every kind restart re-creates, and a POSIX timer, and an external
-//! checkpoint of a stopped child with three more threads),
+//! every kind restart re-creates, and a POSIX timer, an external
+//! checkpoint of a stopped child with three more threads, and one of a
+//! stopped child with a stopped child of its own: a process tree),
 //! then sends COUNT mutated copies to `restart` in forked children (one
 //! in four with `RESTART_CHILD | RESTART_NEW_PID`, restored as a new
 //! child of theirs, which they wait for):
@@ -64,6 +65,7 @@ extern "C" {
     fn raise(sig: c_int) -> c_int;
     fn getpid() -> c_int;
     fn setpgid(pid: c_int, pgid: c_int) -> c_int;
+    fn prctl(option: c_int, arg2: u64, ...) -> c_int;
     fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     fn _exit(code: c_int) -> !;
     fn __errno_location() -> *mut c_int;
@@ -258,14 +260,23 @@ fn wait_status(pid: i32, options: c_int) -> Option<c_int> {
 }
 
 /// The kinds of seed image.
-const SEED_KINDS: [&str; 4] = ["self", "external", "files", "threads"];
+const SEED_KINDS: [&str; 5] = ["self", "external", "files", "threads", "tree"];
+
+/// `prctl` option that makes orphaned descendants this process's
+/// children.
+const PR_SET_CHILD_SUBREAPER: c_int = 36;
 
 /// Makes the seed images: self, external (stopped child), with files,
-/// and external with three more threads sleeping.
+/// external with three more threads sleeping, and external with a
+/// stopped child (a tree, which its own group lets the harness kill).
 /// Every seed child is forked before any image is read back, so that no
 /// seed carries the earlier ones in its memory (which would make every
 /// restart of it restore several times as many pages).
 fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
+    // The killed seed trees' orphans come back here, to be reaped before
+    // their pids are restored.
+    // SAFETY: plain integer arguments.
+    unsafe { prctl(PR_SET_CHILD_SUBREAPER, 1) };
     for kind in SEED_KINDS {
         let path = format!("{dir}/seed-{kind}.img");
         let out = File::create(&path).expect("create seed image");
@@ -274,6 +285,25 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
         if pid == 0 {
             close_standard_fds();
             match kind {
+                "tree" => {
+                    // SAFETY: plain calls on this process and its child.
+                    unsafe { setpgid(0, 0) };
+                    let child = fork_process();
+                    if child == 0 {
+                        // SAFETY: stops this grandchild until it is killed,
+                        // or restored.
+                        unsafe { raise(SIGSTOP) };
+                        restored_exit();
+                    }
+                    wait_status(child, WUNTRACED);
+                    // SAFETY: stops this child until it is killed, or
+                    // restored.
+                    unsafe { raise(SIGSTOP) };
+                    // Restored: with its child, which it waits for (by
+                    // any pid: it may have a new one).
+                    wait_status(-1, 0);
+                    restored_exit();
+                }
                 "external" | "threads" => {
                     if kind == "threads" {
                         for _ in 0..3 {
@@ -312,12 +342,18 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                 }
             }
         }
-        if kind == "external" || kind == "threads" {
+        if kind == "external" || kind == "threads" || kind == "tree" {
             let stopped = wait_status(pid, WUNTRACED).is_some();
             let r = if stopped { checkpoint(pid, fd) } else { -1 };
-            // SAFETY: kills our own child.
-            unsafe { kill(pid, SIGKILL) };
+            // SAFETY: kills our own child and, for a tree, its group.
+            unsafe {
+                kill(pid, SIGKILL);
+                kill(-pid, SIGKILL);
+            }
             wait_status(pid, 0);
+            // The grandchild of a tree, once orphaned.
+            // SAFETY: `waitpid` with a null status pointer.
+            while unsafe { waitpid(-1, core::ptr::null_mut(), 0) } > 0 {}
             if r <= 0 {
                 eprintln!("external checkpoint failed: errno {}", errno());
                 exit(1);
@@ -327,6 +363,8 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
             exit(1);
         }
     }
+    // SAFETY: plain integer arguments.
+    unsafe { prctl(PR_SET_CHILD_SUBREAPER, 0) };
     SEED_KINDS
         .iter()
         .map(|kind| {
