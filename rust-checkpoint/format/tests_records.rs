@@ -1425,11 +1425,11 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
 
 /// A `Children` record (if any) followed by a process with this pid and
 /// thread-group id.
-type Step = (Option<u32>, i32, i32);
+pub type Step = (Option<u32>, i32, i32);
 
 /// Writes the sample task, then for each step its `Children` record and a
 /// small process whose only fd refers to file 1, defined by the sample.
-fn write_tree(
+pub fn write_tree(
     w: &mut ImageWriter<'_, SliceSink<'_>>,
     s: &Sample,
     page: &mut [u8],

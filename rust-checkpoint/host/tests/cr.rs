@@ -7,7 +7,7 @@
 //! 1 naming the parser's errno.
 
 use ckpt_format::format::testing::{SliceSink, SliceSource};
-use ckpt_format::format::tests_records::{sample, write_task, Sample};
+use ckpt_format::format::tests_records::{sample, write_task, write_tree, Sample};
 use ckpt_format::format::*;
 use ckpt_format::{fix_image_tail, image_records};
 use std::path::PathBuf;
@@ -346,6 +346,41 @@ fn info_json_round_trips_through_the_schema() {
     let failure = decoded.failure.expect("a failure");
     assert_eq!((failure.kind.as_str(), failure.errno), ("damaged", 22));
     assert!(failure.offset > 0 && failure.offset <= image.len() as u64 / 2);
+}
+
+#[test]
+fn info_json_lists_the_processes_of_a_tree() {
+    let s = sample();
+    let mut out = vec![0u8; 640 * 1024];
+    let mut wbuf = vec![0u8; 4096];
+    let mut page = vec![0u8; 64 * 1024];
+    let mut w = ImageWriter::new(SliceSink::new(&mut out), &mut wbuf);
+    w.write_record(&s.header).expect("header");
+    // The root, its children 500 and 502, and 500's child 501.
+    let steps = [(Some(2), 500, 500), (Some(1), 501, 501), (None, 502, 502)];
+    write_tree(&mut w, &s, &mut page, &steps).expect("tree");
+    let len = w.finish().expect("tail").len;
+    out.truncate(len);
+    let file = ImageFile::new("tree.img", &out);
+    let o = cr(&["info", "--json", file.path()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let decoded: model::Image = serde_json::from_slice(&o.stdout).expect("parses");
+    let tree: Vec<(i32, i32, u32)> = decoded
+        .processes
+        .iter()
+        .map(|p| (p.pid, p.ppid, p.threads))
+        .collect();
+    let root = s.task.pid;
+    assert_eq!(
+        tree,
+        [(root, 0, 2), (500, root, 1), (501, 500, 1), (502, root, 1)]
+    );
+    // The detail is the root's: its task and its areas only.
+    assert_eq!(decoded.task.as_ref().expect("a task").pid, root);
+    assert_eq!(decoded.areas.len(), s.vmas.len());
+    assert_eq!(decoded.bytes, out.len() as u64);
+    let o = cr(&["info", file.path()]);
+    assert!(text(&o).contains("children: 2"), "{}", text(&o));
 }
 
 #[test]

@@ -38,8 +38,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Save a process to an image; it is stopped for the checkpoint and
-    /// resumed afterwards.
+    /// Save a process and its descendants to an image; they are stopped
+    /// for the checkpoint and resumed afterwards.
     Checkpoint(CheckpointArgs),
     /// Restart the process saved in an image: this process becomes it, or
     /// with --child it comes back as a child that cr waits for.
@@ -79,18 +79,19 @@ struct DiffArgs {
 
 #[derive(Args)]
 struct CheckpointArgs {
-    /// The process to save.
+    /// The process to save, with all its descendants.
     pid: i32,
     /// Write the image to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Leave the process stopped afterwards.
+    /// Leave the processes stopped afterwards.
     #[arg(long, conflicts_with = "kill")]
     leave_stopped: bool,
-    /// Kill the process once it is saved (not if the checkpoint failed).
+    /// Kill the processes once they are saved (not if the checkpoint
+    /// failed).
     #[arg(long)]
     kill: bool,
-    /// How long to wait for the process to stop, in seconds.
+    /// How long to wait for each process to stop, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     stop_timeout: f64,
 }
@@ -214,28 +215,58 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
     };
     let fd: RawFd = out.as_ref().map_or(1, |f| f.as_raw_fd());
     let pid = a.pid;
-    let state = sys::stop_state(pid).map_err(|_| Fail(format!("no process {pid}"), EXIT_FAILED))?;
-    let we_stopped = state == StopState::Running;
-    if we_stopped {
-        sys::kill(pid, libc::SIGSTOP).map_err(|e| {
-            let msg = syscall_failure(&format!("stop {pid}"), &e, Some(pid));
-            Fail(msg, EXIT_FAILED)
-        })?;
-    }
+    sys::stop_state(pid).map_err(|_| Fail(format!("no process {pid}"), EXIT_FAILED))?;
+    // The whole tree is saved: every process of it must be stopped.  A
+    // process forked while we stop the others is found on the next round.
     let limit = Duration::from_secs_f64(a.stop_timeout.max(0.0));
-    let stopped = sys::wait_until_stopped(pid, limit).unwrap_or(false);
-    if !stopped {
-        if we_stopped {
-            let _ = sys::kill(pid, libc::SIGCONT);
+    let mut tree = vec![pid];
+    let mut we_stopped = Vec::new();
+    let stop_all = |tree: &[i32], we_stopped: &mut Vec<i32>| -> Result<(), Fail> {
+        for &p in tree {
+            if we_stopped.contains(&p) {
+                continue;
+            }
+            if sys::stop_state(p).ok() == Some(StopState::Running) {
+                sys::kill(p, libc::SIGSTOP).map_err(|e| {
+                    let msg = syscall_failure(&format!("stop {p}"), &e, Some(pid));
+                    Fail(msg, EXIT_FAILED)
+                })?;
+                we_stopped.push(p);
+            }
         }
-        return Err(Fail(
-            format!(
-                "process {pid} did not stop within {} s (is it traced, or in an \
-                 uninterruptible sleep?)",
-                a.stop_timeout
-            ),
-            EXIT_FAILED,
-        ));
+        for &p in tree {
+            // One that exited meanwhile is not a process to wait for.
+            if sys::stop_state(p).is_ok() && !sys::wait_until_stopped(p, limit).unwrap_or(true) {
+                return Err(Fail(
+                    format!(
+                        "process {p} did not stop within {} s (is it traced, or in an \
+                         uninterruptible sleep?)",
+                        a.stop_timeout
+                    ),
+                    EXIT_FAILED,
+                ));
+            }
+        }
+        Ok(())
+    };
+    let mut stopped = stop_all(&tree, &mut we_stopped);
+    for _ in 0..10 {
+        if stopped.is_err() {
+            break;
+        }
+        let mut now = vec![pid];
+        now.extend(sys::descendants(pid).unwrap_or_default());
+        if now.iter().all(|p| tree.contains(p)) {
+            break;
+        }
+        tree = now;
+        stopped = stop_all(&tree, &mut we_stopped);
+    }
+    if let Err(fail) = stopped {
+        for &p in &we_stopped {
+            let _ = sys::kill(p, libc::SIGCONT);
+        }
+        return Err(fail);
     }
     let began = Instant::now();
     let progress = (sys::is_terminal(2) && a.output.is_some()).then(|| Progress::start(fd));
@@ -243,10 +274,12 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
     let took = began.elapsed();
     drop(progress);
     let resume = |kill: bool| {
-        if kill {
-            let _ = sys::kill(pid, libc::SIGKILL);
-        } else if !a.leave_stopped {
-            let _ = sys::kill(pid, libc::SIGCONT);
+        for &p in &tree {
+            if kill {
+                let _ = sys::kill(p, libc::SIGKILL);
+            } else if !a.leave_stopped {
+                let _ = sys::kill(p, libc::SIGCONT);
+            }
         }
     };
     match result {
@@ -258,8 +291,13 @@ fn checkpoint(a: &CheckpointArgs) -> CmdResult {
                 .or_else(|| std::fs::metadata("/proc/self/fd/1").ok().map(|m| m.len()))
                 .filter(|&n| n > 0);
             let size = size.map_or(String::new(), |n| format!(", {n} bytes"));
+            let others = match tree.len() - 1 {
+                0 => String::new(),
+                1 => " and 1 descendant".to_string(),
+                n => format!(" and {n} descendants"),
+            };
             eprintln!(
-                "cr: checkpoint id {crid}: process {pid}{size} in {:.1} ms{}",
+                "cr: checkpoint id {crid}: process {pid}{others}{size} in {:.1} ms{}",
                 took.as_secs_f64() * 1e3,
                 if a.kill {
                     ", then killed"

@@ -112,6 +112,47 @@ pub fn stop_state(pid: i32) -> io::Result<StopState> {
     Ok(state)
 }
 
+/// The descendants of process `pid` (children, grandchildren, ...), from
+/// the parent of every process in `/proc`: parents before their
+/// children.
+pub fn descendants(pid: i32) -> io::Result<Vec<i32>> {
+    let mut children: std::collections::BTreeMap<i32, Vec<i32>> = Default::default();
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(child) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // Gone meanwhile: not a descendant to stop.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // After the ")" that ends the name: state, then the parent.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<i32>().ok());
+        if let Some(parent) = parent {
+            children.entry(parent).or_default().push(child);
+        }
+    }
+    let mut found = Vec::new();
+    let mut next = 0;
+    let mut parents = vec![pid];
+    while let Some(&parent) = parents.get(next) {
+        next += 1;
+        for &child in children.get(&parent).into_iter().flatten() {
+            if !found.contains(&child) && child != pid {
+                found.push(child);
+                parents.push(child);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Waits until `pid` is stopped, up to `limit`.  `kill` returns before
 /// the stop it sent has happened, so this polls `/proc`.
 pub fn wait_until_stopped(pid: i32, limit: Duration) -> io::Result<bool> {
