@@ -454,7 +454,6 @@ fn restart_from<S: format::Source>(source: S, as_child: bool) -> Result<Option<i
     let mut tree = TreeRestart {
         parser: &mut parser,
         objects,
-        saved_tids,
         saved_pids,
         pids: KVec::new(),
         next: None,
@@ -465,7 +464,7 @@ fn restart_from<S: format::Source>(source: S, as_child: bool) -> Result<Option<i
 
     // The point of no return.
     let restored = tree
-        .restore(&mut prepared, new_creds, ctty)
+        .restore(&mut prepared, new_creds, ctty, saved_tids)
         .and_then(|ret| match tree.next {
             // The root's records end the image.
             Some(Next::Tail) => Ok(ret),
@@ -521,8 +520,6 @@ struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
     parser: &'p mut ImageParser<'b, S, V>,
     /// The objects the image defined so far, for all its processes.
     objects: RestartObjects,
-    /// The threads of the process being restored get their saved ids.
-    saved_tids: bool,
     /// The processes below the root get their saved pids (and their
     /// threads their saved ids).
     saved_pids: bool,
@@ -545,13 +542,14 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
     }
 
     /// Restores the prepared process into the caller and reads the rest
-    /// of its records, creating its children on the way; past the point
-    /// of no return.
+    /// of its records, creating its children on the way; its threads get
+    /// their saved ids if `saved_tids`.  Past the point of no return.
     fn restore(
         &mut self,
         p: &mut Prepared,
         new_creds: PreparedCreds,
         ctty: Option<u32>,
+        saved_tids: bool,
     ) -> Result<i64> {
         task::reset_for_restart()?;
         let mm = MmRef::current()?;
@@ -584,7 +582,7 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
         // The threads copy the leader's credentials, limits and scheduling;
         // before any timer or signal, since a thread cannot be created with
         // a signal pending.
-        thread::restore(&p.threads, self.saved_tids)?;
+        thread::restore(&p.threads, saved_tids)?;
         timers::restore(&p.itimers)?;
         // Last, with actions, mask and limits in place.
         signals::restore_pending(&p.pending)?;
@@ -639,9 +637,9 @@ impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_
         let (new_creds, ctty) = check_prepared(&p, self.parser.vmas(), &self.objects)?;
         // Below the root, a process with its saved pid gives its threads
         // theirs.
-        self.saved_tids = self.saved_pids;
-        thread::check(&p.threads, self.saved_tids)?;
-        let ret = self.restore(&mut p, new_creds, ctty)?;
+        let saved_tids = self.saved_pids;
+        thread::check(&p.threads, saved_tids)?;
+        let ret = self.restore(&mut p, new_creds, ctty, saved_tids)?;
         Ok((self.gate.clone(), ret))
     }
 }
