@@ -376,11 +376,13 @@ static void kill_tree(const pid_t *pids)
 		;
 }
 
+/* Creates GO saying @mode, at once (a reader never sees it empty). */
 static void go(const char *mode)
 {
-	int fd = open(GO, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = open(GO ".new", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-	if (fd >= 0 && write(fd, mode, strlen(mode)) < 0)
+	if (fd < 0 || write(fd, mode, strlen(mode)) < 0 ||
+	    rename(GO ".new", GO))
 		perror("go");
 	close(fd);
 }
