@@ -324,24 +324,6 @@ static int read_pids(pid_t *pids)
 	return -1;
 }
 
-/* The state letter of @pid in /proc, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Stops @pid (not necessarily a child) and waits until it is stopped. */
 static int stop_pid(pid_t pid)
 {

@@ -47,24 +47,6 @@ static void wait_go(void)
 		usleep(2000);
 }
 
-/* The state letter of @pid in /proc, or 0. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Waits until @pid is stopped (or, with @sleeping, asleep); 0 or -1. */
 static int wait_state(pid_t pid, int sleeping)
 {

@@ -8,11 +8,33 @@
 #define CKPT_GUEST_TARGET_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "ktap.h"
+
+/*
+ * The state letter of @pid in /proc ('R', 'S', 'T'...), or 0: for a
+ * process that is not the caller's child, which waitpid() cannot watch.
+ */
+static inline char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
 
 /* Stops @pid and waits until it is stopped. */
 static inline void stop_target(pid_t pid)
