@@ -5,7 +5,8 @@
 //!
 //! # Checkpoint
 //!
-//! The records of a task follow the order of the format's grammar: task,
+//! A process is saved with its descendants, depth first (see [`tree`]);
+//! the records of each follow the order of the format's grammar: task,
 //! signals, resource limits, interval and POSIX timers, credentials,
 //! scheduling, pending signals, registers, FPU, working directory, fd
 //! table, controlling terminal, address space (layout, areas, then the
@@ -21,7 +22,9 @@
 //! comes the point of no return, where the caller's address space is
 //! unmapped.  From there on an error (a short image, a checksum mismatch
 //! at the tail) cannot be undone, and the caller is killed with `SIGKILL`
-//! rather than resumed half restored.
+//! rather than resumed half restored.  The other processes of a tree are
+//! created past the root's point of no return, each restoring itself as
+//! the root does; a failure in any of them kills the whole tree.
 
 use crate::arch;
 use crate::creds::{self, PreparedCreds};

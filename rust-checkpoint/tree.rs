@@ -20,8 +20,9 @@
 //! (`ckpt_restart_process` in `kernel/checkpoint_sys.c`), and waits while
 //! the child restores itself from the next records of the image, its own
 //! children included.  Children keep their saved pids when the root has
-//! its own (`RESTART_CHILD`), otherwise get new ones; process groups are
-//! joined by their restored ids.  A restored child does not return to
+//! its own (`RESTART_CHILD`), or in place when the caller may choose
+//! pids, otherwise get new ones; process groups are joined by their
+//! restored ids.  A restored child does not return to
 //! user space before the whole tree is restored: it waits at a [`Gate`]
 //! the root opens at its end, or fails, and then every process of the
 //! tree is killed.
