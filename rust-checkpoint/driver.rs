@@ -536,12 +536,7 @@ struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
 impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
     /// The next item that can follow a process.
     fn read_next(&mut self) -> Result<Next> {
-        match fmt_result(self.parser.next_item())? {
-            Item::Tail => Ok(Next::Tail),
-            Item::Children { count } => Ok(Next::Children(count)),
-            Item::Task(t) => Ok(Next::Task(t)),
-            _ => Err(EINVAL),
-        }
+        Next::of(&fmt_result(self.parser.next_item())?).ok_or(EINVAL)
     }
 
     /// Restores the prepared process into the caller and reads the rest
@@ -853,9 +848,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 };
                 let after = match item {
                     Item::PageChunk { count, .. } => AfterRecords::Pages(count),
-                    Item::Children { count } => AfterRecords::Next(Next::Children(count)),
-                    Item::Task(t) => AfterRecords::Next(Next::Task(t)),
-                    _ => AfterRecords::Next(Next::Tail),
+                    item => AfterRecords::Next(Next::of(&item).ok_or(EINVAL)?),
                 };
                 return Ok(Some(Prepared {
                     task,

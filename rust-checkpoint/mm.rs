@@ -613,10 +613,7 @@ pub fn read_pages<S: format::Source, V: VmaStore>(
         }
         match fmt_result(parser.next_item())? {
             Item::PageChunk { count, .. } => pages = count,
-            Item::Tail => return Ok(Next::Tail),
-            Item::Children { count } => return Ok(Next::Children(count)),
-            Item::Task(t) => return Ok(Next::Task(t)),
-            _ => return Err(EINVAL),
+            item => return Next::of(&item).ok_or(EINVAL),
         }
     }
 }

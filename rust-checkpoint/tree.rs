@@ -29,7 +29,7 @@
 
 use crate::arch;
 use crate::error::{eopnotsupp, Failure};
-use crate::format::{TaskRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
+use crate::format::{Item, TaskRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
 use crate::task::TaskRef;
 use crate::thread;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
@@ -219,11 +219,16 @@ pub fn check_places(nodes: &[Node], failure: &mut Failure) -> Result {
             ));
             return Err(eopnotsupp());
         }
-        let earlier = nodes.get(..i).unwrap_or(&[]);
-        let group_in_tree = earlier
-            .iter()
-            .any(|e| e.pid == node.pgid && e.pgid == e.pid && e.sid == node.sid);
-        if node.pgid != parent.pgid && node.pgid != pid && !group_in_tree {
+        // Looked for only when the group is neither its parent's nor its
+        // own.
+        let group_in_tree = || {
+            nodes
+                .get(..i)
+                .unwrap_or(&[])
+                .iter()
+                .any(|e| e.pid == node.pgid && e.pgid == e.pid && e.sid == node.sid)
+        };
+        if node.pgid != parent.pgid && node.pgid != pid && !group_in_tree() {
             failure.set(format_args!(
                 "process {pid} is in process group {}, led outside the tree, which cannot be saved yet",
                 node.pgid
@@ -299,6 +304,18 @@ pub enum Next {
     Task(TaskRecord),
     /// The end of the image.
     Tail,
+}
+
+impl Next {
+    /// What `item` is as the item that follows a process, if it is one.
+    pub fn of(item: &Item<'_>) -> Option<Next> {
+        match *item {
+            Item::Children { count } => Some(Next::Children(count)),
+            Item::Task(t) => Some(Next::Task(t)),
+            Item::Tail => Some(Next::Tail),
+            _ => None,
+        }
+    }
 }
 
 /// The side of a restart that creates a process's children, seen by the

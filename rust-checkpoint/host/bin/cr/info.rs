@@ -318,7 +318,6 @@ fn decode_into(
     let mut paths: BTreeMap<u32, String> = BTreeMap::new();
     let mut scratch = model::Image::default();
     let mut root: Option<model::Process> = None;
-    let mut root_seen = false;
     let mut others: Vec<model::Process> = Vec::new();
     let mut tree = Tree::default();
     loop {
@@ -368,11 +367,10 @@ fn decode_into(
                     comm: text(&t.comm),
                     threads: 1,
                 };
-                if root_seen {
+                if root.is_some() {
                     others.push(process);
                     cur = &mut scratch;
                 } else {
-                    root_seen = true;
                     root = Some(process);
                 }
                 cur.task = Some(model::Task {
