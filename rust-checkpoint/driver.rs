@@ -37,8 +37,9 @@ use crate::format::{
     self, fill_cstr_field, ChildrenRecord, CpuRecord, CredsRecord, CttyRecord, FdRecord,
     FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaRecord, FORMAT_REVISION, IMAGE_MAGIC,
-    MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaRecord, ZombieRecord, FORMAT_REVISION,
+    IMAGE_MAGIC, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE,
+    UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, VmaList};
@@ -48,7 +49,7 @@ use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::thread::{self, PreparedThread};
 use crate::timers::{self, PreparedPosixTimers};
-use crate::tree::{self, Gate, Next, RestoreChild};
+use crate::tree::{self, Gate, Next, Place, RestoreChild};
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
@@ -210,6 +211,10 @@ fn save_tree<S: Sink>(
     let mut objects = CheckpointObjects::new();
     let mut all_fds = KVec::new();
     for node in nodes {
+        if let Some(zombie) = &node.zombie {
+            fmt_result(w.write_record(zombie))?;
+            continue;
+        }
         save_task(
             w,
             &node.task,
@@ -603,12 +608,31 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
                 Some(next) => next,
                 None => self.read_next()?,
             };
-            let Next::Task(child) = next else {
-                return Err(EINVAL);
-            };
             let saved_pid = self.saved_pids;
-            tree::create_child(self, child, parent, saved_pid)?;
+            match next {
+                Next::Task(child) => tree::create_child(self, child, parent, saved_pid)?,
+                Next::Zombie(zombie) => tree::create_zombie(self, zombie, parent, saved_pid)?,
+                _ => return Err(EINVAL),
+            }
         }
+        Ok(())
+    }
+
+    /// In a child just created for the saved process at `place`: takes
+    /// that place in its session and group, before its own children
+    /// inherit it; its parent was saved in group `parent_pgid` and session
+    /// `parent_sid`.  Records its restored pid.
+    fn take_place(&mut self, place: Place, parent_pgid: i32, parent_sid: i32) -> Result {
+        let me = TaskRef::current()?;
+        if place.leads_session() || place.leads_group() {
+            task::take_saved_place(place.leads_session(), place.leads_group())?;
+        } else if place.sid != parent_sid {
+            return Err(EINVAL);
+        } else if place.pgid != parent_pgid {
+            let pgid = tree::restored_pid(&self.pids, place.pgid).ok_or(EINVAL)?;
+            task::join_group(pgid)?;
+        }
+        self.pids.push((place.pid, me.tid()), GFP_KERNEL)?;
         Ok(())
     }
 }
@@ -620,17 +644,7 @@ impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_
         parent_pgid: i32,
         parent_sid: i32,
     ) -> Result<(Arc<Gate>, i64)> {
-        let me = TaskRef::current()?;
-        // Its place in the session, before its own children inherit it.
-        if task.leads_session() || task.leads_group() {
-            task::take_saved_place(task.leads_session(), task.leads_group())?;
-        } else if task.sid != parent_sid {
-            return Err(EINVAL);
-        } else if task.pgid != parent_pgid {
-            let pgid = tree::restored_pid(&self.pids, task.pgid).ok_or(EINVAL)?;
-            task::join_group(pgid)?;
-        }
-        self.pids.push((task.pid, me.tid()), GFP_KERNEL)?;
+        self.take_place(Place::of_task(&task), parent_pgid, parent_sid)?;
         let mut p = prepare(self.parser, Some(task), &mut self.objects)?.ok_or(EINVAL)?;
         let (new_creds, ctty) = check_prepared(&p, self.parser.vmas(), &self.objects)?;
         // Below the root, a process with its saved pid gives its threads
@@ -639,6 +653,20 @@ impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_
         thread::check(&p.threads, saved_tids)?;
         let ret = self.restore(&mut p, new_creds, ctty, saved_tids)?;
         Ok((self.gate.clone(), ret))
+    }
+
+    fn restore_zombie(
+        &mut self,
+        zombie: &ZombieRecord,
+        parent_pgid: i32,
+        parent_sid: i32,
+    ) -> Result<u32> {
+        self.take_place(Place::of_zombie(zombie), parent_pgid, parent_sid)?;
+        task::set_comm(&zombie.comm);
+        // What wait(2) reports of it; its other credentials are its
+        // parent's at this point (the caller's).
+        task::set_real_uid(zombie.uid)?;
+        Ok(zombie.status)
     }
 }
 
@@ -820,8 +848,11 @@ fn prepare<S: format::Source, V: format::VmaStore>(
             // Read with their instance or pair.
             Item::InotifyWatch { .. } | Item::PtyQueue(_) => return Err(EINVAL),
             Item::FilesTable(_) | Item::Vma(_) => {}
-            item
-            @ (Item::PageChunk { .. } | Item::Tail | Item::Children { .. } | Item::Task(_)) => {
+            item @ (Item::PageChunk { .. }
+            | Item::Tail
+            | Item::Children { .. }
+            | Item::Task(_)
+            | Item::Zombie(_)) => {
                 let (
                     Some(task),
                     Some(signals),

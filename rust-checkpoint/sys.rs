@@ -149,6 +149,22 @@ pub unsafe extern "C" fn rust_restart_process_entry(
     to_syscall_ret(restored)
 }
 
+/// Run by a zombie child that `restart(2)` created, before it first
+/// returns to user space: the status it exits with once it holds its
+/// saved place, or a negative errno (the C side then kills it).
+///
+/// # Safety
+///
+/// `state` must point to a [`tree::ZombieJob`] that stays valid, and that
+/// nothing else uses, until this returns.
+#[no_mangle]
+pub unsafe extern "C" fn rust_restart_zombie_entry(state: *const c_void) -> c_long {
+    // SAFETY: the caller's guarantee: the job is ours until we return (its
+    // creator waits, and made it from a unique reference).
+    let job = unsafe { &mut *state.cast_mut().cast::<tree::ZombieJob<'_>>() };
+    to_syscall_ret(tree::restore_zombie_current(job).map(i64::from))
+}
+
 /// Waits, in a restored child process, until the whole tree is restored;
 /// kills the child if the restart failed.  Takes over `gate`.
 ///

@@ -163,6 +163,33 @@ impl TaskRef {
         unsafe { bindings::ckpt_task_exited(self.ptr.as_ptr()) }
     }
 
+    /// The task's command name, NUL-terminated.
+    pub fn comm(&self) -> [u8; TASK_COMM_LEN] {
+        let mut comm = [0u8; TASK_COMM_LEN];
+        // SAFETY: the task is alive (type invariant); `comm` is writable
+        // for its length, which is the kernel's TASK_COMM_LEN (checked by
+        // the header constants).
+        unsafe {
+            bindings::__get_task_comm(comm.as_mut_ptr().cast(), comm.len(), self.ptr.as_ptr())
+        };
+        // The kernel always NUL-terminates; make sure the record does too.
+        if let Some(last) = comm.last_mut() {
+            *last = 0;
+        }
+        comm
+    }
+
+    /// What `wait(2)` would report of the task, a process that has
+    /// exited: its wait status, exit signal and real user id.
+    /// `EOPNOTSUPP` if threads of it still run or it is traced, `EBUSY`
+    /// if it is not a zombie (yet, or any more).
+    pub fn zombie(&self) -> Result<bindings::ckpt_zombie> {
+        let mut z = bindings::ckpt_zombie::default();
+        // SAFETY: the task is alive (type invariant); `z` is writable.
+        to_result(unsafe { bindings::ckpt_task_zombie(self.ptr.as_ptr(), &mut z) })?;
+        Ok(z)
+    }
+
     /// The task's process group and session ids in the caller's pid
     /// namespace (0 where the leader is not in it).
     pub fn pgid_sid(&self) -> (bindings::pid_t, bindings::pid_t) {
@@ -352,14 +379,7 @@ pub fn refuse_unsaved(c: &bindings::ckpt_task_census, failure: &mut Failure) -> 
 /// its census.
 pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
     let t = task.as_ptr();
-    let mut comm = [0u8; TASK_COMM_LEN];
-    // SAFETY: `t` is alive; `comm` is writable for its length, which is
-    // the kernel's TASK_COMM_LEN (checked by the header constants).
-    unsafe { bindings::__get_task_comm(comm.as_mut_ptr().cast(), comm.len(), t) };
-    // The kernel always NUL-terminates; make sure the record does too.
-    if let Some(last) = comm.last_mut() {
-        *last = 0;
-    }
+    let comm = task.comm();
     let (pgid, sid) = task.pgid_sid();
     let mut f = bindings::ckpt_task_fields::default();
     // SAFETY: `t` is alive; `f` is writable.
@@ -585,19 +605,32 @@ pub fn check_record(task: &TaskRecord) -> Result {
     Ok(())
 }
 
+/// Names the calling task `comm` (cut at its last byte if need be).
+pub fn set_comm(comm: &[u8; TASK_COMM_LEN]) {
+    let mut comm = *comm;
+    if let Some(last) = comm.last_mut() {
+        *last = 0;
+    }
+    // SAFETY: `get_current` has no preconditions; `comm` is
+    // NUL-terminated.
+    unsafe { bindings::__set_task_comm(bindings::get_current(), comm.as_ptr().cast(), false) };
+}
+
+/// Sets the calling task's real user id (in its user namespace), as
+/// `setresuid(uid, -1, -1)` would: allowed to the caller's own ids, or
+/// with `CAP_SETUID`.
+pub fn set_real_uid(uid: u32) -> Result {
+    // SAFETY: no preconditions; changes only the calling task's
+    // credentials.
+    to_result(unsafe { bindings::ckpt_set_real_uid(uid) })
+}
+
 /// Loads the per-thread fields of a task record into the calling task:
 /// its name, tid pointers, parent-death signal, personality, interrupted
 /// call, blocked mask, and its rseq, robust list and no_new_privs
 /// registrations.
 pub fn restore_thread_fields(task: &TaskRecord) -> Result {
-    // SAFETY: `get_current` has no preconditions.
-    let current = unsafe { bindings::get_current() };
-    let mut comm = task.comm;
-    if let Some(last) = comm.last_mut() {
-        *last = 0;
-    }
-    // SAFETY: `current` is the calling task; `comm` is NUL-terminated.
-    unsafe { bindings::__set_task_comm(current, comm.as_ptr().cast(), false) };
+    set_comm(&task.comm);
     let f = bindings::ckpt_task_fields {
         set_child_tid: task.set_child_tid,
         clear_child_tid: task.clear_child_tid,

@@ -29,7 +29,7 @@
 
 use crate::arch;
 use crate::error::{eopnotsupp, Failure};
-use crate::format::{Item, TaskRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
+use crate::format::{Item, TaskRecord, ZombieRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
 use crate::task::TaskRef;
 use crate::thread;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
@@ -53,6 +53,9 @@ pub struct Node {
     sid: i32,
     /// Index of its parent's node (`None` for the root).
     parent: Option<usize>,
+    /// What is left of it if it is a zombie: then it has no threads and
+    /// no children, and is saved as this record alone.
+    pub zombie: Option<ZombieRecord>,
 }
 
 /// A process still to visit while the tree is listed.
@@ -86,17 +89,27 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
     }) = stack.pop()
     {
         let pid = task.tid();
+        if parent.is_some() && task.has_exited() {
+            let zombie = save_zombie(&task, pid, failure)?;
+            nodes.push(
+                Node {
+                    task,
+                    threads: KVec::new(),
+                    children: 0,
+                    pid,
+                    pgid: zombie.pgid,
+                    sid: zombie.sid,
+                    parent,
+                    zombie: Some(zombie),
+                },
+                GFP_KERNEL,
+            )?;
+            continue;
+        }
         let children = task.children()?;
         if task.is_current() && !children.is_empty() {
             failure.set(format_args!(
                 "a process with children cannot checkpoint itself; checkpoint it stopped, from another process"
-            ));
-            return Err(eopnotsupp());
-        }
-        if let Some(zombie) = children.iter().find(|c| c.has_exited()) {
-            failure.set(format_args!(
-                "process {pid} has a child that exited and was not waited for (zombie {}), which cannot be saved yet",
-                zombie.tid()
             ));
             return Err(eopnotsupp());
         }
@@ -128,6 +141,7 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
                 pgid,
                 sid,
                 parent,
+                zombie: None,
             },
             GFP_KERNEL,
         )?;
@@ -146,6 +160,28 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
         }
     }
     Ok(nodes)
+}
+
+/// The record of `task` (pid `pid`), a child that has exited: a zombie
+/// with no threads left, or refused.
+fn save_zombie(task: &TaskRef, pid: i32, failure: &mut Failure) -> Result<ZombieRecord> {
+    let z = task.zombie().inspect_err(|e| {
+        if *e == eopnotsupp() {
+            failure.set(format_args!(
+                "process {pid} exited while other threads of it run on, or is traced, which cannot be saved yet"
+            ));
+        }
+    })?;
+    let (pgid, sid) = task.pgid_sid();
+    Ok(ZombieRecord {
+        pid,
+        pgid,
+        sid,
+        exit_signal: z.exit_signal,
+        status: z.status as u32,
+        uid: z.uid,
+        comm: task.comm(),
+    })
 }
 
 /// A stack over a `KVec`, whose slots are reused (`KVec` has no `pop`
@@ -185,7 +221,12 @@ impl<T> Stack<T> {
 /// Whether every process and thread of the tree is quiescent.
 pub fn all_quiescent(nodes: &[Node]) -> bool {
     nodes.iter().all(|n| {
-        (n.task.is_current() || n.task.is_quiescent()) && thread::all_quiescent(&n.threads)
+        let still = match n.zombie {
+            // Not reaped meanwhile.
+            Some(_) => n.task.zombie().is_ok(),
+            None => n.task.is_current() || n.task.is_quiescent(),
+        };
+        still && thread::all_quiescent(&n.threads)
     })
 }
 
@@ -194,7 +235,7 @@ pub fn all_quiescent(nodes: &[Node]) -> bool {
 pub fn switches(nodes: &[Node]) -> usize {
     nodes
         .iter()
-        .filter(|n| !n.task.is_current())
+        .filter(|n| !n.task.is_current() && n.zombie.is_none())
         .fold(0usize, |sum, n| {
             sum.wrapping_add(n.task.switches())
                 .wrapping_add(thread::switches(&n.threads))
@@ -302,6 +343,8 @@ pub enum Next {
     Children(u32),
     /// Another process (a sibling, or an ancestor's sibling).
     Task(TaskRecord),
+    /// A zombie (a sibling, or an ancestor's sibling).
+    Zombie(ZombieRecord),
     /// The end of the image.
     Tail,
 }
@@ -312,6 +355,7 @@ impl Next {
         match *item {
             Item::Children { count } => Some(Next::Children(count)),
             Item::Task(t) => Some(Next::Task(t)),
+            Item::Zombie(z) => Some(Next::Zombie(z)),
             Item::Tail => Some(Next::Tail),
             _ => None,
         }
@@ -332,6 +376,17 @@ pub trait RestoreChild {
         parent_pgid: i32,
         parent_sid: i32,
     ) -> Result<(Arc<Gate>, i64)>;
+
+    /// In a child just created for `zombie`, whose parent was saved in
+    /// process group `parent_pgid` and session `parent_sid`: takes the
+    /// zombie's place, name and real user id.  Returns the status to exit
+    /// with.
+    fn restore_zombie(
+        &mut self,
+        zombie: &ZombieRecord,
+        parent_pgid: i32,
+        parent_sid: i32,
+    ) -> Result<u32>;
 }
 
 /// A child being created: what its task work restores it from.
@@ -377,6 +432,89 @@ pub fn restore_current(job: &mut ChildJob<'_>) -> Result<Arc<Gate>> {
         .restore_child(job.task, job.parent_pgid, job.parent_sid)?;
     arch::set_return_value(ret);
     Ok(gate)
+}
+
+/// Where a saved process stood: its pid, process group and session.
+#[derive(Clone, Copy)]
+pub struct Place {
+    /// Its pid.
+    pub pid: i32,
+    /// Its process group.
+    pub pgid: i32,
+    /// Its session.
+    pub sid: i32,
+}
+
+impl Place {
+    /// Where the process of `task` stood.
+    pub fn of_task(task: &TaskRecord) -> Self {
+        Place {
+            pid: task.pid,
+            pgid: task.pgid,
+            sid: task.sid,
+        }
+    }
+
+    /// Where `zombie` stood.
+    pub fn of_zombie(zombie: &ZombieRecord) -> Self {
+        Place {
+            pid: zombie.pid,
+            pgid: zombie.pgid,
+            sid: zombie.sid,
+        }
+    }
+
+    /// Whether it led its session.
+    pub fn leads_session(&self) -> bool {
+        self.pid > 0 && self.sid == self.pid
+    }
+
+    /// Whether it led its process group.
+    pub fn leads_group(&self) -> bool {
+        self.pid > 0 && self.pgid == self.pid
+    }
+}
+
+/// A zombie being created: what its task work restores it from.
+pub struct ZombieJob<'a> {
+    tree: &'a mut dyn RestoreChild,
+    zombie: ZombieRecord,
+    parent_pgid: i32,
+    parent_sid: i32,
+}
+
+/// Creates the zombie child `zombie` of the calling process, which takes
+/// its place through `tree` and exits with its status before this
+/// returns; it gets its saved pid if `saved_pid`.  `parent` is the
+/// caller's own saved record.  No signal reaches the caller.
+pub fn create_zombie(
+    tree: &mut dyn RestoreChild,
+    zombie: ZombieRecord,
+    parent: &TaskRecord,
+    saved_pid: bool,
+) -> Result {
+    let pid = if saved_pid { zombie.pid } else { 0 };
+    let exit_signal = zombie.exit_signal;
+    let mut job = ZombieJob {
+        tree,
+        zombie,
+        parent_pgid: parent.pgid,
+        parent_sid: parent.sid,
+    };
+    let state: *mut ZombieJob<'_> = &mut job;
+    // SAFETY: as in `create_child`: the helper returns only once the
+    // child is done with `job`, which lives until then.
+    kernel::error::to_result(unsafe {
+        bindings::ckpt_restart_zombie(state.cast(), pid, exit_signal)
+    })
+}
+
+/// In a child created by [`create_zombie`], before it first returns to
+/// user space: takes the zombie's place; returns the status it exits
+/// with.
+pub fn restore_zombie_current(job: &mut ZombieJob<'_>) -> Result<u32> {
+    job.tree
+        .restore_zombie(&job.zombie, job.parent_pgid, job.parent_sid)
 }
 
 /// The restored id of the process saved as `saved`, among the (saved,

@@ -14,7 +14,8 @@
 //!
 //! ```text
 //! image    := Header process? Tail
-//! process  := task (Children process{count})?
+//! process  := task (Children child{count})?
+//! child    := process | Zombie
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
 //!             Cpu Fpu (Thread SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
@@ -71,7 +72,9 @@
 //! - An image holds at most [`MAX_PROCESSES`] processes, nested at most
 //!   [`MAX_TREE_DEPTH`] deep; every process but the first (the root) is
 //!   a thread-group leader (`tgid` equal to `pid`, not 0), and the
-//!   `Children` counts announce exactly the processes that follow.
+//!   `Children` counts announce exactly the processes that follow.  A
+//!   zombie is only ever a child, has no children, and holds a status
+//!   `wait(2)` could report and a signal number up to [`NSIG`].
 
 use super::reader::{ImageReader, Source};
 use super::{
@@ -79,15 +82,15 @@ use super::{
     FdRecord, FileKind, FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader,
     ItimersRecord, MmRecord, PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord,
     SigactionRecord, SignalsRecord, StringRecord, TaskRecord, ThreadRecord, VmaKind, VmaRecord,
-    CTTY_FLAGS, FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED,
-    ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_PROCESSES, MAX_STRING_LEN,
-    MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE,
-    NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP,
-    RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN,
-    SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT,
-    VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
-    VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK,
-    VMA_WIPEONFORK,
+    ZombieRecord, CTTY_FLAGS, FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME,
+    FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_PROCESSES,
+    MAX_STRING_LEN, MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
+    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS,
+    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN,
+    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
+    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED,
+    VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED,
+    VMA_STACK, VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -133,6 +136,9 @@ pub enum Item<'a> {
         /// Number of children, at least 1.
         count: u32,
     },
+    /// A child that exited and was not waited for, in place of a process
+    /// among its parent's children; it has no other records.
+    Zombie(ZombieRecord),
     /// Starts another thread of the task's thread group: its pending
     /// signals, registers and FPU state follow, as the leader's do.
     Thread(ThreadRecord),
@@ -321,6 +327,8 @@ enum Expect {
     AfterTask,
     /// A child announced by a `Children` record.
     Child,
+    /// After a zombie: what [`Expect::AfterTask`] accepts but children.
+    AfterZombie,
     Signals,
     Rlimits,
     Itimers,
@@ -805,7 +813,22 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::TopLevel;
                 Ok(Item::Header(header))
             }
-            (Expect::TopLevel | Expect::AfterTask, RecordType::Tail) => {
+            (Expect::AfterTask | Expect::AfterZombie | Expect::Child, RecordType::Zombie) => {
+                let zombie: ZombieRecord = self.reader.payload(t, h)?;
+                if cstr_field(&zombie.comm).is_none()
+                    || zombie.pgid < 0
+                    || zombie.sid < 0
+                    || !(0..=MAX_SIGNAL).contains(&zombie.exit_signal)
+                    || !wait_status_ok(zombie.status)
+                {
+                    return Err(Errno::EINVAL);
+                }
+                self.enter_child(zombie.pid)?;
+                self.processes += 1;
+                self.expect = Expect::AfterZombie;
+                Ok(Item::Zombie(zombie))
+            }
+            (Expect::TopLevel | Expect::AfterTask | Expect::AfterZombie, RecordType::Tail) => {
                 // Every announced child must have come.
                 if self.finish_levels() != 0 {
                     return Err(Errno::EINVAL);
@@ -831,20 +854,17 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::Child;
                 Ok(Item::Children { count: rec.count })
             }
-            (Expect::TopLevel | Expect::AfterTask | Expect::Child, RecordType::Task) => {
+            (
+                Expect::TopLevel | Expect::AfterTask | Expect::AfterZombie | Expect::Child,
+                RecordType::Task,
+            ) => {
                 let task: TaskRecord = self.reader.payload(t, h)?;
                 check_task(&task)?;
                 if self.processes > 0 {
-                    // A child: of the deepest level with children to come.
-                    let level = self.finish_levels();
-                    let left = self
-                        .children_left
-                        .get_mut(level.wrapping_sub(1))
-                        .ok_or(Errno::EINVAL)?;
-                    if self.processes >= MAX_PROCESSES || task.pid <= 0 || task.tgid != task.pid {
+                    if task.tgid != task.pid {
                         return Err(Errno::EINVAL);
                     }
-                    *left -= 1;
+                    self.enter_child(task.pid)?;
                 }
                 self.processes += 1;
                 self.tgid = task.tgid;
@@ -1436,6 +1456,21 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         }
     }
 
+    /// Counts a child process `pid` (not the root) against the deepest
+    /// level of the tree with children still to come, and the cap.
+    fn enter_child(&mut self, pid: i32) -> Result {
+        let level = self.finish_levels();
+        let left = self
+            .children_left
+            .get_mut(level.wrapping_sub(1))
+            .ok_or(Errno::EINVAL)?;
+        if self.processes >= MAX_PROCESSES || pid <= 0 {
+            return Err(Errno::EINVAL);
+        }
+        *left -= 1;
+        Ok(())
+    }
+
     /// Leaves the levels of the tree whose announced children all came;
     /// returns the number of levels still open.
     fn finish_levels(&mut self) -> usize {
@@ -1665,6 +1700,18 @@ fn rseq_ok(task: &TaskRecord) -> bool {
             .rseq_area
             .checked_add(u64::from(task.rseq_len))
             .is_some_and(|end| end <= USER_ADDR_LIMIT)
+}
+
+/// Whether `status` is one `wait(2)` can report of a process that has
+/// exited: an exit code (bits 8-15), or a signal number up to [`NSIG`]
+/// (bits 0-6) and the core-dump flag (bit 7).
+fn wait_status_ok(status: u32) -> bool {
+    let signal = status & 0x7f;
+    if signal == 0 {
+        status & !0xff00 == 0
+    } else {
+        status & !0xff == 0 && signal <= NSIG
+    }
 }
 
 fn check_task(task: &TaskRecord) -> Result {

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 11;
+pub const FORMAT_REVISION: u32 = 12;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -102,6 +102,8 @@ pub enum RecordType {
     /// [`ChildrenRecord`]: the children of the process whose records
     /// precede it follow.
     Children = 26,
+    /// [`ZombieRecord`]: a child that has exited and was not waited for.
+    Zombie = 27,
     /// [`MmRecord`]: the address space of a task.
     Mm = 32,
     /// [`VmaRecord`]: one memory area.
@@ -181,6 +183,7 @@ impl RecordType {
             24 => RecordType::PosixTimers,
             25 => RecordType::Thread,
             26 => RecordType::Children,
+            27 => RecordType::Zombie,
             32 => RecordType::Mm,
             33 => RecordType::Vma,
             34 => RecordType::PageChunk,
@@ -555,6 +558,35 @@ pub struct ChildrenRecord {
 plain_record!(ChildrenRecord, 8);
 impl Record for ChildrenRecord {
     const TYPE: RecordType = RecordType::Children;
+}
+
+/// A child that has exited and was not waited for (a zombie), in place
+/// of a process among its parent's children.  It has no other records:
+/// what `wait(2)` reports of it, and where it stands in its session, is
+/// all that is left of it.
+#[repr(C)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ZombieRecord {
+    /// Its pid, in the checkpointer's pid namespace. Offset 0.
+    pub pid: i32,
+    /// Its process group. Offset 4.
+    pub pgid: i32,
+    /// Its session. Offset 8.
+    pub sid: i32,
+    /// The signal its exit sent its parent (0 to 64). Offset 12.
+    pub exit_signal: i32,
+    /// The status `wait(2)` reports: an exit code in bits 8-15, or a
+    /// signal number in bits 0-6 with the core-dump flag in bit 7.
+    /// Offset 16.
+    pub status: u32,
+    /// Its real user id, in the checkpointer's user namespace. Offset 20.
+    pub uid: u32,
+    /// Its command name, NUL-terminated. Offset 24.
+    pub comm: [u8; TASK_COMM_LEN],
+}
+plain_record!(ZombieRecord, 40);
+impl Record for ZombieRecord {
+    const TYPE: RecordType = RecordType::Zombie;
 }
 
 /// [`TaskRecord::flags`]: the task may not gain privileges

@@ -76,6 +76,7 @@ macro_rules! format_cases {
                     task_counts_parse,
                     $crate::format::tests_records::task_counts_parse
                 ),
+                (zombies_parse, $crate::format::tests_records::zombies_parse),
                 (
                     unknown_type_rejected,
                     $crate::format::tests_records::unknown_type_rejected

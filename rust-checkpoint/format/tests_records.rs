@@ -1423,6 +1423,92 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     }
 }
 
+/// A zombie `pid`, in its own group of the sample's session, that exited
+/// with `status`.
+pub fn zombie(s: &Sample, pid: i32, status: u32) -> ZombieRecord {
+    let mut comm = [0u8; TASK_COMM_LEN];
+    comm[..4].copy_from_slice(b"gone");
+    ZombieRecord {
+        pid,
+        pgid: pid,
+        sid: s.task.sid,
+        exit_signal: 17,
+        status,
+        uid: 1000,
+        comm,
+    }
+}
+
+/// Zombies parse among the children of any process, and are refused
+/// where a process could not be a child, with children of their own, and
+/// with a status or signal `wait(2)` could not report.
+pub fn zombies_parse(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let children = |count| ChildrenRecord { count, _pad: 0 };
+    // root (children: 3) zombie 500, child 501 (children: 1) zombie 502,
+    // zombie 503.
+    let len = build(&mut b, &s.header, |w, page| {
+        write_task(w, &s, page)?;
+        w.write_record(&children(3))?;
+        w.write_record(&zombie(&s, 500, 3 << 8))?;
+        write_steps(w, &s, page, &[(None, 501, 501)])?;
+        w.write_record(&children(1))?;
+        w.write_record(&zombie(&s, 502, 9))?;
+        w.write_record(&zombie(&s, 503, 0x80 | 11))
+    });
+    // The sample's 33 items, 2 Children, a child of 14 items, 3 zombies.
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(52));
+    let wrong = |f: fn(&mut ZombieRecord)| {
+        let mut z = zombie(&s, 500, 0);
+        f(&mut z);
+        z
+    };
+    let bad: [(&str, ZombieRecord, Option<u32>); 9] = [
+        ("a zombie as a second root", zombie(&s, 500, 0), None),
+        ("a zombie with children", zombie(&s, 500, 0), Some(1)),
+        ("a stop status", wrong(|z| z.status = 0x137f), Some(0)),
+        ("a signal above 64", wrong(|z| z.status = 65), Some(0)),
+        ("a code with a signal", wrong(|z| z.status = 0x109), Some(0)),
+        (
+            "a code with the core flag",
+            wrong(|z| z.status = 0x180),
+            Some(0),
+        ),
+        (
+            "an exit signal above 64",
+            wrong(|z| z.exit_signal = 65),
+            Some(0),
+        ),
+        ("a negative process group", wrong(|z| z.pgid = -1), Some(0)),
+        (
+            "a comm without a NUL",
+            wrong(|z| z.comm = [b'x'; 16]),
+            Some(0),
+        ),
+    ];
+    for (what, z, after) in bad {
+        // `after`: Some(0) announces the zombie as the root's child,
+        // Some(n) also has it announce n children of its own.
+        let len = build(&mut b, &s.header, |w, page| {
+            write_task(w, &s, page)?;
+            if after.is_some() {
+                w.write_record(&children(1))?;
+            }
+            w.write_record(&z)?;
+            match after {
+                Some(n) if n > 0 => {
+                    w.write_record(&children(n))?;
+                    write_steps(w, &s, page, &[(None, 501, 501)])
+                }
+                _ => Ok(()),
+            }
+        });
+        let parsed = len.and_then(|len| parse(&mut b, len, 64));
+        check_eq!(t, (what, parsed), (what, Err(Errno::EINVAL)));
+    }
+}
+
 /// A `Children` record (if any) followed by a process with this pid and
 /// thread-group id.
 pub type Step = (Option<u32>, i32, i32);
@@ -1436,6 +1522,17 @@ pub fn write_tree(
     steps: &[Step],
 ) -> Result {
     write_task(w, s, page)?;
+    write_steps(w, s, page, steps)
+}
+
+/// Writes the processes of `steps`, as [`write_tree`] does after the
+/// root.
+pub fn write_steps(
+    w: &mut ImageWriter<'_, SliceSink<'_>>,
+    s: &Sample,
+    page: &mut [u8],
+    steps: &[Step],
+) -> Result {
     for &(children, pid, tgid) in steps {
         if let Some(count) = children {
             w.write_record(&ChildrenRecord { count, _pad: 0 })?;

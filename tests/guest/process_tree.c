@@ -23,8 +23,8 @@
  * place, where the caller becomes R and the others keep their pids
  * (the caller may choose pids).
  *
- * Refused: A's subtree alone (its pipes lead to R), a tree with a
- * zombie, and a tree in which one process runs (EBUSY).  C's subtree
+ * Refused: A's subtree alone (its pipes lead to R) and a tree in which
+ * one process runs (EBUSY); zombies are in zombies.c.  C's subtree
  * alone, a session of its own, is saved, and so is B alone (a member of
  * a group led elsewhere, which a restarted root leaves, as documented).
  */
@@ -436,38 +436,13 @@ static int restart_child(unsigned long flags, const char *mode, long *ret)
 	return status;
 }
 
-static void zombie_case(void)
-{
-	int ready, err;
-	long ret;
-	pid_t z = fork_when_ready(&ready);
-
-	if (z == 0) {
-		if (fork() == 0)
-			_exit(0);
-		/* Not waited for. */
-		usleep(100000);
-		signal_ready(ready);
-		for (;;)
-			pause();
-	}
-	stop_pid(z);
-	ret = checkpoint_to(z, SUBTREE_IMG);
-	err = errno;
-	kill(z, SIGKILL);
-	while (wait(NULL) > 0)
-		;
-	ktap_case(ret == -1 && err == EOPNOTSUPP, "zombie_child_refused",
-		  "returned %ld errno %d", ret, err);
-}
-
 int main(void)
 {
 	long ret = -1;
 	int status;
 	pid_t r;
 
-	ktap_begin("process_tree", 10);
+	ktap_begin("process_tree", 9);
 	/* Orphans of the killed trees come to us, to be reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -499,6 +474,5 @@ int main(void)
 	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status),
 		  "tree_restarted_in_place", "status %#x", status);
 
-	zombie_case();
 	return ktap_end();
 }

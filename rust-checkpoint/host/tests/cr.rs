@@ -7,7 +7,7 @@
 //! 1 naming the parser's errno.
 
 use ckpt_format::format::testing::{SliceSink, SliceSource};
-use ckpt_format::format::tests_records::{sample, write_task, write_tree, Sample};
+use ckpt_format::format::tests_records::{sample, write_task, write_tree, zombie, Sample};
 use ckpt_format::format::*;
 use ckpt_format::{fix_image_tail, image_records};
 use std::path::PathBuf;
@@ -356,31 +356,44 @@ fn info_json_lists_the_processes_of_a_tree() {
     let mut page = vec![0u8; 64 * 1024];
     let mut w = ImageWriter::new(SliceSink::new(&mut out), &mut wbuf);
     w.write_record(&s.header).expect("header");
-    // The root, its children 500 and 502, and 500's child 501.
-    let steps = [(Some(2), 500, 500), (Some(1), 501, 501), (None, 502, 502)];
+    // The root, its children 500 and 502 and zombie 503, and 500's child
+    // 501.
+    let steps = [(Some(3), 500, 500), (Some(1), 501, 501), (None, 502, 502)];
     write_tree(&mut w, &s, &mut page, &steps).expect("tree");
+    w.write_record(&zombie(&s, 503, 42 << 8)).expect("zombie");
     let len = w.finish().expect("tail").len;
     out.truncate(len);
     let file = ImageFile::new("tree.img", &out);
     let o = cr(&["info", "--json", file.path()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let decoded: model::Image = serde_json::from_slice(&o.stdout).expect("parses");
-    let tree: Vec<(i32, i32, u32)> = decoded
+    let tree: Vec<(i32, i32, u32, Option<u32>)> = decoded
         .processes
         .iter()
-        .map(|p| (p.pid, p.ppid, p.threads))
+        .map(|p| (p.pid, p.ppid, p.threads, p.exit_status))
         .collect();
     let root = s.task.pid;
     assert_eq!(
         tree,
-        [(root, 0, 2), (500, root, 1), (501, 500, 1), (502, root, 1)]
+        [
+            (root, 0, 2, None),
+            (500, root, 1, None),
+            (501, 500, 1, None),
+            (502, root, 1, None),
+            (503, root, 0, Some(42 << 8))
+        ]
     );
     // The detail is the root's: its task and its areas only.
     assert_eq!(decoded.task.as_ref().expect("a task").pid, root);
     assert_eq!(decoded.areas.len(), s.vmas.len());
     assert_eq!(decoded.bytes, out.len() as u64);
     let o = cr(&["info", file.path()]);
-    assert!(text(&o).contains("children: 2"), "{}", text(&o));
+    assert!(text(&o).contains("children: 3"), "{}", text(&o));
+    assert!(
+        text(&o).contains("zombie: comm \"gone\" pid 503"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -20,6 +20,7 @@ enum Rec {
     Task(TaskRecord),
     Thread(ThreadRecord),
     Children(u32),
+    Zombie(ZombieRecord),
     Signals(SignalsRecord, Vec<SigactionRecord>),
     Rlimits(RlimitsRecord),
     Itimers(ItimersRecord),
@@ -111,6 +112,24 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             // Every process but the root leads its thread group.
             task.pid += 1;
             task.tgid = task.pid;
+        }
+        if index > 0 && children == 0 && rng.chance(4) {
+            // A leaf may be a zombie, with any status wait(2) reports.
+            let status = match rng.below(3) {
+                0 => (rng.below(256) as u32) << 8,
+                1 => 1 + rng.below(64) as u32,
+                _ => 0x80 | (1 + rng.below(64) as u32),
+            };
+            recs.push(Rec::Zombie(ZombieRecord {
+                pid: task.pid,
+                pgid: 1 + rng.below(1 << 22) as i32,
+                sid: 1 + rng.below(1 << 22) as i32,
+                exit_signal: task.exit_signal,
+                status,
+                uid: rng.next_u64() as u32,
+                comm: task.comm,
+            }));
+            continue;
         }
         recs.push(Rec::Task(task));
         let mut actions = vec![SigactionRecord::zeroed(); NSIG as usize];
@@ -748,6 +767,7 @@ fn encode(recs: &[Rec], wbuf_len: usize) -> Vec<u8> {
                 count: *count,
                 _pad: 0,
             }),
+            Rec::Zombie(z) => w.write_record(z),
             Rec::Signals(sig, actions) => w.write_signals(sig, |i| Ok(actions[i])),
             Rec::Rlimits(r) => w.write_record(r),
             Rec::Itimers(t) => w.write_record(t),
@@ -822,6 +842,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
             Item::Task(t) => Rec::Task(t),
             Item::Thread(t) => Rec::Thread(t),
             Item::Children { count } => Rec::Children(count),
+            Item::Zombie(z) => Rec::Zombie(z),
             Item::Signals(sig) => {
                 let mut actions = Vec::new();
                 for _ in 0..NSIG {

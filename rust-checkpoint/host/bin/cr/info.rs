@@ -366,6 +366,7 @@ fn decode_into(
                     sid: t.sid,
                     comm: text(&t.comm),
                     threads: 1,
+                    exit_status: None,
                 };
                 if root.is_some() {
                     others.push(process);
@@ -394,6 +395,28 @@ fn decode_into(
                     t.clear_child_tid
                 ));
                 cur.resumes = resumes(&t, &say);
+            }
+            Item::Zombie(z) => {
+                let ppid = tree.enter(z.pid);
+                others.push(model::Process {
+                    pid: z.pid,
+                    ppid,
+                    pgid: z.pgid,
+                    sid: z.sid,
+                    comm: text(&z.comm),
+                    threads: 0,
+                    exit_status: Some(z.status),
+                });
+                say(format!(
+                    "zombie: comm {:?} pid {} pgid {} sid {} exit_signal {} status {:#x} uid {}",
+                    text(&z.comm),
+                    z.pid,
+                    z.pgid,
+                    z.sid,
+                    z.exit_signal,
+                    z.status,
+                    z.uid
+                ));
             }
             Item::Children { count } => {
                 tree.children(count);

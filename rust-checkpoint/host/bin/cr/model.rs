@@ -95,8 +95,10 @@ pub struct Process {
     pub pgid: i32,
     pub sid: i32,
     pub comm: String,
-    /// Threads, the leader included.
+    /// Threads, the leader included (none for a zombie).
     pub threads: u32,
+    /// For a zombie: the status `wait(2)` reports of it.
+    pub exit_status: Option<u32>,
 }
 
 /// A thread of the thread group other than its leader.
