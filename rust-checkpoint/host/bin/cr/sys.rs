@@ -85,6 +85,8 @@ pub enum StopState {
     Stopping,
     /// Stopped by a signal or by ptrace.
     Stopped,
+    /// Exited: a zombie (saved as one), or being reaped.  It cannot run.
+    Exited,
 }
 
 /// Reads the stop state of `pid`.
@@ -95,8 +97,10 @@ pub fn stop_state(pid: i32) -> io::Result<StopState> {
     let mut pending = false;
     for line in status.lines() {
         if let Some(s) = line.strip_prefix("State:") {
-            if matches!(s.trim_start().chars().next(), Some('T' | 't')) {
-                state = StopState::Stopped;
+            match s.trim_start().chars().next() {
+                Some('T' | 't') => state = StopState::Stopped,
+                Some('Z' | 'X') => return Ok(StopState::Exited),
+                _ => {}
             }
         }
         for key in ["SigPnd:", "ShdPnd:"] {
@@ -153,12 +157,12 @@ pub fn descendants(pid: i32) -> io::Result<Vec<i32>> {
     Ok(found)
 }
 
-/// Waits until `pid` is stopped, up to `limit`.  `kill` returns before
+/// Waits until `pid` is stopped (or has exited), up to `limit`.  `kill` returns before
 /// the stop it sent has happened, so this polls `/proc`.
 pub fn wait_until_stopped(pid: i32, limit: Duration) -> io::Result<bool> {
     let began = Instant::now();
     loop {
-        if stop_state(pid)? == StopState::Stopped {
+        if matches!(stop_state(pid)?, StopState::Stopped | StopState::Exited) {
             return Ok(true);
         }
         if began.elapsed() >= limit {
