@@ -7,7 +7,8 @@
 //! checkpoint of a stopped child, a self checkpoint with open files of
 //! every kind restart re-creates, and a POSIX timer, an external
 //! checkpoint of a stopped child with three more threads, and one of a
-//! stopped child with a stopped child of its own: a process tree),
+//! stopped child with a stopped child and a zombie of its own: a process
+//! tree),
 //! then sends COUNT mutated copies to `restart` in forked children (one
 //! in four with `RESTART_CHILD | RESTART_NEW_PID`, restored as a new
 //! child of theirs, which they wait for):
@@ -50,6 +51,10 @@ const WUNTRACED: c_int = 2;
 const RESTORED_OK: i32 = 42;
 /// Exit code of a restored task whose memory differs (mutated pages).
 const RESTORED_MUTATED: i32 = 43;
+/// Exit code of a restored tree seed that did not get its zombie back.
+const RESTORED_ZOMBIE_LOST: i32 = 44;
+/// Exit code of the zombie of the tree seed.
+const ZOMBIE_EXIT: i32 = 3;
 /// How long a child may run before the harness kills it.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -288,6 +293,15 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                 "tree" => {
                     // SAFETY: plain calls on this process and its child.
                     unsafe { setpgid(0, 0) };
+                    // A zombie, left for the restored process to reap.
+                    let zombie = fork_process();
+                    if zombie == 0 {
+                        exit_now(ZOMBIE_EXIT);
+                    }
+                    let stat = format!("/proc/{zombie}/stat");
+                    while !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z ")) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
                     let child = fork_process();
                     if child == 0 {
                         // SAFETY: stops this grandchild until it is killed,
@@ -299,9 +313,18 @@ fn make_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
                     // SAFETY: stops this child until it is killed, or
                     // restored.
                     unsafe { raise(SIGSTOP) };
-                    // Restored: with its child, which it waits for (by
-                    // any pid: it may have a new one).
-                    wait_status(-1, 0);
+                    // Restored: with its child and its zombie, which it
+                    // waits for (by any pid: they may have new ones).
+                    let mut zombie_back = false;
+                    for _ in 0..2 {
+                        let mut status = 0;
+                        // SAFETY: `status` is writable.
+                        let r = unsafe { waitpid(-1, &mut status, 0) };
+                        zombie_back |= r > 0 && status == ZOMBIE_EXIT << 8;
+                    }
+                    if !zombie_back {
+                        exit_now(RESTORED_ZOMBIE_LOST);
+                    }
                     restored_exit();
                 }
                 "external" | "threads" => {
