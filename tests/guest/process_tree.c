@@ -324,31 +324,6 @@ static int read_pids(pid_t *pids)
 	return -1;
 }
 
-/* Stops @pid (not necessarily a child) and waits until it is stopped. */
-static int stop_pid(pid_t pid)
-{
-	kill(pid, SIGSTOP);
-	for (int tries = 0; tries < 5000; tries++) {
-		char s = proc_state(pid);
-
-		if (s == 'T' || s == 't')
-			return 0;
-		usleep(1000);
-	}
-	return -1;
-}
-
-static long checkpoint_to(pid_t pid, const char *img)
-{
-	int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	long r = sys_checkpoint(pid, fd, 0);
-	int err = errno;
-
-	close(fd);
-	errno = err;
-	return r;
-}
-
 /* Kills every process of @pids and reaps them (we are their subreaper). */
 static void kill_tree(const pid_t *pids)
 {

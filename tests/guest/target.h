@@ -36,6 +36,35 @@ static inline char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+/*
+ * Stops @pid (not necessarily a child: waitpid() cannot watch it) and
+ * waits until /proc shows it stopped; 0, or -1 after 5 s.
+ */
+static inline int stop_pid(pid_t pid)
+{
+	kill(pid, SIGSTOP);
+	for (int tries = 0; tries < 5000; tries++) {
+		char s = proc_state(pid);
+
+		if (s == 'T' || s == 't')
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* Checkpoints @pid to @img: what checkpoint(2) returned, with its errno. */
+static inline long checkpoint_to(pid_t pid, const char *img)
+{
+	int fd = open(img, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	long r = sys_checkpoint(pid, fd, 0);
+	int err = errno;
+
+	close(fd);
+	errno = err;
+	return r;
+}
+
 /* Stops @pid and waits until it is stopped. */
 static inline void stop_target(pid_t pid)
 {
