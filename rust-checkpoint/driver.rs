@@ -615,6 +615,11 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
                 _ => return Err(EINVAL),
             }
         }
+        // A live child leaves the item after its records here; a zombie,
+        // a record alone, does not.
+        if self.next.is_none() {
+            self.next = Some(self.read_next()?);
+        }
         Ok(())
     }
 
