@@ -3,12 +3,13 @@
 # process by itself (no kill -STOP), saves it and resumes, kills or leaves
 # it stopped; cr restart continues its output exactly, in place or as a
 # child; cr info shows the mappings /proc/PID/maps showed, also as JSON;
-# cr diff tells two checkpoints of a running process apart; cr verify and
+# cr diff tells two checkpoints of a running process apart; a process
+# with a zombie child is saved and comes back with it; cr verify and
 # cr restart say what is wrong with a damaged image.
 . /tests/ktap.inc
 counts() { grep '^count' "$1"; }
 
-ktap_begin cr 13
+ktap_begin cr 15
 
 dir=/tmp/cr
 mkdir -p $dir && cd $dir || exit 1
@@ -94,6 +95,48 @@ st=$?
 grep -q '"schema": 1' $dir/maps.json && grep -q '"comm": "test"' $dir/maps.json &&
 	[ "$(grep -c '"perms":' $dir/maps.json)" -eq "$(wc -l <$dir/maps.cr)" ]
 result $((st + $?)) info_json_has_the_task_and_every_area "status $st: $(head -c 300 $dir/maps.json)"
+
+# --- a process with a zombie child: saved, and back after restart -----------
+# The pid of a child of $1 in state $2 (Z: a zombie), if there is one.
+child_in_state() {
+	for stat in /proc/[0-9]*/stat; do
+		line=$(cat "$stat" 2>/dev/null) || continue
+		set -- "$1" "$2" ${line##*) }
+		if [ "$4" = "$1" ] && [ "$3" = "$2" ]; then
+			stat=${stat#/proc/}
+			echo "${stat%/stat}"
+			return
+		fi
+	done
+}
+# sleep, whose background child has exited 7 and is never reaped.
+sh -c 'sh -c "exit 7" & exec sleep 30' &
+pid=$!
+for i in $(seq 100); do
+	[ -n "$(child_in_state $pid Z)" ] && break
+	sleep 0.1
+done
+cr checkpoint $pid -o $dir/zombie.img --kill 2>$dir/zombie.err
+st=$?
+wait $pid 2>/dev/null
+grep -q "and 1 descendant" $dir/zombie.err &&
+	cr info $dir/zombie.img | grep -q 'zombie: comm "sh" .* status 0x700'
+result $((st + $?)) checkpoint_of_process_with_zombie_child \
+	"status $st: $(cat $dir/zombie.err)"
+cr restart --child --new-pid -i $dir/zombie.img 2>/dev/null &
+crpid=$!
+sleeper= zombie=
+for i in $(seq 100); do
+	sleeper=$(child_in_state $crpid S)
+	[ -n "$sleeper" ] && zombie=$(child_in_state $sleeper Z)
+	[ -n "$zombie" ] && break
+	sleep 0.1
+done
+[ -n "$sleeper" ] && kill $sleeper
+wait $crpid 2>/dev/null
+[ -n "$zombie" ]
+result $? restart_brings_back_the_zombie_child \
+	"restored sleep ${sleeper:-not found}, no zombie child"
 
 # --- cr verify: sound and damaged images ------------------------------------
 out=$(cr verify $dir/run.img)
