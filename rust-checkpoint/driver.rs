@@ -49,7 +49,7 @@ use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::thread::{self, PreparedThread};
 use crate::timers::{self, PreparedPosixTimers};
-use crate::tree::{self, Gate, Next, Place, RestoreChild};
+use crate::tree::{self, Gate, Next, Place, Places, RestoreChild};
 use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
@@ -463,12 +463,14 @@ fn restart_from<S: format::Source>(source: S, as_child: bool) -> Result<Option<i
         parser: &mut parser,
         objects,
         saved_pids,
-        pids: KVec::new(),
+        places: Places::new(saved_pids),
         next: None,
         gate: Gate::new()?,
     };
-    tree.pids
-        .push((prepared.task.pid, task.tid()), GFP_KERNEL)?;
+    // Where the root stands now (the caller's place, or the one
+    // `restart_in_child` took), for the processes saved in its group or
+    // session.
+    tree.places.record(&Place::of_task(&prepared.task))?;
 
     // The point of no return.
     let restored = tree
@@ -531,8 +533,8 @@ struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
     /// The processes below the root get their saved pids (and their
     /// threads their saved ids).
     saved_pids: bool,
-    /// (saved, restored) pid of every process restored so far.
-    pids: KVec<(i32, i32)>,
+    /// The process groups and sessions restored so far.
+    places: Places,
     /// The item read after the last process's pages, not used yet.
     next: Option<Next>,
     gate: Arc<Gate>,
@@ -565,7 +567,7 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
         };
         // Before the credentials, limits and scheduling change: each child
         // is checked against the caller's, as the root is.
-        self.create_children(next, &p.task)?;
+        self.create_children(next)?;
         files::install_fds(&p.fds, &self.objects)?;
         ctty::restore(ctty, &self.objects)?;
         if let Some((pwd, umask)) = &p.fs {
@@ -596,9 +598,9 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
     }
 
     /// Creates the children `next` announces (if it does), each of which
-    /// restores itself, as a child of the caller saved as `parent`; leaves
-    /// the item after them (or `next` itself) in `self.next`.
-    fn create_children(&mut self, next: Next, parent: &TaskRecord) -> Result {
+    /// restores itself, as a child of the caller; leaves the item after
+    /// them (or `next` itself) in `self.next`.
+    fn create_children(&mut self, next: Next) -> Result {
         let Next::Children(count) = next else {
             self.next = Some(next);
             return Ok(());
@@ -610,8 +612,8 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
             };
             let saved_pid = self.saved_pids;
             match next {
-                Next::Task(child) => tree::create_child(self, child, parent, saved_pid)?,
-                Next::Zombie(zombie) => tree::create_zombie(self, zombie, parent, saved_pid)?,
+                Next::Task(child) => tree::create_child(self, child, saved_pid)?,
+                Next::Zombie(zombie) => tree::create_zombie(self, zombie, saved_pid)?,
                 _ => return Err(EINVAL),
             }
         }
@@ -622,34 +624,11 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
         }
         Ok(())
     }
-
-    /// In a child just created for the saved process at `place`: takes
-    /// that place in its session and group, before its own children
-    /// inherit it; its parent was saved in group `parent_pgid` and session
-    /// `parent_sid`.  Records its restored pid.
-    fn take_place(&mut self, place: Place, parent_pgid: i32, parent_sid: i32) -> Result {
-        let me = TaskRef::current()?;
-        if place.leads_session() || place.leads_group() {
-            task::take_saved_place(place.leads_session(), place.leads_group())?;
-        } else if place.sid != parent_sid {
-            return Err(EINVAL);
-        } else if place.pgid != parent_pgid {
-            let pgid = tree::restored_pid(&self.pids, place.pgid).ok_or(EINVAL)?;
-            task::join_group(pgid)?;
-        }
-        self.pids.push((place.pid, me.tid()), GFP_KERNEL)?;
-        Ok(())
-    }
 }
 
 impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_, S, V> {
-    fn restore_child(
-        &mut self,
-        task: TaskRecord,
-        parent_pgid: i32,
-        parent_sid: i32,
-    ) -> Result<(Arc<Gate>, i64)> {
-        self.take_place(Place::of_task(&task), parent_pgid, parent_sid)?;
+    fn restore_child(&mut self, task: TaskRecord) -> Result<(Arc<Gate>, i64)> {
+        self.places.take(&Place::of_task(&task))?;
         let mut p = prepare(self.parser, Some(task), &mut self.objects)?.ok_or(EINVAL)?;
         let (new_creds, ctty) = check_prepared(&p, self.parser.vmas(), &self.objects)?;
         // Below the root, a process with its saved pid gives its threads
@@ -660,13 +639,8 @@ impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_
         Ok((self.gate.clone(), ret))
     }
 
-    fn restore_zombie(
-        &mut self,
-        zombie: &ZombieRecord,
-        parent_pgid: i32,
-        parent_sid: i32,
-    ) -> Result<u32> {
-        self.take_place(Place::of_zombie(zombie), parent_pgid, parent_sid)?;
+    fn restore_zombie(&mut self, zombie: &ZombieRecord) -> Result<u32> {
+        self.places.take(&Place::of_zombie(zombie))?;
         task::set_comm(&zombie.comm);
         // What wait(2) reports of it; its other credentials are its
         // parent's at this point (the caller's).

@@ -205,6 +205,21 @@ impl TaskRef {
         (pgid, sid)
     }
 
+    /// Whether the leaders of the task's process group and of its session
+    /// are gone (exited and reaped), in that order: the group or session
+    /// then outlives its leader, its id naming no task.  `ESRCH` if the
+    /// task has been reaped.
+    pub fn leaders_gone(&self) -> Result<(bool, bool)> {
+        // SAFETY: the task is alive (type invariant).
+        let gone = unsafe { bindings::ckpt_task_leaders_gone(self.ptr.as_ptr()) };
+        to_result(gone)?;
+        let bits = gone as u32;
+        Ok((
+            bits & bindings::CKPT_GROUP_LEADER_GONE != 0,
+            bits & bindings::CKPT_SESSION_LEADER_GONE != 0,
+        ))
+    }
+
     /// The task's id in the caller's pid namespace (0 if it has none
     /// there).
     pub fn tid(&self) -> bindings::pid_t {
@@ -448,11 +463,63 @@ pub fn may_choose_ids() -> bool {
     r != EPERM.to_errno()
 }
 
-/// Moves the calling task into the existing process group `pgid` of its
-/// session, as `setpgid(0, pgid)` would.
-pub fn join_group(pgid: bindings::pid_t) -> Result {
-    // SAFETY: no preconditions; changes the calling task's group.
-    to_result(unsafe { bindings::ckpt_set_pgid(pgid) })
+/// A counted reference to a `struct pid` that names a process group or a
+/// session of a tree being restored.
+///
+/// # Invariants
+///
+/// `ptr` points to a pid on which this object owns one reference, taken
+/// by `ckpt_vacant_pid` or `ckpt_current_place`.
+pub struct PlacePid {
+    ptr: NonNull<bindings::pid>,
+}
+
+impl PlacePid {
+    /// A new pid that names no task, for a process group or session whose
+    /// leader had exited: `nr` in the caller's pid namespace (`EBUSY` if
+    /// taken, `EPERM` without `CAP_CHECKPOINT_RESTORE` over it), or any
+    /// free id for 0.  Freed when dropped unless a task took it.
+    pub fn vacant(nr: bindings::pid_t) -> Result<Self> {
+        let mut pid = core::ptr::null_mut();
+        // SAFETY: `pid` is writable; on success it holds a counted
+        // reference.
+        to_result(unsafe { bindings::ckpt_vacant_pid(nr, &mut pid) })?;
+        // INVARIANT: the helper took a reference for us.
+        NonNull::new(pid).map(|ptr| PlacePid { ptr }).ok_or(EINVAL)
+    }
+
+    /// The calling task's process group and session.
+    pub fn current() -> Result<(Self, Self)> {
+        let mut pgrp = core::ptr::null_mut();
+        let mut session = core::ptr::null_mut();
+        // SAFETY: both pointers are writable; the helper stores a counted
+        // reference in each (a task is always in a group and a session).
+        unsafe { bindings::ckpt_current_place(&mut pgrp, &mut session) };
+        // INVARIANT: the helper took a reference on each for us; one that
+        // came back null (never) is not wrapped, so nothing leaks a put.
+        let pgrp = NonNull::new(pgrp).map(|ptr| PlacePid { ptr });
+        let session = NonNull::new(session).map(|ptr| PlacePid { ptr });
+        pgrp.zip(session).ok_or(ESRCH)
+    }
+}
+
+impl Drop for PlacePid {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference (type invariant), given up here.
+        unsafe { bindings::ckpt_put_place_pid(self.ptr.as_ptr()) };
+    }
+}
+
+/// Moves the calling task, a restarted child that leads no session, into
+/// process group `pgrp` (`None`: a new one it leads) of `session`, across
+/// sessions if need be, as only a restart may: `EPERM` for a place the
+/// kernel never makes (a group of another session...), `ESRCH` for a
+/// group or session whose tasks have all gone.
+pub fn set_place(pgrp: Option<&PlacePid>, session: &PlacePid) -> Result {
+    let pgrp = pgrp.map_or(core::ptr::null_mut(), |p| p.ptr.as_ptr());
+    // SAFETY: both pids are alive while their `PlacePid`s hold a reference;
+    // null asks for a new group.
+    to_result(unsafe { bindings::ckpt_set_place(pgrp, session.ptr.as_ptr()) })
 }
 
 /// Drops the calling task's own registrations as `execve` does (rseq,

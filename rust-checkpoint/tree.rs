@@ -8,9 +8,9 @@
 //! it, depth first: each process's records (threads and pages included),
 //! then, if it has children, a `Children` record and each child's
 //! subtree.  Every process and thread of the tree must be quiescent.  A
-//! zombie child, a process group or session the restart could not
-//! rebuild from inside the tree, or a tree deeper or larger than the
-//! format's caps is refused with `EOPNOTSUPP` and an error record.
+//! process group or session the restart could not rebuild (one whose
+//! leader lives outside the tree, or is saved after it), or a tree deeper
+//! or larger than the format's caps is refused with `EOPNOTSUPP` and an error record.
 //!
 //! # Restart
 //!
@@ -21,8 +21,11 @@
 //! the child restores itself from the next records of the image, its own
 //! children included.  Children keep their saved pids when the root has
 //! its own (`RESTART_CHILD`), or in place when the caller may choose
-//! pids, otherwise get new ones; process groups are joined by their
-//! restored ids.  A restored child does not return to
+//! pids, otherwise get new ones.  Each takes its saved place in its
+//! process group and session ([`Places`]): one of a process restored
+//! before it, one it leads, or, where the leader had exited, a vacant pid
+//! as the kernel leaves behind a leader that has gone.  A restored child
+//! does not return to
 //! user space before the whole tree is restored: it waits at a [`Gate`]
 //! the root opens at its end, or fails, and then every process of the
 //! tree is killed.
@@ -30,7 +33,7 @@
 use crate::arch;
 use crate::error::{eopnotsupp, Failure};
 use crate::format::{Item, TaskRecord, ZombieRecord, MAX_PROCESSES, MAX_TREE_DEPTH};
-use crate::task::TaskRef;
+use crate::task::{self, PlacePid, TaskRef};
 use crate::thread;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
@@ -243,35 +246,36 @@ pub fn switches(nodes: &[Node]) -> usize {
 }
 
 /// Refuses, with `EOPNOTSUPP` and the reason in `failure`, a process
-/// whose session or process group restart could not rebuild inside the
-/// tree.  A child stays in its parent's session or leads its own; it
-/// stays in its parent's group, leads its own, or is in the group of a
-/// process saved before it in the same session.
+/// whose session or process group restart could not rebuild.  A child's
+/// session and group are each one it leads, one of a process saved
+/// before it, or one whose leader has gone (exited and been reaped), which
+/// restart rebuilds around a vacant pid.  What is left is a leader that
+/// lives outside the tree, or is saved after the process.
 pub fn check_places(nodes: &[Node], failure: &mut Failure) -> Result {
     for (i, node) in nodes.iter().enumerate() {
-        let Some(parent) = node.parent.and_then(|p| nodes.get(p)) else {
+        if node.parent.is_none() {
+            // The root's place is the caller's (see `usage.rst`).
             continue;
-        };
+        }
+        let before = nodes.get(..i).unwrap_or(&[]);
         let pid = node.pid;
-        if node.sid != parent.sid && node.sid != pid {
+        let (group_gone, session_gone) = node.task.leaders_gone()?;
+        let session_ok = node.sid == pid
+            || before.iter().any(|e| e.sid == node.sid)
+            || (node.sid > 0 && session_gone);
+        if !session_ok {
             failure.set(format_args!(
-                "process {pid} is in session {}, led outside the tree, which cannot be saved yet",
+                "process {pid} is in session {}, whose leader runs outside the tree or is saved after it, which cannot be saved yet",
                 node.sid
             ));
             return Err(eopnotsupp());
         }
-        // Looked for only when the group is neither its parent's nor its
-        // own.
-        let group_in_tree = || {
-            nodes
-                .get(..i)
-                .unwrap_or(&[])
-                .iter()
-                .any(|e| e.pid == node.pgid && e.pgid == e.pid && e.sid == node.sid)
-        };
-        if node.pgid != parent.pgid && node.pgid != pid && !group_in_tree() {
+        let group_ok = node.pgid == pid
+            || before.iter().any(|e| e.pgid == node.pgid)
+            || (node.pgid > 0 && group_gone);
+        if !group_ok {
             failure.set(format_args!(
-                "process {pid} is in process group {}, led outside the tree, which cannot be saved yet",
+                "process {pid} is in process group {}, whose leader runs outside the tree or is saved after it, which cannot be saved yet",
                 node.pgid
             ));
             return Err(eopnotsupp());
@@ -365,55 +369,29 @@ impl Next {
 /// The side of a restart that creates a process's children, seen by the
 /// children as they restore themselves.
 pub trait RestoreChild {
-    /// In a child just created for `task`, whose parent was saved in
-    /// process group `parent_pgid` and session `parent_sid`: becomes the
-    /// saved process (and creates its own children).  Returns the gate to
-    /// pass before running, and what the child's interrupted system call
-    /// returns.
-    fn restore_child(
-        &mut self,
-        task: TaskRecord,
-        parent_pgid: i32,
-        parent_sid: i32,
-    ) -> Result<(Arc<Gate>, i64)>;
+    /// In a child just created for `task`: becomes the saved process (and
+    /// creates its own children).  Returns the gate to pass before
+    /// running, and what the child's interrupted system call returns.
+    fn restore_child(&mut self, task: TaskRecord) -> Result<(Arc<Gate>, i64)>;
 
-    /// In a child just created for `zombie`, whose parent was saved in
-    /// process group `parent_pgid` and session `parent_sid`: takes the
-    /// zombie's place, name and real user id.  Returns the status to exit
-    /// with.
-    fn restore_zombie(
-        &mut self,
-        zombie: &ZombieRecord,
-        parent_pgid: i32,
-        parent_sid: i32,
-    ) -> Result<u32>;
+    /// In a child just created for `zombie`: takes the zombie's place,
+    /// name and real user id.  Returns the status to exit with.
+    fn restore_zombie(&mut self, zombie: &ZombieRecord) -> Result<u32>;
 }
 
 /// A child being created: what its task work restores it from.
 pub struct ChildJob<'a> {
     tree: &'a mut dyn RestoreChild,
     task: TaskRecord,
-    parent_pgid: i32,
-    parent_sid: i32,
 }
 
 /// Creates the child `task` of the calling process, which restores itself
 /// through `tree` before this returns; it gets its saved pid if
-/// `saved_pid`.  `parent` is the caller's own saved record.
-pub fn create_child(
-    tree: &mut dyn RestoreChild,
-    task: TaskRecord,
-    parent: &TaskRecord,
-    saved_pid: bool,
-) -> Result {
+/// `saved_pid`.
+pub fn create_child(tree: &mut dyn RestoreChild, task: TaskRecord, saved_pid: bool) -> Result {
     let pid = if saved_pid { task.pid } else { 0 };
     let exit_signal = task.exit_signal;
-    let mut job = ChildJob {
-        tree,
-        task,
-        parent_pgid: parent.pgid,
-        parent_sid: parent.sid,
-    };
+    let mut job = ChildJob { tree, task };
     let state: *mut ChildJob<'_> = &mut job;
     // SAFETY: `state` points to `job`, which lives until this returns;
     // the helper returns only once the child is done with it, and nothing
@@ -427,9 +405,7 @@ pub fn create_child(
 /// user space: restores it from `job`, leaving in its registers what its
 /// interrupted system call returns; returns the gate to pass.
 pub fn restore_current(job: &mut ChildJob<'_>) -> Result<Arc<Gate>> {
-    let (gate, ret) = job
-        .tree
-        .restore_child(job.task, job.parent_pgid, job.parent_sid)?;
+    let (gate, ret) = job.tree.restore_child(job.task)?;
     arch::set_return_value(ret);
     Ok(gate)
 }
@@ -479,28 +455,16 @@ impl Place {
 pub struct ZombieJob<'a> {
     tree: &'a mut dyn RestoreChild,
     zombie: ZombieRecord,
-    parent_pgid: i32,
-    parent_sid: i32,
 }
 
 /// Creates the zombie child `zombie` of the calling process, which takes
 /// its place through `tree` and exits with its status before this
-/// returns; it gets its saved pid if `saved_pid`.  `parent` is the
-/// caller's own saved record.  No signal reaches the caller.
-pub fn create_zombie(
-    tree: &mut dyn RestoreChild,
-    zombie: ZombieRecord,
-    parent: &TaskRecord,
-    saved_pid: bool,
-) -> Result {
+/// returns; it gets its saved pid if `saved_pid`.  No signal reaches the
+/// caller.
+pub fn create_zombie(tree: &mut dyn RestoreChild, zombie: ZombieRecord, saved_pid: bool) -> Result {
     let pid = if saved_pid { zombie.pid } else { 0 };
     let exit_signal = zombie.exit_signal;
-    let mut job = ZombieJob {
-        tree,
-        zombie,
-        parent_pgid: parent.pgid,
-        parent_sid: parent.sid,
-    };
+    let mut job = ZombieJob { tree, zombie };
     let state: *mut ZombieJob<'_> = &mut job;
     // SAFETY: as in `create_child`: the helper returns only once the
     // child is done with `job`, which lives until then.
@@ -513,12 +477,134 @@ pub fn create_zombie(
 /// user space: takes the zombie's place; returns the status it exits
 /// with.
 pub fn restore_zombie_current(job: &mut ZombieJob<'_>) -> Result<u32> {
-    job.tree
-        .restore_zombie(&job.zombie, job.parent_pgid, job.parent_sid)
+    job.tree.restore_zombie(&job.zombie)
 }
 
-/// The restored id of the process saved as `saved`, among the (saved,
-/// restored) pairs `pids`.
-pub fn restored_pid(pids: &[(i32, i32)], saved: i32) -> Option<i32> {
-    pids.iter().find(|(s, _)| *s == saved).map(|(_, r)| *r)
+/// Where the processes of a tree being restored stand: the process
+/// groups and sessions restored so far, by saved id.
+///
+/// Each restored process records its own group and session, so a later
+/// process saved in one of them joins it (a process joins the restored
+/// root's too, which with `RESTART_CHILD` or in place is the caller's or a
+/// new one).  A group or session found nowhere had lost its leader: the
+/// first of its members makes it anew around a vacant pid, with the saved
+/// id when the processes keep theirs.
+pub struct Places {
+    groups: KVec<(i32, PlacePid)>,
+    sessions: KVec<(i32, PlacePid)>,
+    /// The saved pids of the processes restored so far.
+    restored: KVec<i32>,
+    /// The saved ids given to vacant pids.
+    vacant: KVec<i32>,
+    /// Vacant pids get their saved ids.
+    saved_pids: bool,
+}
+
+impl Places {
+    /// No place yet; vacant pids get their saved ids if `saved_pids`.
+    pub fn new(saved_pids: bool) -> Self {
+        Places {
+            groups: KVec::new(),
+            sessions: KVec::new(),
+            restored: KVec::new(),
+            vacant: KVec::new(),
+            saved_pids,
+        }
+    }
+
+    /// Records where the calling process, saved at `place`, now stands.
+    /// A group or session it leads replaces an entry of the same id (the
+    /// root's, which may have been left for the caller's).
+    pub fn record(&mut self, place: &Place) -> Result {
+        let (group, session) = PlacePid::current()?;
+        remember(&mut self.groups, place.pgid, group, place.leads_group())?;
+        remember(
+            &mut self.sessions,
+            place.sid,
+            session,
+            place.leads_session(),
+        )?;
+        self.restored.push(place.pid, GFP_KERNEL)?;
+        Ok(())
+    }
+
+    /// In a child just created for the process saved at `place`, before
+    /// its own children inherit it: takes that place, and records it.
+    /// `EINVAL` for a place no checkpoint writes.
+    pub fn take(&mut self, place: &Place) -> Result {
+        // A vacant pid took this id: the image named a group or session
+        // after a process saved later.
+        if self.vacant.contains(&place.pid) {
+            return Err(EINVAL);
+        }
+        if place.leads_session() {
+            // setsid() makes it lead its group too, as it did.
+            if !place.leads_group() {
+                return Err(EINVAL);
+            }
+            task::take_saved_place(true, true)?;
+        } else {
+            let new_session = match find(&self.sessions, place.sid) {
+                Some(_) => None,
+                None => Some(self.vacant_pid(place.sid)?),
+            };
+            let new_group = if place.leads_group()
+                || find(&self.groups, place.pgid).is_some()
+                || (place.pgid == place.sid && new_session.is_some())
+            {
+                None
+            } else {
+                Some(self.vacant_pid(place.pgid)?)
+            };
+            let session = new_session
+                .as_ref()
+                .or_else(|| find(&self.sessions, place.sid))
+                .ok_or(EINVAL)?;
+            let group = if place.leads_group() {
+                None
+            } else {
+                let group = new_group
+                    .as_ref()
+                    .or_else(|| find(&self.groups, place.pgid))
+                    .or(new_session.as_ref().filter(|_| place.pgid == place.sid))
+                    .ok_or(EINVAL)?;
+                Some(group)
+            };
+            task::set_place(group, session)?;
+        }
+        self.record(place)
+    }
+
+    /// A vacant pid for the group or session saved as `id`, whose leader
+    /// had gone.
+    fn vacant_pid(&mut self, id: i32) -> Result<PlacePid> {
+        // Not the id of a process restored before, which leads no such
+        // group or session, nor of another vacant pid, nor a leader
+        // outside the namespace (0).
+        if id <= 0 || self.restored.contains(&id) || self.vacant.contains(&id) {
+            return Err(EINVAL);
+        }
+        let pid = PlacePid::vacant(if self.saved_pids { id } else { 0 })?;
+        self.vacant.push(id, GFP_KERNEL)?;
+        Ok(pid)
+    }
+}
+
+/// The pid restored for the saved id `id` among `entries`.
+fn find(entries: &[(i32, PlacePid)], id: i32) -> Option<&PlacePid> {
+    entries
+        .iter()
+        .find(|(saved, _)| *saved == id)
+        .map(|(_, pid)| pid)
+}
+
+/// Adds (`id`, `pid`) to `entries`; replaces an entry of the same id if
+/// `leads`.
+fn remember(entries: &mut KVec<(i32, PlacePid)>, id: i32, pid: PlacePid, leads: bool) -> Result {
+    match entries.iter_mut().find(|(saved, _)| *saved == id) {
+        Some(entry) if leads => entry.1 = pid,
+        Some(_) => {}
+        None => entries.push((id, pid), GFP_KERNEL)?,
+    }
+    Ok(())
 }
