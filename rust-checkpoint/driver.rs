@@ -201,7 +201,8 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
 }
 
 /// Saves the processes of a tree, in image order, sharing one object
-/// table; then checks what only all their descriptors together show.
+/// table; then checks what only all their descriptors and mappings
+/// together show.
 fn save_tree<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     nodes: &[tree::Node],
@@ -210,6 +211,7 @@ fn save_tree<S: Sink>(
     tree::check_places(nodes, failure)?;
     let mut objects = CheckpointObjects::new();
     let mut all_fds = KVec::new();
+    let mut shared = KVec::new();
     for node in nodes {
         if let Some(zombie) = &node.zombie {
             fmt_result(w.write_record(zombie))?;
@@ -221,6 +223,7 @@ fn save_tree<S: Sink>(
             &node.threads,
             &mut objects,
             &mut all_fds,
+            &mut shared,
             failure,
         )?;
         if node.children > 0 {
@@ -230,17 +233,20 @@ fn save_tree<S: Sink>(
             }))?;
         }
     }
-    files::check_tree(&all_fds, failure)
+    files::check_tree(&all_fds, failure)?;
+    mm::check_tree(&mut shared, failure)
 }
 
 /// Saves the records of one process: its leader `target`, then its other
-/// `threads`; its descriptors are added to `all_fds`.
+/// `threads`; its descriptors are added to `all_fds`, its shared memory
+/// without a path to `shared`.
 fn save_task<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
     threads: &[TaskRef],
     objects: &mut CheckpointObjects,
     all_fds: &mut KVec<files::OpenFd>,
+    shared: &mut KVec<mm::SharedArea>,
     failure: &mut Failure,
 ) -> Result {
     let nr_threads = target.nr_threads();
@@ -285,7 +291,7 @@ fn save_task<S: Sink>(
     if let Some(ctty) = ctty::save(target, &fds, objects) {
         fmt_result(w.write_record(&ctty))?;
     }
-    mm::save(w, target, objects, &mut path, failure)?;
+    mm::save(w, target, objects, &mut path, shared, failure)?;
     for fd in fds {
         all_fds.push(fd, GFP_KERNEL)?;
     }

@@ -18,8 +18,10 @@
 //! A shared area saves no pages: its data is in its file, which stays
 //! where it is (a file with a path), or is saved once with its contents
 //! however many areas map it (shared anonymous memory, a memfd, an
-//! unlinked file; see [`crate::file_kinds`]).  Shared memory that another
-//! process maps too would not be shared after restart; it is refused.
+//! unlinked file; see [`crate::file_kinds`]).  Such memory may be shared
+//! by the processes of the tree, which map the one restored object again;
+//! one that a process outside the tree maps too would not be shared with
+//! it after restart, and is refused ([`check_tree`]).
 //!
 //! # Restart
 //!
@@ -281,9 +283,51 @@ fn prot_of(vm_flags: u64) -> u32 {
     prot
 }
 
-/// Lists the areas of `mm`.  An area this version cannot save fails with
-/// `EOPNOTSUPP` and a message in `failure`.
-pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Result<KVVec<Area>> {
+/// Shared memory without a path (shared anonymous memory, a memfd, an
+/// unlinked file, a SysV segment) as one area of the tree maps it.
+pub struct SharedArea {
+    /// Identifies the memory, whichever open file maps it.
+    key: usize,
+    /// How many areas map it shared, in every address space.
+    mappings: usize,
+    /// The process of this area, and where it is.
+    pid: i32,
+    start: u64,
+    end: u64,
+}
+
+/// Refuses, with `EOPNOTSUPP` and the reason in `failure`, shared memory
+/// that a process outside the tree maps too, which a restarted copy would
+/// no longer share with it: once every process of the tree is saved,
+/// each such memory must have as many areas in the tree as in the whole
+/// system.  Sorts `areas`.
+pub fn check_tree(areas: &mut [SharedArea], failure: &mut Failure) -> Result {
+    areas.sort_unstable_by_key(|a| a.key);
+    for group in areas.chunk_by(|a, b| a.key == b.key) {
+        let Some(first) = group.first() else { continue };
+        if first.mappings > group.len() {
+            let SharedArea {
+                pid, start, end, ..
+            } = *first;
+            failure.set(format_args!(
+                "shared memory at {start:#x}-{end:#x} of process {pid} is also mapped by a process outside the tree"
+            ));
+            return Err(eopnotsupp());
+        }
+    }
+    Ok(())
+}
+
+/// Lists the areas of `mm`, the address space of process `pid`; adds its
+/// shared memory without a path to `shared`.  An area this version cannot
+/// save fails with `EOPNOTSUPP` and a message in `failure`.
+pub fn collect_areas(
+    mm: &MmRef,
+    pid: i32,
+    layout: &MmRecord,
+    shared: &mut KVec<SharedArea>,
+    failure: &mut Failure,
+) -> Result<KVVec<Area>> {
     let mut areas = KVVec::new();
     let _lock = mm.read_lock();
     let mut addr = 0u64;
@@ -379,12 +423,20 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
                 return Err(eopnotsupp());
             };
             // A file with a path is shared through its name; memory
-            // without one only through its mappings.
-            if file.on_internal_mount() && mapped_shared_elsewhere(file, mm) {
-                failure.set(format_args!(
-                    "shared memory at {start:#x}-{end:#x} is also mapped by another process"
-                ));
-                return Err(eopnotsupp());
+            // without one only through its mappings, which the tree must
+            // hold all of.
+            if file.on_internal_mount() {
+                let (key, mappings) = shared_mappings(file);
+                shared.push(
+                    SharedArea {
+                        key,
+                        mappings,
+                        pid,
+                        start,
+                        end,
+                    },
+                    GFP_KERNEL,
+                )?;
             }
             rec.flags |= VMA_SHARED;
         }
@@ -393,12 +445,15 @@ pub fn collect_areas(mm: &MmRef, layout: &MmRecord, failure: &mut Failure) -> Re
     Ok(areas)
 }
 
-/// Whether an address space other than `mm` (read-locked by the
-/// caller) has a shared mapping of `file`.
-fn mapped_shared_elsewhere(file: &FileRef, mm: &MmRef) -> bool {
-    // SAFETY: the file and the mm are alive; the caller holds the mmap
-    // lock, which nests outside the i_mmap lock the helper takes.
-    unsafe { bindings::ckpt_mapped_shared_elsewhere(file.as_ptr(), mm.as_ptr()) }
+/// What identifies the pages of `file`, whichever open file maps them,
+/// and how many areas of every address space map them shared.  The caller
+/// holds an mmap lock, which nests outside the i_mmap lock the helper
+/// takes.
+fn shared_mappings(file: &FileRef) -> (usize, usize) {
+    let mut key = core::ptr::null();
+    // SAFETY: the file is alive; `key` is writable.
+    let count = unsafe { bindings::ckpt_shared_mappings(file.as_ptr(), &mut key) };
+    (key as usize, count as usize)
 }
 
 /// Buffers for gathering the pages of one chunk.
@@ -519,19 +574,21 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
 }
 
 /// Saves the address space of `target`: layout (with the executable),
-/// areas (with their files), then the pages of each area.
+/// areas (with their files), then the pages of each area; adds its shared
+/// memory without a path to `shared`.
 pub fn save<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
     objects: &mut CheckpointObjects,
     path: &mut [u8],
+    shared: &mut KVec<SharedArea>,
     failure: &mut Failure,
 ) -> Result {
     let mm = MmRef::of_task(target)?;
     let mut layout = layout(&mm);
     let auxv = saved_auxv(&mm)?;
     layout.auxv_words = auxv.len() as u32;
-    let mut areas = collect_areas(&mm, &layout, failure)?;
+    let mut areas = collect_areas(&mm, target.tid(), &layout, shared, failure)?;
     if let Some(exe) = exe_file(&mm) {
         layout.exe_file_ref = files::save_file(
             w,

@@ -412,7 +412,7 @@ int main(void)
 			   "with children cannot checkpoint itself");
 	expect_unsupported("memory_shared_with_other_process_eopnotsupp",
 			   memory_shared_with_child,
-			   "is also mapped by another process");
+			   "is also mapped by a process outside the tree");
 	expect_unsupported("locked_sysv_segment_eopnotsupp",
 			   locked_sysv_segment, "locked in memory (SHM_LOCK)");
 	expect_unsupported("pipe_written_by_other_process_eopnotsupp",
