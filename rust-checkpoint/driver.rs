@@ -209,23 +209,28 @@ fn save_tree<S: Sink>(
     failure: &mut Failure,
 ) -> Result {
     tree::check_places(nodes, failure)?;
-    let mut objects = CheckpointObjects::new();
-    let mut all_fds = KVec::new();
-    let mut shared = KVec::new();
+    let mut saved = TreeSave {
+        objects: CheckpointObjects::new(),
+        all_fds: KVec::new(),
+        shared: KVec::new(),
+    };
+    // Every fd table first: what a file is saved as may depend on what
+    // another process holds (the master of a pseudo-terminal pair).
+    let mut tables = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
     for node in nodes {
+        let fds = match node.zombie {
+            Some(_) => KVec::new(),
+            None => files::collect_fds(&node.task, failure)?,
+        };
+        files::prepare_table(&fds, &mut saved.objects)?;
+        tables.push(fds, GFP_KERNEL)?;
+    }
+    for (node, fds) in nodes.iter().zip(tables) {
         if let Some(zombie) = &node.zombie {
             fmt_result(w.write_record(zombie))?;
             continue;
         }
-        save_task(
-            w,
-            &node.task,
-            &node.threads,
-            &mut objects,
-            &mut all_fds,
-            &mut shared,
-            failure,
-        )?;
+        save_task(w, &node.task, &node.threads, fds, &mut saved, failure)?;
         if node.children > 0 {
             fmt_result(w.write_record(&ChildrenRecord {
                 count: node.children,
@@ -233,20 +238,31 @@ fn save_tree<S: Sink>(
             }))?;
         }
     }
-    files::check_tree(&all_fds, failure)?;
-    mm::check_tree(&mut shared, failure)
+    files::check_tree(&saved.all_fds, failure)?;
+    mm::check_tree(&mut saved.shared, failure)
+}
+
+/// What the processes of a tree being saved share, and what is checked
+/// once they all are.
+struct TreeSave {
+    /// The objects saved so far.
+    objects: CheckpointObjects,
+    /// Every descriptor of the processes saved so far.
+    all_fds: KVec<files::OpenFd>,
+    /// Every area of shared memory without a path they map.
+    shared: KVec<mm::SharedArea>,
 }
 
 /// Saves the records of one process: its leader `target`, then its other
-/// `threads`; its descriptors are added to `all_fds`, its shared memory
-/// without a path to `shared`.
+/// `threads`, with its descriptors `fds` (prepared by
+/// [`files::prepare_table`]), sharing `saved` with the processes saved
+/// before it.
 fn save_task<S: Sink>(
     w: &mut ImageWriter<'_, S>,
     target: &TaskRef,
     threads: &[TaskRef],
-    objects: &mut CheckpointObjects,
-    all_fds: &mut KVec<files::OpenFd>,
-    shared: &mut KVec<mm::SharedArea>,
+    fds: KVec<files::OpenFd>,
+    saved: &mut TreeSave,
     failure: &mut Failure,
 ) -> Result {
     let nr_threads = target.nr_threads();
@@ -286,14 +302,14 @@ fn save_task<S: Sink>(
     let (fs, cwd) = task::save_fs(target, &mut path)?;
     fmt_result(w.write_fs(&fs, cwd))?;
 
-    let fds = files::collect_fds(target, failure)?;
+    let objects = &mut saved.objects;
     files::save_table(w, objects, &fds, &mut path, failure)?;
     if let Some(ctty) = ctty::save(target, &fds, objects) {
         fmt_result(w.write_record(&ctty))?;
     }
-    mm::save(w, target, objects, &mut path, shared, failure)?;
+    mm::save(w, target, objects, &mut path, &mut saved.shared, failure)?;
     for fd in fds {
-        all_fds.push(fd, GFP_KERNEL)?;
+        saved.all_fds.push(fd, GFP_KERNEL)?;
     }
     Ok(())
 }

@@ -255,7 +255,6 @@ pub fn save_table<S: Sink>(
     failure: &mut Failure,
 ) -> Result {
     let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
-    file_kinds::prepare_table(fds, objects)?;
     w.write_record(&FilesTableRecord { count, _pad: 0 })
         .map_err(to_kernel_error)?;
     for fd in fds {
@@ -271,6 +270,13 @@ pub fn save_table<S: Sink>(
             .map_err(to_kernel_error)?;
     }
     file_kinds::check_table(fds, failure)
+}
+
+/// Notes in `objects`, before any fd table of the tree is saved, what the
+/// kinds need to know of the fd table `fds` (see
+/// [`file_kinds::prepare_table`]).
+pub fn prepare_table(fds: &[OpenFd], objects: &mut CheckpointObjects) -> Result {
+    file_kinds::prepare_table(fds, objects)
 }
 
 /// Checks, once every process of the tree is saved, what only all their

@@ -141,9 +141,9 @@ pub trait OpenFileKind: Sync {
         what: core::fmt::Arguments<'_>,
     ) -> Result<SavedFile>;
 
-    /// Notes in `objects`, before the fd table `fds` is saved, what the
-    /// kind's files need to know of the whole table (which pseudo-terminal
-    /// masters it holds).
+    /// Notes in `objects`, before any fd table of the tree is saved, what
+    /// the kind's files need to know of the table `fds` (which
+    /// pseudo-terminal masters it holds).
     fn prepare_table(&self, _fds: &[OpenFd], _objects: &mut CheckpointObjects) -> Result {
         Ok(())
     }
@@ -282,8 +282,8 @@ pub fn by_number(kind: u32) -> Option<&'static dyn OpenFileKind> {
     KINDS.iter().copied().find(|k| k.kind() as u32 == kind)
 }
 
-/// Runs every kind's [`OpenFileKind::prepare_table`] on the fd table about
-/// to be saved.
+/// Runs every kind's [`OpenFileKind::prepare_table`] on an fd table of
+/// the tree, before any is saved.
 pub fn prepare_table(fds: &[OpenFd], objects: &mut CheckpointObjects) -> Result {
     for kind in KINDS.iter() {
         kind.prepare_table(fds, objects)?;

@@ -4,7 +4,10 @@
 //! the task holds.
 //!
 //! Unlike a terminal held from outside (`tty.rs`), such a pair is the
-//! task's: both of its queues are saved, not only its settings.  The
+//! tree's: both of its queues are saved, not only its settings.  Its
+//! slave may be open in another process of the tree (a shell on the
+//! terminal of its parent, a terminal emulator), which restart opens from
+//! the restored master again.  The
 //! master's file object carries the pair, after the path of the `ptmx`
 //! device it was opened through: its index, whether the slave is locked
 //! (`TIOCSPTLCK`), packet mode (`TIOCPKT`) and the packet status not read
@@ -27,8 +30,8 @@
 //! `O_NOCTTY`: the controlling terminal is not the task's to restore
 //! (`tty.rs`).
 //!
-//! Only a pair the task holds alone can be saved: a slave open in
-//! another process (or as the task's `/dev/tty`) is refused with
+//! Only a pair the tree holds alone can be saved: a slave open in a
+//! process outside the tree (or as a `/dev/tty`) is refused with
 //! `EOPNOTSUPP`, as is a pair whose output was stopped (`^S`), one with
 //! another line discipline, one being read, and one with echoes not yet
 //! written (`EBUSY`).
@@ -50,7 +53,7 @@ use kernel::error::{code::*, Error, Result};
 pub(super) struct PtyMaster;
 
 /// Slaves of Unix98 pseudo-terminal pairs.  The slave of a pair whose
-/// master the task holds is saved with the pair; another is saved as any
+/// master the tree holds is saved with the pair; another is saved as any
 /// terminal, by `tty.rs`.
 pub(super) struct PtySlave;
 
@@ -252,8 +255,8 @@ impl OpenFileKind for PtyMaster {
         Ok(SavedFile::PtyMaster(KBox::new(saved, GFP_KERNEL)?))
     }
 
-    fn check_table(&self, fds: &[OpenFd], failure: &mut Failure) -> Result {
-        check_held_by_task(fds, failure)
+    fn check_tree(&self, fds: &[OpenFd], failure: &mut Failure) -> Result {
+        check_held_by_tree(fds, failure)
     }
 
     fn recreate_pty(
@@ -349,7 +352,7 @@ impl OpenFileKind for PtySlave {
     }
 }
 
-/// One pseudo-terminal file in an fd table, for [`check_held_by_task`].
+/// One pseudo-terminal file in the fd tables, for [`check_held_by_tree`].
 #[derive(Clone, Copy)]
 struct PtyUse {
     pair: usize,
@@ -361,11 +364,12 @@ struct PtyUse {
     index: usize,
 }
 
-/// Refuses a pair whose master `fds` holds but not every open file of:
-/// every open of the slave must be a file of the table, and no file of
-/// the pair may have a reference besides the table's descriptors, one
-/// per descriptor in `fds`, and the objhash's.
-fn check_held_by_task(fds: &[OpenFd], failure: &mut Failure) -> Result {
+/// Refuses a pair whose master the fd tables of the tree (`fds`, all
+/// their descriptors) hold but not every open file of: every open of the
+/// slave must be a file of the tables, and no file of the pair may have a
+/// reference besides their descriptors, one per descriptor in `fds`, and
+/// the objhash's.
+fn check_held_by_tree(fds: &[OpenFd], failure: &mut Failure) -> Result {
     let mut uses = KVec::new();
     for (index, fd) in fds.iter().enumerate() {
         if let Some(t) = read_pty(&fd.file) {
@@ -390,7 +394,7 @@ fn check_held_by_task(fds: &[OpenFd], failure: &mut Failure) -> Result {
     Ok(())
 }
 
-/// [`check_held_by_task`] for the uses of one pair, sorted by file.
+/// [`check_held_by_tree`] for the uses of one pair, sorted by file.
 fn check_one_pair(uses: &[PtyUse], fds: &[OpenFd], failure: &mut Failure) -> Result {
     let fd_of = |index: usize| fds.get(index).ok_or(EINVAL);
     let mut slave_files = 0i32;
@@ -400,7 +404,7 @@ fn check_one_pair(uses: &[PtyUse], fds: &[OpenFd], failure: &mut Failure) -> Res
         let fd = fd_of(one.index)?;
         if !held_only_by_table(&fd.file, same_file.len()) {
             failure.set(format_args!(
-                "fd {}: a pseudo-terminal file also held outside the task",
+                "fd {}: a pseudo-terminal file also held outside the tree",
                 fd.fd
             ));
             return Err(eopnotsupp());
@@ -409,7 +413,7 @@ fn check_one_pair(uses: &[PtyUse], fds: &[OpenFd], failure: &mut Failure) -> Res
     let first = uses.first().ok_or(EINVAL)?;
     if slave_files != first.slave_opens {
         failure.set(format_args!(
-            "fd {}: the pseudo-terminal's slave is open outside the task (or as /dev/tty)",
+            "fd {}: the pseudo-terminal's slave is open outside the tree (or as /dev/tty)",
             fd_of(first.index)?.fd
         ));
         return Err(eopnotsupp());

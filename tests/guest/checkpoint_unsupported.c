@@ -424,7 +424,7 @@ int main(void)
 			   "character device 1:11 is not supported");
 	expect_unsupported("pty_slave_held_by_other_process_eopnotsupp",
 			   pty_slave_held_by_child,
-			   "the pseudo-terminal's slave is open outside the task");
+			   "the pseudo-terminal's slave is open outside the tree");
 	expect_unsupported("external_target_sharing_pipe_eopnotsupp",
 			   stopped_child_sharing_pipe,
 			   "a pipe end also held outside the checkpointed processes");
