@@ -739,7 +739,11 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 fmt_result(parser.read_groups(&mut groups))?;
                 creds = Some(c);
             }
-            Item::Sched(s) => sched = Some(s),
+            // After a thread record, the thread's own.
+            Item::Sched(s) => match threads.last_mut() {
+                Some(t) => t.set_sched(s),
+                None => sched = Some(s),
+            },
             Item::Thread(t) => threads.push(PreparedThread::new(t), GFP_KERNEL)?,
             // After a thread record, these are the thread's.
             Item::SigPending(rec) => {

@@ -8,10 +8,13 @@
 //! follows the leader's FPU state and holds what is the thread's own: its
 //! task fields (name, blocked mask, tid pointers, rseq, robust list, an
 //! interrupted system call), its signal stack, the signals on its own
-//! queue, its registers and its FPU state.  Everything else belongs to
-//! the process and is saved once, with the leader.  Restart gives every
-//! thread the leader's credentials and scheduling settings, so a thread
-//! whose own differ is refused with `EOPNOTSUPP` rather than changed.
+//! queue, its registers and its FPU state, and its scheduling settings
+//! where they differ from its leader's (or the leader has
+//! `SCHED_RESET_ON_FORK`, which the threads restart creates would lose as
+//! they are forked).  Everything else belongs to the process and is saved
+//! once, with the leader.  Restart gives every thread the leader's
+//! credentials, so a thread whose own differ is refused with `EOPNOTSUPP`
+//! rather than changed.
 //!
 //! # Restart
 //!
@@ -20,8 +23,9 @@
 //! `CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 //! CLONE_SYSVSEM` (`ckpt_restart_thread` in `kernel/checkpoint_sys.c`).
 //! Before it first returns to user space the new thread restores its own
-//! block from the leader's memory ([`restore_current`]), while the leader
-//! waits.  A thread gets its saved id when the leader has its saved pid
+//! block from the leader's memory ([`restore_current`]), its scheduling
+//! settings included (checked against the caller's privileges before the
+//! point of no return, as the leader's are), while the leader waits.  A thread gets its saved id when the leader has its saved pid
 //! (`restart(RESTART_CHILD)`), otherwise a new one.  A failure kills the
 //! whole thread group.
 
@@ -72,14 +76,9 @@ pub fn save<S: Sink>(
     leader_sched: &SchedRecord,
     failure: &mut Failure,
 ) -> Result {
-    if !threads.is_empty() && leader_sched.flags & SCHED_FLAG_RESET_ON_FORK != 0 {
-        // The threads restart creates would lose it (and with it a
-        // real-time policy or negative nice) as they are forked.
-        failure.set(format_args!(
-            "a process with threads has SCHED_RESET_ON_FORK, which cannot be restored yet"
-        ));
-        return Err(eopnotsupp());
-    }
+    // The threads restart creates lose it as they are forked (and with it
+    // a real-time policy or negative nice): each then sets its own.
+    let reset_on_fork = leader_sched.flags & SCHED_FLAG_RESET_ON_FORK != 0;
     for thread in threads {
         let tid = thread.tid();
         let census = task::census(thread);
@@ -91,12 +90,8 @@ pub fn save<S: Sink>(
             ));
             return Err(eopnotsupp());
         }
-        if sched::save(thread, failure)? != *leader_sched {
-            failure.set(format_args!(
-                "thread {tid} has scheduling settings other than its leader's, which cannot be saved yet"
-            ));
-            return Err(eopnotsupp());
-        }
+        let sched = sched::save(thread, failure)?;
+        let own_sched = (reset_on_fork || sched != *leader_sched).then_some(sched);
         let mut task_rec = task::save_task(thread, &census);
         // A thread sends no signal when it exits.
         task_rec.exit_signal = 0;
@@ -116,6 +111,9 @@ pub fn save<S: Sink>(
             altstack_flags: altstack.altstack_flags,
             _pad: 0,
         }))?;
+        if let Some(sched) = &own_sched {
+            fmt_result(w.write_record(sched))?;
+        }
         fmt_result(w.write_pending_signals(pending.len(), |i| {
             pending.get(i).copied().ok_or(format::Errno::EINVAL)
         }))?;
@@ -132,6 +130,8 @@ pub struct PreparedThread {
     pending: KVVec<PendingSignal>,
     cpu: CpuRecord,
     xsave: KVec<u8>,
+    /// Its own scheduling settings, if it has other than the leader's.
+    sched: Option<SchedRecord>,
 }
 
 impl PreparedThread {
@@ -143,7 +143,13 @@ impl PreparedThread {
             pending: KVVec::new(),
             cpu: <CpuRecord as format::Pod>::zeroed(),
             xsave: KVec::new(),
+            sched: None,
         }
+    }
+
+    /// Its own scheduling settings.
+    pub fn set_sched(&mut self, sched: SchedRecord) {
+        self.sched = Some(sched);
     }
 
     /// Its pending signals.
@@ -181,6 +187,9 @@ pub fn check(threads: &[PreparedThread], saved_tids: bool) -> Result {
         signals::check_altstack(&t.altstack())?;
         arch::check_cpu(&t.cpu, &t.record.task)?;
         arch::check_fpu(&t.xsave)?;
+        if let Some(sched) = &t.sched {
+            sched::check(sched)?;
+        }
         if saved_tids {
             let tid = t.record.task.pid;
             let earlier = threads.get(..i).unwrap_or(&[]);
@@ -216,6 +225,11 @@ pub fn restore(threads: &[PreparedThread], saved_tids: bool) -> Result {
 /// its interrupted system call returns is left in them.
 pub fn restore_current(t: &PreparedThread) -> Result {
     task::restore_thread_fields(&t.record.task)?;
+    if let Some(sched) = &t.sched {
+        // Without a permission check: the caller's was made before the
+        // point of no return.
+        sched::restore(sched)?;
+    }
     signals::restore_altstack(&t.altstack());
     signals::restore_pending(&t.pending)?;
     arch::restore_fpu(&t.xsave)?;

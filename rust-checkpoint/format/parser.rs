@@ -17,7 +17,7 @@
 //! process  := task (Children child{count})?
 //! child    := process | Zombie
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
-//!             Cpu Fpu (Thread SigPending Cpu Fpu)*
+//!             Cpu Fpu (Thread Sched? SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
 //!             object? Mm (object? Vma){vma_count} pages{vma_count}
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -66,7 +66,8 @@
 //! - Fd numbers are below [`FD_LIMIT`] and strictly increasing in a table.
 //! - A task has at most [`MAX_THREADS`] threads; every `Thread` record has
 //!   the task's thread-group id and a thread id other than it, and its
-//!   pending signals are all on the thread's own queue.  The pending
+//!   pending signals are all on the thread's own queue.  A `Sched` record
+//!   after a `Thread` record is the thread's own.  The pending
 //!   signals of all the threads of a task are at most
 //!   [`MAX_PENDING_SIGNALS`] together.
 //! - An image holds at most [`MAX_PROCESSES`] processes, nested at most
@@ -335,6 +336,9 @@ enum Expect {
     PosixTimers,
     Creds,
     Sched,
+    /// After a `Thread` record: its own scheduling settings, or what
+    /// [`Expect::SigPending`] accepts.
+    ThreadSched,
     SigPending,
     Cpu,
     Fpu,
@@ -890,7 +894,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     return Err(Errno::EINVAL);
                 }
                 self.threads += 1;
-                self.expect = Expect::SigPending;
+                self.expect = Expect::ThreadSched;
                 Ok(Item::Thread(thread))
             }
             (Expect::Signals, RecordType::Signals) => {
@@ -959,7 +963,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::Sched;
                 Ok(Item::Creds(creds))
             }
-            (Expect::Sched, RecordType::Sched) => {
+            (Expect::Sched | Expect::ThreadSched, RecordType::Sched) => {
                 let sched: SchedRecord = self.reader.payload(t, h)?;
                 if !sched.is_valid() {
                     return Err(Errno::EINVAL);
@@ -967,7 +971,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::SigPending;
                 Ok(Item::Sched(sched))
             }
-            (Expect::SigPending, RecordType::SigPending) => {
+            (Expect::SigPending | Expect::ThreadSched, RecordType::SigPending) => {
                 let (pending, body): (SigPendingRecord, usize) = self.reader.prefix(t, h)?;
                 // The cap is on all the threads of the task together.
                 self.pending_signals = self.pending_signals.saturating_add(pending.count);

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 12;
+pub const FORMAT_REVISION: u32 = 13;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).

@@ -60,6 +60,8 @@ pub struct Sample {
     /// state: its pending signal is `pending[0]` and its FPU state the
     /// task's.
     pub thread: Option<(ThreadRecord, CpuRecord)>,
+    /// If set (with `thread`), the thread's own scheduling state.
+    pub thread_sched: Option<SchedRecord>,
     /// Its FPU feature mask.
     pub xfeatures: u64,
     /// Length of the XSAVE buffer (the contents are a pattern).
@@ -312,6 +314,7 @@ pub fn sample() -> Sample {
         pending,
         cpu,
         thread: Some((thread, thread_cpu)),
+        thread_sched: Some(SchedRecord { nice: 7, ..sched }),
         xfeatures: 0x7,
         xstate_len: 832,
         fs: FsRecord {
@@ -479,6 +482,9 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     w.write_fpu(s.xfeatures, xstate)?;
     if let Some((thread, cpu)) = s.thread {
         w.write_record(&thread)?;
+        if let Some(sched) = &s.thread_sched {
+            w.write_record(sched)?;
+        }
         w.write_pending_signals(1, |_| Ok(s.pending[0]))?;
         w.write_record(&cpu)?;
         w.write_fpu(s.xfeatures, xstate)?;
@@ -1176,6 +1182,9 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         );
         if let Some((thread, cpu)) = s.thread {
             check_eq!(t, p.next_item(), Ok(Item::Thread(thread)));
+            if let Some(sched) = s.thread_sched {
+                check_eq!(t, p.next_item(), Ok(Item::Sched(sched)));
+            }
             check_eq!(
                 t,
                 p.next_item(),
@@ -1402,9 +1411,9 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     // root (children: 2) child 500 (children: 1) child 501, child 502.
     let tree: [Step; 3] = [(Some(2), 500, 500), (Some(1), 501, 501), (None, 502, 502)];
     let len = build(&mut b, &s.header, |w, page| write_tree(w, &s, page, &tree));
-    // The sample's 33 items (header and tail included), 2 Children, and 3
+    // The sample's 34 items (header and tail included), 2 Children, and 3
     // children of 14 items each.
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(77));
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(78));
     let bad: [(&str, &[Step]); 6] = [
         ("a second root", &[(None, 500, 500)]),
         ("fewer children than announced", &[(Some(2), 500, 500)]),
@@ -1457,8 +1466,8 @@ pub fn zombies_parse(t: &mut dyn Check, scratch: &mut [u8]) {
         w.write_record(&zombie(&s, 502, 9))?;
         w.write_record(&zombie(&s, 503, 0x80 | 11))
     });
-    // The sample's 33 items, 2 Children, a child of 14 items, 3 zombies.
-    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(52));
+    // The sample's 34 items, 2 Children, a child of 14 items, 3 zombies.
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(53));
     let wrong = |f: fn(&mut ZombieRecord)| {
         let mut z = zombie(&s, 500, 0);
         f(&mut z);
@@ -1639,9 +1648,29 @@ fn write_up_to_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result 
 pub fn out_of_order_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     let s = sample();
     type Body = fn(&mut ImageWriter<'_, SliceSink<'_>>, &Sample, &mut [u8]) -> Result;
-    let cases: [Body; 22] = [
+    let cases: [Body; 24] = [
         // A second header.
         |w, s, _| w.write_record(&s.header),
+        // A thread's scheduling state twice.
+        |w, s, page| {
+            write_up_to_sched(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.cpu)?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+            w.write_record(&s.thread.map(|(t, _)| t).unwrap_or(ThreadRecord::zeroed()))?;
+            w.write_record(&s.sched)?;
+            w.write_record(&s.sched)
+        },
+        // A thread's scheduling state after its pending signals.
+        |w, s, page| {
+            write_up_to_sched(w, s)?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.cpu)?;
+            w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+            w.write_record(&s.thread.map(|(t, _)| t).unwrap_or(ThreadRecord::zeroed()))?;
+            w.write_pending_signals(0, |_| Err(Errno::EINVAL))?;
+            w.write_record(&s.sched)
+        },
         // A thread before the task's FPU state.
         |w, s, _| {
             write_up_to_sched(w, s)?;

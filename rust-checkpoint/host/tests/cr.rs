@@ -327,6 +327,10 @@ fn info_json_round_trips_through_the_schema() {
     assert_eq!(decoded.threads.len(), 1);
     let thread = &decoded.threads[0];
     assert_eq!(thread.tid, thread_rec.task.pid);
+    assert_eq!(
+        thread.sched.as_ref().map(|s| s.nice),
+        s.thread_sched.map(|s| s.nice)
+    );
     assert_eq!(thread.comm, "worker");
     assert_eq!(thread.blocked_signals, thread_rec.task.sigblocked);
     assert_eq!(thread.registers.as_ref().unwrap().0["ip"], thread_cpu.ip);

@@ -312,6 +312,13 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             thread.task.clear_child_tid = rng.below(USER_ADDR_LIMIT);
             thread.altstack_flags = SS_DISABLE;
             recs.push(Rec::Thread(thread));
+            if rng.chance(50) {
+                // Its own scheduling settings.
+                recs.push(Rec::Sched(SchedRecord {
+                    nice: rng.below(40) as i32 - 20,
+                    ..sched
+                }));
+            }
             let pending = pending
                 .iter()
                 .map(|p| PendingSignal {

@@ -654,7 +654,7 @@ fn decode_into(
                 let cpus: Vec<usize> = (0..AFFINITY_CPUS)
                     .filter(|&n| s.affinity[n / 64] & (1 << (n % 64)) != 0)
                     .collect();
-                cur.sched = Some(model::Sched {
+                let sched = Some(model::Sched {
                     policy: s.policy,
                     rt_priority: s.rt_priority,
                     nice: s.nice,
@@ -662,6 +662,11 @@ fn decode_into(
                     timer_slack_ns: s.timer_slack_ns,
                     affinity: (s.flags & SCHED_FLAG_AFFINITY != 0).then(|| cpus.clone()),
                 });
+                // After a thread's record, the thread's own.
+                match cur.threads.last_mut() {
+                    Some(thread) => thread.sched = sched,
+                    None => cur.sched = sched,
+                }
                 say(format!(
                     "  sched: policy {} priority {} nice {} flags {:#x} timer slack {} ns",
                     s.policy, s.rt_priority, s.nice, s.flags, s.timer_slack_ns

@@ -114,6 +114,8 @@ pub struct Thread {
     pub pending_signals: Vec<PendingSignal>,
     pub registers: Option<Registers>,
     pub fpu: Option<Fpu>,
+    /// Its own scheduling settings, where they differ from its process's.
+    pub sched: Option<Sched>,
 }
 
 /// The general registers and segment bases, by their kernel names.
