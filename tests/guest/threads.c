@@ -10,9 +10,15 @@
  * signal mask, its signal stack and the signal pending on its own queue
  * only.  Restarted as a child with the saved pid (RESTART_CHILD), the
  * threads get their saved ids; restarted in place in another process,
- * they get new ones.  8 and 64 threads.  Refused with EOPNOTSUPP and an
- * error record: a process whose leader has exited, a thread with another
- * nice value than its leader, and SCHED_RESET_ON_FORK with threads.
+ * they get new ones.  8 and 64 threads.
+ *
+ * Threads with scheduling settings of their own (a nice value, SCHED_IDLE
+ * with an affinity, SCHED_BATCH) in a process whose leader has another
+ * nice value and SCHED_RESET_ON_FORK (which the threads restart creates
+ * would lose) each get their own back.
+ *
+ * Refused with EOPNOTSUPP and an error record: a process whose leader has
+ * exited.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -21,6 +27,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -244,13 +251,121 @@ static void *idle(void *arg)
 }
 
 /* What a refused target does before it stops. */
-enum refusal { LEADER_EXITED, THREAD_NICE, RESET_ON_FORK };
+enum refusal { LEADER_EXITED };
 
-static void *nice_thread(void *arg)
+#define SCHED_READY "/tmp/threads.sched-ready"
+#define SCHED_GO "/tmp/threads.sched-go"
+#define SCHED_THREADS 3
+#define LEADER_NICE (-3)
+
+/* What each thread of the scheduling case sets, and finds again. */
+static const struct {
+	int policy, nice, cpu0_only;
+} sched_wants[SCHED_THREADS] = {
+	{ SCHED_OTHER, 5, 0 },
+	{ SCHED_IDLE, 0, 1 },
+	{ SCHED_BATCH, 3, 0 },
+};
+static atomic_int sched_ready, sched_results[SCHED_THREADS];
+
+/* Whether the calling thread has the settings of @i. */
+static int has_sched(int i)
 {
-	(void)arg;
-	setpriority(PRIO_PROCESS, gettid(), 5);
+	cpu_set_t set;
+
+	errno = 0;
+	if (sched_getscheduler(0) != sched_wants[i].policy ||
+	    getpriority(PRIO_PROCESS, gettid()) != sched_wants[i].nice ||
+	    errno || sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	return !sched_wants[i].cpu0_only ||
+	       (CPU_COUNT(&set) == 1 && CPU_ISSET(0, &set));
+}
+
+static void *sched_thread(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	struct sched_param sp = { 0 };
+
+	if (sched_wants[i].cpu0_only) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	/* Pid 0: this thread alone. */
+	sched_setscheduler(0, sched_wants[i].policy, &sp);
+	setpriority(PRIO_PROCESS, gettid(), sched_wants[i].nice);
+	sched_ready += has_sched(i);
+	while (access(SCHED_GO, F_OK))
+		usleep(2000);
+	sched_results[i] = has_sched(i) ? 1 : 2;
 	return idle(NULL);
+}
+
+/* The target of the scheduling case: exits 0 once restored right. */
+static void sched_target(void)
+{
+	struct sched_param sp = { 0 };
+	pthread_t t;
+
+	for (int i = 0; i < SCHED_THREADS; i++)
+		if (pthread_create(&t, NULL, sched_thread, (void *)(intptr_t)i))
+			_exit(2);
+	while (sched_ready < SCHED_THREADS)
+		usleep(1000);
+	if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &sp) ||
+	    setpriority(PRIO_PROCESS, gettid(), LEADER_NICE))
+		_exit(3);
+	close(open(SCHED_READY, O_WRONLY | O_CREAT, 0644));
+	while (access(SCHED_GO, F_OK))
+		usleep(2000);
+	if (sched_getscheduler(0) != (SCHED_OTHER | SCHED_RESET_ON_FORK) ||
+	    getpriority(PRIO_PROCESS, gettid()) != LEADER_NICE)
+		_exit(10);
+	for (int i = 0; i < SCHED_THREADS; i++) {
+		for (int tries = 0; tries < 5000 && !sched_results[i]; tries++)
+			usleep(1000);
+		if (sched_results[i] != 1)
+			_exit(11 + i);
+	}
+	_exit(0);
+}
+
+/*
+ * Threads with their own scheduling settings get them back, in a process
+ * with SCHED_RESET_ON_FORK.
+ */
+static void thread_sched_restored(void)
+{
+	int status = -1, fd;
+	long r = -1, ret = -1;
+	pid_t pid;
+
+	unlink(SCHED_READY);
+	unlink(SCHED_GO);
+	pid = fork();
+	if (pid == 0)
+		sched_target();
+	for (int tries = 0; tries < 5000 && access(SCHED_READY, F_OK); tries++)
+		usleep(1000);
+	if (pid > 0 && !access(SCHED_READY, F_OK)) {
+		stop_target(pid);
+		r = checkpoint_and_kill(pid, IMG);
+	}
+	close(open(SCHED_GO, O_WRONLY | O_CREAT, 0644));
+	if (r > 0) {
+		fd = open(IMG, O_RDONLY);
+		ret = sys_restart(0, fd, RESTART_CHILD);
+		close(fd);
+		if (ret > 0 && waitpid(ret, &status, 0) != ret)
+			status = -1;
+	}
+	ktap_case(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status),
+		  "threads_own_scheduling_restored",
+		  "checkpoint %ld, restart %ld, status %#x (exit code: first failed check)",
+		  r, ret, status);
 }
 
 /*
@@ -268,15 +383,10 @@ static void expect_refused(enum refusal how, const char *word,
 
 	if (pid == 0) {
 		pthread_t t;
-		struct sched_param sp = { 0 };
 
-		pthread_create(&t, NULL, how == THREAD_NICE ? nice_thread : idle,
-			       NULL);
+		pthread_create(&t, NULL, idle, NULL);
 		if (how == LEADER_EXITED)
 			pthread_exit(NULL);
-		if (how == RESET_ON_FORK)
-			sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK,
-					   &sp);
 		for (;;)
 			pause();
 	}
@@ -292,16 +402,13 @@ static void expect_refused(enum refusal how, const char *word,
 
 int main(void)
 {
-	ktap_begin("threads", 6);
+	ktap_begin("threads", 5);
 	fflush(stdout);
 	restart_as_child(8, "threads_8_restart_as_child_saved_tids");
 	restart_as_child(64, "threads_64_restart_as_child_saved_tids");
 	restart_in_place();
 	expect_refused(LEADER_EXITED, "has exited",
 		       "threads_leader_exited_eopnotsupp");
-	expect_refused(THREAD_NICE, "scheduling settings other than",
-		       "threads_other_nice_than_leader_eopnotsupp");
-	expect_refused(RESET_ON_FORK, "SCHED_RESET_ON_FORK",
-		       "threads_reset_on_fork_eopnotsupp");
+	thread_sched_restored();
 	return ktap_end();
 }
