@@ -110,6 +110,61 @@ static inline pid_t restart_in_child(const char *img)
 }
 
 /*
+ * Restarts @img as a new child of the caller (RESTART_CHILD | @flags) and
+ * waits for it.  Returns its wait status, or -1; *@ret is what restart
+ * returned, and errno its errno.
+ */
+static inline int restart_child_and_wait(const char *img, unsigned long flags,
+					 long *ret)
+{
+	int status = -1, fd = open(img, O_RDONLY), err;
+
+	*ret = sys_restart(0, fd, RESTART_CHILD | flags);
+	err = errno;
+	close(fd);
+	if (*ret > 0 && waitpid(*ret, &status, 0) != *ret)
+		status = -1;
+	errno = err;
+	return status;
+}
+
+/* Reaps every child left, waiting for those still running. */
+static inline void reap_children(void)
+{
+	while (waitpid(-1, NULL, __WALL) > 0)
+		;
+}
+
+/*
+ * Restarts the image @img of a tree that runs to its end once restored,
+ * whose root (saved with pid @root, or -1 if there is no image) exits 0
+ * when all went well, else with the number of its first failed check:
+ * as a child of the caller with the saved pids (test case @as_child),
+ * then in place in a new child (test case @in_place).
+ */
+static inline void restart_tree_both_ways(const char *img, pid_t root,
+					  const char *as_child,
+					  const char *in_place)
+{
+	int status = -1;
+	long ret = -1;
+
+	if (root > 0)
+		status = restart_child_and_wait(img, 0, &ret);
+	ktap_case(ret == root && WIFEXITED(status) && !WEXITSTATUS(status),
+		  as_child,
+		  "restart %ld (errno %d), root status %#x (exit code: first failed check)",
+		  ret, ret > 0 ? 0 : errno, status);
+	reap_children();
+	status = -1;
+	if (root > 0)
+		waitpid(restart_in_child(img), &status, 0);
+	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status), in_place,
+		  "root status %#x", status);
+	reap_children();
+}
+
+/*
  * Restarts @img in a child (restart_in_child()) and waits for it at most
  * @limit_ms, killing its process group if it runs longer.  Returns its
  * wait status; *@waited_ms is how long it ran, @limit_ms or more if it

@@ -339,7 +339,7 @@ static void sched_target(void)
  */
 static void thread_sched_restored(void)
 {
-	int status = -1, fd;
+	int status = -1;
 	long r = -1, ret = -1;
 	pid_t pid;
 
@@ -355,13 +355,8 @@ static void thread_sched_restored(void)
 		r = checkpoint_and_kill(pid, IMG);
 	}
 	close(open(SCHED_GO, O_WRONLY | O_CREAT, 0644));
-	if (r > 0) {
-		fd = open(IMG, O_RDONLY);
-		ret = sys_restart(0, fd, RESTART_CHILD);
-		close(fd);
-		if (ret > 0 && waitpid(ret, &status, 0) != ret)
-			status = -1;
-	}
+	if (r > 0)
+		status = restart_child_and_wait(IMG, 0, &ret);
 	ktap_case(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status),
 		  "threads_own_scheduling_restored",
 		  "checkpoint %ld, restart %ld, status %#x (exit code: first failed check)",

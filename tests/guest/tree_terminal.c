@@ -168,9 +168,7 @@ static pid_t make_image(void)
 
 int main(void)
 {
-	int status = -1, fd;
-	pid_t r, x;
-	long ret = -1;
+	pid_t r;
 
 	ktap_begin("tree_terminal", 3);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -178,29 +176,7 @@ int main(void)
 	/* The restored processes go on at once. */
 	close(open(GO, O_WRONLY | O_CREAT, 0644));
 
-	if (r > 0) {
-		fd = open(IMG, O_RDONLY);
-		ret = sys_restart(0, fd, RESTART_CHILD);
-		close(fd);
-		if (ret > 0 && waitpid(ret, &status, 0) != ret)
-			status = -1;
-	}
-	ktap_case(ret == r && WIFEXITED(status) && !WEXITSTATUS(status),
-		  "terminal_pair_whole_restarted_as_child",
-		  "restart %ld (errno %d), root status %#x (exit code: first failed check)",
-		  ret, ret > 0 ? 0 : errno, status);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
-
-	status = -1;
-	if (r > 0) {
-		x = restart_in_child(IMG);
-		waitpid(x, &status, 0);
-	}
-	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status),
-		  "terminal_pair_whole_restarted_in_place", "root status %#x",
-		  status);
-	while (waitpid(-1, NULL, 0) > 0)
-		;
+	restart_tree_both_ways(IMG, r, "terminal_pair_whole_restarted_as_child",
+			       "terminal_pair_whole_restarted_in_place");
 	return ktap_end();
 }
