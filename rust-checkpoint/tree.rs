@@ -544,29 +544,31 @@ impl Places {
             }
             task::take_saved_place(true, true)?;
         } else {
-            let new_session = match find(&self.sessions, place.sid) {
-                Some(_) => None,
-                None => Some(self.vacant_pid(place.sid)?),
-            };
-            let new_group = if place.leads_group()
-                || find(&self.groups, place.pgid).is_some()
-                || (place.pgid == place.sid && new_session.is_some())
-            {
-                None
-            } else {
-                Some(self.vacant_pid(place.pgid)?)
-            };
+            // Vacant pids first: the lookups below borrow the maps.
+            let new_session = find(&self.sessions, place.sid)
+                .is_none()
+                .then(|| self.vacant_pid(place.sid))
+                .transpose()?;
+            // The group its session's leader led, met for the first time:
+            // the session's pid is its id too (a vacant one if the leader
+            // had gone, whichever member came first).
+            let group_unknown = !place.leads_group() && find(&self.groups, place.pgid).is_none();
+            let group_is_session = group_unknown && place.pgid == place.sid;
+            let new_group = (group_unknown && !group_is_session)
+                .then(|| self.vacant_pid(place.pgid))
+                .transpose()?;
             let session = new_session
                 .as_ref()
                 .or_else(|| find(&self.sessions, place.sid))
                 .ok_or(EINVAL)?;
             let group = if place.leads_group() {
                 None
+            } else if group_is_session {
+                Some(session)
             } else {
                 let group = new_group
                     .as_ref()
                     .or_else(|| find(&self.groups, place.pgid))
-                    .or(new_session.as_ref().filter(|_| place.pgid == place.sid))
                     .ok_or(EINVAL)?;
                 Some(group)
             };

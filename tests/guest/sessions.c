@@ -13,6 +13,9 @@
  *   |  |   forked B and D, and exited) is gone
  *   |  +- C   in session A and group A, as its parent
  *   +- D   in session A, leads its own group
+ *   +- D2  leads its own group in session A2; A2 (a child of R that ran
+ *   |      setsid, forked D2 then B2, and exited) is gone
+ *   +- B2  in session A2 and group A2, restored after D2
  *   +- F   in R's session and in group E; E (a child of R that led the
  *          group, forked F and exited) is gone
  *
@@ -21,7 +24,9 @@
  * After each restart R checks, from /proc, that every process is back
  * with its parent, and that
  * - B, C and D share a session that is not R's, whose id names no
- *   process; B and C are in the group of that id; D leads its own;
+ *   process; B and C are in the group of that id; D leads its own; and
+ *   so for B2 and D2 in theirs (where the first member restored leads
+ *   its own group);
  * - F is in R's session, in a group of its own id that names no process;
  * - I is in G's session and group;
  * - with the saved pids, every pid, group and session id is the saved
@@ -49,10 +54,10 @@
 #define PIDS "pids"
 #define MODE "mode"
 
-enum { G, I, B, C, D, F, NPROCS };
+enum { G, I, B, C, D, D2, B2, F, NPROCS };
 
 static const char *const names[NPROCS] = {
-	"s-g", "s-i", "s-b", "s-c", "s-d", "s-f",
+	"s-g", "s-i", "s-b", "s-c", "s-d", "s-d2", "s-b2", "s-f",
 };
 
 /* A process as /proc/PID/stat shows it. */
@@ -153,6 +158,10 @@ static int check_tree(struct proc_ids p[NPROCS], int saved_pids)
 		return 31;
 	if (p[D].pgrp != p[D].pid || kill(-session_a, 0))
 		return 32;
+	if (p[B2].sid == session_a || p[B2].sid == getsid(0) ||
+	    !no_process(p[B2].sid) || p[D2].sid != p[B2].sid ||
+	    p[B2].pgrp != p[B2].sid || p[D2].pgrp != p[D2].pid)
+		return 36;
 	if (p[F].sid != getsid(0) || group_e == getpgrp() ||
 	    group_e == p[F].pid || !no_process(group_e) || kill(-group_e, 0))
 		return 33;
@@ -198,7 +207,9 @@ static int wait_settled(void)
 	for (int tries = 0; tries < 5000; tries++) {
 		if (scan(p, 0) == NPROCS && p[I].ppid == me &&
 		    p[B].ppid == me && p[D].ppid == me && p[F].ppid == me &&
-		    p[D].pgrp == p[D].pid && p[C].ppid == p[B].pid) {
+		    p[D2].ppid == me && p[B2].ppid == me &&
+		    p[D].pgrp == p[D].pid && p[D2].pgrp == p[D2].pid &&
+		    p[C].ppid == p[B].pid) {
 			memcpy(saved, p, sizeof(saved));
 			return 0;
 		}
@@ -242,6 +253,19 @@ static void root(int ready)
 			setpgid(0, 0);
 			named(names[D], ready);
 		}
+		_exit(0);
+	}
+	waitpid(x, NULL, 0);
+	/* A2 leads a session, forks D2 (which leads a group), B2, exits. */
+	x = fork();
+	if (x == 0) {
+		setsid();
+		if (fork() == 0) {
+			setpgid(0, 0);
+			named(names[D2], ready);
+		}
+		if (fork() == 0)
+			named(names[B2], ready);
 		_exit(0);
 	}
 	waitpid(x, NULL, 0);
