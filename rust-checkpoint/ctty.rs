@@ -19,7 +19,9 @@
 //! foreground, as `TIOCSCTTY` would do.  In every other case the session
 //! keeps what it has: the caller's controlling terminal, or none.  A
 //! terminal that already controls another session makes restart fail
-//! with `EBUSY` before its point of no return; it is never stolen.
+//! with `EBUSY` before its point of no return; it is never stolen.  In a
+//! tree, a leader takes its terminal back before it creates its children,
+//! which inherit it as they did.
 
 use crate::file::FileRef;
 use crate::files::OpenFd;

@@ -587,11 +587,12 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
             AfterRecords::Pages(first_chunk) => mm::read_pages(self.parser, &mm, first_chunk)?,
             AfterRecords::Next(next) => next,
         };
+        // Before the children, which inherit it as they did.
+        ctty::restore(ctty, &self.objects)?;
         // Before the credentials, limits and scheduling change: each child
         // is checked against the caller's, as the root is.
         self.create_children(next)?;
         files::install_fds(&p.fds, &self.objects)?;
-        ctty::restore(ctty, &self.objects)?;
         if let Some((pwd, umask)) = &p.fs {
             files::restore_fs(pwd, *umask);
         }
