@@ -5,13 +5,15 @@
  *
  * R opens a pair's master and forks S, which leads a new session with the
  * slave as its controlling terminal and its standard input and output,
- * turns echo off and writes "hello" that R does not read yet.  The tree
+ * turns echo off, writes "hello" that R does not read yet, and forks a
+ * job J, which has the terminal as its own controlling terminal.  The tree
  * is checkpointed, killed, and restarted as a child with the saved pids
  * and in place.  Then S checks that the slave is its controlling terminal
  * with its group in the foreground and echo still off, and answers each
- * line it reads; R reads "hello" (written before the checkpoint), writes
- * "ping" and reads S's answer.  R and S exit with the number of their
- * first failed check (0: all passed).  A slave held by a process outside
+ * line it reads; J opens /dev/tty, which is the terminal of its session; R reads "hello" (written before the checkpoint), writes
+ * "ping" and reads S's answer.  R, S and J exit with the number of their
+ * first failed check (0: all passed), a parent with its child's if it
+ * failed.  A slave held by a process outside
  * the tree is refused (checkpoint_unsupported).
  */
 #define _GNU_SOURCE
@@ -59,13 +61,28 @@ static int read_until(int fd, char *buf, size_t size, const char *want)
 	return strstr(buf, want) ? 0 : -1;
 }
 
+/* J: a job of S, created with the terminal as its own. */
+static void job(void)
+{
+	int fd;
+
+	wait_go();
+	fd = open("/dev/tty", O_RDWR);
+	if (fd < 0)
+		_exit(40);
+	if (tcgetsid(fd) != getsid(0))
+		_exit(41);
+	_exit(0);
+}
+
 /* S: the shell on the slave. */
 static void shell(const char *slave_path)
 {
 	struct termios t;
 	char line[64];
+	int fd, status;
+	pid_t j;
 	FILE *f;
-	int fd;
 
 	setsid();
 	/* Without O_NOCTTY: it becomes the session's terminal. */
@@ -79,10 +96,13 @@ static void shell(const char *slave_path)
 	t.c_lflag &= ~ECHO;
 	if (tcsetattr(0, TCSANOW, &t) || write(1, "hello\n", 6) != 6)
 		_exit(22);
+	j = fork();
+	if (j == 0)
+		job();
 	/* Renamed into place whole: R waits for it to exist. */
 	f = fopen(PIDS ".new", "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) ||
-	    rename(PIDS ".new", PIDS))
+	if (j < 0 || !f || fprintf(f, "%d\n%d\n", getpid(), j) < 0 ||
+	    fclose(f) || rename(PIDS ".new", PIDS))
 		_exit(23);
 	wait_go();
 	if (tcgetsid(0) != getpid() || tcgetpgrp(0) != getpgrp())
@@ -93,7 +113,9 @@ static void shell(const char *slave_path)
 		_exit(26);
 	if (dprintf(1, "pong:%s", line) < 0)
 		_exit(27);
-	_exit(0);
+	if (waitpid(j, &status, 0) != j || !WIFEXITED(status))
+		_exit(28);
+	_exit(WEXITSTATUS(status));
 }
 
 /* R: the terminal's other side. */
@@ -134,7 +156,7 @@ static void root(int ready)
 static pid_t make_image(void)
 {
 	int ready, err = 0;
-	pid_t r, s = -1;
+	pid_t r, s = -1, j = -1;
 	long ret = -1;
 	FILE *f;
 
@@ -146,11 +168,11 @@ static pid_t make_image(void)
 		root(ready);
 	}
 	f = fopen(PIDS, "r");
-	if (!f || fscanf(f, "%d", &s) != 1)
+	if (!f || fscanf(f, "%d %d", &s, &j) != 2)
 		s = -1;
 	if (f)
 		fclose(f);
-	if (r > 0 && s > 0 && !stop_pid(s) && !stop_pid(r)) {
+	if (r > 0 && s > 0 && !stop_pid(j) && !stop_pid(s) && !stop_pid(r)) {
 		ret = checkpoint_to(r, IMG);
 		err = errno;
 	}
@@ -159,8 +181,10 @@ static pid_t make_image(void)
 		  err);
 	if (r > 0)
 		kill(r, SIGKILL);
-	if (s > 0)
+	if (s > 0) {
 		kill(s, SIGKILL);
+		kill(j, SIGKILL);
+	}
 	while (waitpid(-1, NULL, 0) > 0)
 		;
 	return ret > 0 ? r : -1;
