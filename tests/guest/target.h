@@ -208,6 +208,22 @@ static inline pid_t fork_when_ready(int *ready)
 
 	if (pipe(p))
 		return -1;
+	/*
+	 * Above the descriptors tests place at fixed numbers, which would
+	 * otherwise close an end that pipe() gave a low number, and say
+	 * "ready" too early.
+	 */
+	for (int i = 0; i < 2; i++) {
+		int high = fcntl(p[i], F_DUPFD, 100);
+
+		close(p[i]);
+		p[i] = high;
+	}
+	if (p[0] < 0 || p[1] < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
