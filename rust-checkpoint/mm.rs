@@ -286,10 +286,11 @@ fn prot_of(vm_flags: u64) -> u32 {
 /// Shared memory without a path (shared anonymous memory, a memfd, an
 /// unlinked file, a SysV segment) as one area of the tree maps it.
 pub struct SharedArea {
-    /// Identifies the memory, whichever open file maps it.
+    /// Identifies the memory (its `address_space`), whichever open file
+    /// maps it.
     key: usize,
-    /// How many areas map it shared, in every address space.
-    mappings: usize,
+    /// The file the area maps it through.
+    file: FileRef,
     /// The process of this area, and where it is.
     pid: i32,
     start: u64,
@@ -300,15 +301,13 @@ pub struct SharedArea {
 /// that a process outside the tree maps too, which a restarted copy would
 /// no longer share with it: once every process of the tree is saved,
 /// each such memory must have as many areas in the tree as in the whole
-/// system.  Sorts `areas`.
+/// system, counted once per memory.  Sorts `areas`.
 pub fn check_tree(areas: &mut [SharedArea], failure: &mut Failure) -> Result {
     areas.sort_unstable_by_key(|a| a.key);
     for group in areas.chunk_by(|a, b| a.key == b.key) {
         let Some(first) = group.first() else { continue };
-        if first.mappings > group.len() {
-            let SharedArea {
-                pid, start, end, ..
-            } = *first;
+        if shared_mappings(&first.file) > group.len() {
+            let (pid, start, end) = (first.pid, first.start, first.end);
             failure.set(format_args!(
                 "shared memory at {start:#x}-{end:#x} of process {pid} is also mapped by a process outside the tree"
             ));
@@ -426,11 +425,15 @@ pub fn collect_areas(
             // without one only through its mappings, which the tree must
             // hold all of.
             if file.on_internal_mount() {
-                let (key, mappings) = shared_mappings(file);
+                // SAFETY: the file is alive (the area holds it, and so
+                // does `file`); `f_mapping` is set when it is opened.
+                let key = unsafe { (*file.as_ptr()).f_mapping } as usize;
+                // SAFETY: as just said.
+                let file = unsafe { FileRef::from_raw_get(file.as_non_null()) };
                 shared.push(
                     SharedArea {
                         key,
-                        mappings,
+                        file,
                         pid,
                         start,
                         end,
@@ -445,15 +448,11 @@ pub fn collect_areas(
     Ok(areas)
 }
 
-/// What identifies the pages of `file`, whichever open file maps them,
-/// and how many areas of every address space map them shared.  The caller
-/// holds an mmap lock, which nests outside the i_mmap lock the helper
-/// takes.
-fn shared_mappings(file: &FileRef) -> (usize, usize) {
-    let mut key = core::ptr::null();
-    // SAFETY: the file is alive; `key` is writable.
-    let count = unsafe { bindings::ckpt_shared_mappings(file.as_ptr(), &mut key) };
-    (key as usize, count as usize)
+/// How many areas of every address space map the pages of `file` shared.
+fn shared_mappings(file: &FileRef) -> usize {
+    // SAFETY: the file is alive (type invariant of `FileRef`); the helper
+    // takes the i_mmap lock, and the caller holds no mmap lock.
+    unsafe { bindings::ckpt_shared_mappings(file.as_ptr()) as usize }
 }
 
 /// Buffers for gathering the pages of one chunk.
