@@ -111,17 +111,23 @@ static inline pid_t restart_in_child(const char *img)
 
 /*
  * Restarts @img as a new child of the caller (RESTART_CHILD | @flags) and
- * waits for it.  Returns its wait status, or -1; *@ret is what restart
+ * waits for it; if @go is not NULL, that file is removed before and
+ * created once restart has returned, for a restored tree that waits for
+ * it.  Returns the child's wait status, or -1; *@ret is what restart
  * returned, and errno its errno.
  */
 static inline int restart_child_and_wait(const char *img, unsigned long flags,
-					 long *ret)
+					 const char *go, long *ret)
 {
 	int status = -1, fd = open(img, O_RDONLY), err;
 
+	if (go)
+		unlink(go);
 	*ret = sys_restart(0, fd, RESTART_CHILD | flags);
 	err = errno;
 	close(fd);
+	if (go)
+		close(open(go, O_WRONLY | O_CREAT, 0644));
 	if (*ret > 0 && waitpid(*ret, &status, 0) != *ret)
 		status = -1;
 	errno = err;
@@ -150,7 +156,7 @@ static inline void restart_tree_both_ways(const char *img, pid_t root,
 	long ret = -1;
 
 	if (root > 0)
-		status = restart_child_and_wait(img, 0, &ret);
+		status = restart_child_and_wait(img, 0, NULL, &ret);
 	ktap_case(ret == root && WIFEXITED(status) && !WEXITSTATUS(status),
 		  as_child,
 		  "restart %ld (errno %d), root status %#x (exit code: first failed check)",

@@ -356,7 +356,7 @@ static void thread_sched_restored(void)
 	}
 	close(open(SCHED_GO, O_WRONLY | O_CREAT, 0644));
 	if (r > 0)
-		status = restart_child_and_wait(IMG, 0, &ret);
+		status = restart_child_and_wait(IMG, 0, NULL, &ret);
 	ktap_case(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status),
 		  "threads_own_scheduling_restored",
 		  "checkpoint %ld, restart %ld, status %#x (exit code: first failed check)",

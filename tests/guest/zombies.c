@@ -317,15 +317,8 @@ static pid_t make_image(void)
  */
 static int restart_child(unsigned long flags, long *ret)
 {
-	int status = -1, fd = open(IMG, O_RDONLY), err;
+	int status = restart_child_and_wait(IMG, flags, GO, ret), err = errno;
 
-	unlink(GO);
-	*ret = sys_restart(0, fd, RESTART_CHILD | flags);
-	err = errno;
-	close(fd);
-	close(open(GO, O_WRONLY | O_CREAT, 0644));
-	if (*ret > 0 && waitpid(*ret, &status, 0) != *ret)
-		status = -1;
 	reap_all();
 	errno = err;
 	return status;
