@@ -15,6 +15,10 @@ const P5: u64 = 0x27D4_EB2F_1656_67C5;
 
 const STRIPE: usize = 32;
 
+// The helpers are inlined by force: the kernel is built for size, and
+// out of line each 8-byte read became a call to `memcpy`, which made the
+// checksum several times slower than copying the bytes it covers.
+#[inline(always)]
 fn round(acc: u64, input: u64) -> u64 {
     acc.wrapping_add(input.wrapping_mul(P2))
         .rotate_left(31)
@@ -25,20 +29,15 @@ fn merge(acc: u64, val: u64) -> u64 {
     (acc ^ round(0, val)).wrapping_mul(P1).wrapping_add(P4)
 }
 
+/// The little-endian word at the start of `b` (0 if `b` is shorter).
+#[inline(always)]
 fn read_u64(b: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    if let Some(src) = b.get(..8) {
-        a.copy_from_slice(src);
-    }
-    u64::from_le_bytes(a)
+    b.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w))
 }
 
+/// The little-endian half-word at the start of `b` (0 if `b` is shorter).
 fn read_u32(b: &[u8]) -> u32 {
-    let mut a = [0u8; 4];
-    if let Some(src) = b.get(..4) {
-        a.copy_from_slice(src);
-    }
-    u32::from_le_bytes(a)
+    b.first_chunk::<4>().map_or(0, |w| u32::from_le_bytes(*w))
 }
 
 /// Incremental XXH64 state.
@@ -68,9 +67,10 @@ impl Xxh64 {
         }
     }
 
+    #[inline(always)]
     fn stripe(acc: &mut [u64; 4], s: &[u8]) {
-        for (i, a) in acc.iter_mut().enumerate() {
-            *a = round(*a, read_u64(s.get(i * 8..).unwrap_or(&[])));
+        for (a, lane) in acc.iter_mut().zip(s.chunks_exact(8)) {
+            *a = round(*a, read_u64(lane));
         }
     }
 
@@ -78,12 +78,14 @@ impl Xxh64 {
     pub fn update(&mut self, mut data: &[u8]) {
         self.total_len = self.total_len.wrapping_add(data.len() as u64);
         if self.buf_len > 0 {
-            let take = (STRIPE - self.buf_len).min(data.len());
+            // `buf_len < STRIPE` here, so neither sum can overflow.
+            let take = STRIPE.saturating_sub(self.buf_len).min(data.len());
             let (head, rest) = data.split_at(take);
-            if let Some(dst) = self.buf.get_mut(self.buf_len..self.buf_len + take) {
+            let end = self.buf_len.saturating_add(take);
+            if let Some(dst) = self.buf.get_mut(self.buf_len..end) {
                 dst.copy_from_slice(head);
             }
-            self.buf_len += take;
+            self.buf_len = end;
             data = rest;
             if self.buf_len < STRIPE {
                 return;
