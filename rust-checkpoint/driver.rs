@@ -30,14 +30,16 @@ use crate::arch;
 use crate::creds::{self, PreparedCreds};
 use crate::ctty;
 use crate::error::{eopnotsupp, fmt_result, may_log_image_fault, Failure};
-use crate::file::{nul_terminated, FileRef, FileSink, FileSource, RecordingSource, ReplaySource};
+use crate::file::{
+    nul_terminated, FileRef, FileSink, FileSource, FrameSource, RecordingSource, ReplaySource,
+};
 use crate::file_kinds::UnlinkedCopy;
 use crate::files::{self, PathRef};
 use crate::format::{
     self, fill_cstr_field, ChildrenRecord, CpuRecord, CredsRecord, CttyRecord, FdRecord,
     FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
-    SigactionRecord, SignalsRecord, Sink, TaskRecord, VmaRecord, ZombieRecord, FORMAT_REVISION,
+    SigactionRecord, SignalsRecord, TaskRecord, VmaRecord, ZombieRecord, FORMAT_REVISION,
     IMAGE_MAGIC, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE,
     UTS_FIELD_SIZE,
 };
@@ -203,8 +205,8 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
 /// Saves the processes of a tree, in image order, sharing one object
 /// table; then checks what only all their descriptors and mappings
 /// together show.
-fn save_tree<S: Sink>(
-    w: &mut ImageWriter<'_, S>,
+fn save_tree(
+    w: &mut ImageWriter<'_, FileSink<'_>>,
     nodes: &[tree::Node],
     failure: &mut Failure,
 ) -> Result {
@@ -257,8 +259,8 @@ struct TreeSave {
 /// `threads`, with its descriptors `fds` (prepared by
 /// [`files::prepare_table`]), sharing `saved` with the processes saved
 /// before it.
-fn save_task<S: Sink>(
-    w: &mut ImageWriter<'_, S>,
+fn save_task(
+    w: &mut ImageWriter<'_, FileSink<'_>>,
     target: &TaskRef,
     threads: &[TaskRef],
     fds: KVec<files::OpenFd>,
@@ -452,7 +454,7 @@ fn open_image(crid: i32, fd: i32) -> Result<FileRef> {
 /// Restarts from the image `source` into the calling task, and the rest
 /// of the tree below it; `None` for an image without a task.  `as_child`:
 /// the caller is the child `restart(RESTART_CHILD)` created.
-fn restart_from<S: format::Source>(source: S, as_child: bool) -> Result<Option<i64>> {
+fn restart_from<S: format::Source + FrameSource>(source: S, as_child: bool) -> Result<Option<i64>> {
     let mut read_buf = KVec::from_elem(0u8, READ_BUFFER_SIZE, GFP_KERNEL)?;
     let mut strings = KVec::from_elem(0u8, MAX_STRING_LEN as usize, GFP_KERNEL)?;
     let mut parser = fmt_result(ImageParser::new(
@@ -548,7 +550,7 @@ fn check_prepared(
 /// What the processes of one restart share while the tree is rebuilt.
 /// One process at a time uses it: the others wait for the child they
 /// created.
-struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
+struct TreeRestart<'p, 'b, S: format::Source + FrameSource, V: format::VmaStore> {
     parser: &'p mut ImageParser<'b, S, V>,
     /// The objects the image defined so far, for all its processes.
     objects: RestartObjects,
@@ -562,7 +564,7 @@ struct TreeRestart<'p, 'b, S: format::Source, V: format::VmaStore> {
     gate: Arc<Gate>,
 }
 
-impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
+impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
     /// The next item that can follow a process.
     fn read_next(&mut self) -> Result<Next> {
         Next::of(&fmt_result(self.parser.next_item())?).ok_or(EINVAL)
@@ -649,7 +651,9 @@ impl<S: format::Source, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
     }
 }
 
-impl<S: format::Source, V: format::VmaStore> RestoreChild for TreeRestart<'_, '_, S, V> {
+impl<S: format::Source + FrameSource, V: format::VmaStore> RestoreChild
+    for TreeRestart<'_, '_, S, V>
+{
     fn restore_child(&mut self, task: TaskRecord) -> Result<(Arc<Gate>, i64)> {
         self.places.take(&Place::of_task(&task))?;
         let mut p = prepare(self.parser, Some(task), &mut self.objects)?.ok_or(EINVAL)?;

@@ -5,8 +5,9 @@
 //!
 //! The reference keeps the `struct file` alive even if the task closes the
 //! descriptor meanwhile.  Reads and writes go through `kernel_read` and
-//! `kernel_write` at the file's own position (as `read(2)` and `write(2)`
-//! do), or without a position for stream files such as pipes.  The
+//! `kernel_write` (whole pages: `vfs_iter_read` and `vfs_iter_write`) at
+//! the file's own position (as `read(2)` and `write(2)` do), or without
+//! a position for stream files such as pipes.  The
 //! position is not protected by `f_pos_lock`: checkpoint and restart act
 //! for single-threaded callers.
 
@@ -330,6 +331,111 @@ impl FileRef {
         ssize_result(ret)
     }
 
+    /// Writes all the bytes of `frames`, in order, at the file position
+    /// (stream files: without one), straight from their pages: no copy is
+    /// made on the way to the file's `write_iter`.
+    ///
+    /// # Safety
+    ///
+    /// Each of `frames` must describe `bv_len` bytes from `bv_offset` of a
+    /// page that stays alive for the call.
+    pub unsafe fn write_pages(&self, frames: &[bindings::bio_vec]) -> Result {
+        // SAFETY: the frames are valid (function safety requirement).
+        unsafe { self.transfer_pages(frames, 0, bindings::ITER_SOURCE) }.map_err(|e| {
+            if e == EINVAL {
+                EIO
+            } else {
+                e
+            }
+        })
+    }
+
+    /// Fills the bytes of `frames`, seen as one run, from byte `offset` to
+    /// their end with the next bytes of the file, straight into their
+    /// pages; a file that ends first is `EINVAL`.
+    ///
+    /// # Safety
+    ///
+    /// Each of `frames` must describe `bv_len` writable bytes from
+    /// `bv_offset` of a page that stays alive for the call.
+    pub unsafe fn read_pages(&self, frames: &[bindings::bio_vec], offset: usize) -> Result {
+        // SAFETY: the frames are valid (function safety requirement).
+        unsafe { self.transfer_pages(frames, offset, bindings::ITER_DEST) }
+    }
+
+    /// Writes (`ITER_SOURCE`) or reads (`ITER_DEST`) the bytes of
+    /// `frames` from byte `offset` on with `vfs_iter_write` or
+    /// `vfs_iter_read`, at the file position (stream files: without one),
+    /// until all are done; a call that moves nothing is `EINVAL`.
+    ///
+    /// # Safety
+    ///
+    /// Each of `frames` must describe `bv_len` bytes from `bv_offset` of a
+    /// page that stays alive for the call, writable for `ITER_DEST`.
+    unsafe fn transfer_pages(
+        &self,
+        frames: &[bindings::bio_vec],
+        offset: usize,
+        direction: u32,
+    ) -> Result {
+        let file = self.ptr.as_ptr();
+        let total = frames
+            .iter()
+            .try_fold(0usize, |sum, f| sum.checked_add(f.bv_len as usize))
+            .ok_or(EINVAL)?;
+        let mut done = offset;
+        while done < total {
+            let mut iter = core::mem::MaybeUninit::<bindings::iov_iter>::uninit();
+            // SAFETY: `iov_iter_bvec` initialises the whole iterator over
+            // `frames` (valid, by the function's safety requirement), and
+            // advancing it by `done < total` stays inside it.  Starting it
+            // afresh on each pass does not depend on how far a short call
+            // left it.
+            unsafe {
+                bindings::iov_iter_bvec(
+                    iter.as_mut_ptr(),
+                    direction,
+                    frames.as_ptr(),
+                    frames.len(),
+                    total,
+                );
+                bindings::iov_iter_advance(iter.as_mut_ptr(), done);
+            }
+            // Stream files take no position.
+            let stream = self.is_stream();
+            let mut pos = if stream {
+                0
+            } else {
+                // SAFETY: `file` is alive (type invariant).
+                unsafe { (*file).f_pos }
+            };
+            let pos_ptr: *mut bindings::loff_t = if stream {
+                core::ptr::null_mut()
+            } else {
+                &mut pos
+            };
+            // SAFETY: `file` is alive (type invariant), `iter` initialised
+            // above, `pos_ptr` null or a valid position to update.
+            let ret = unsafe {
+                if direction == bindings::ITER_SOURCE {
+                    bindings::vfs_iter_write(file, iter.as_mut_ptr(), pos_ptr, 0)
+                } else {
+                    bindings::vfs_iter_read(file, iter.as_mut_ptr(), pos_ptr, 0)
+                }
+            };
+            if ret >= 0 && !stream {
+                // SAFETY: `file` is alive; see the module docs on `f_pos`.
+                unsafe { (*file).f_pos = pos };
+            }
+            let n = ssize_result(ret)?;
+            if n == 0 || n > total - done {
+                return Err(EINVAL);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Reads into `buf` at the file position; returns the count read (0 at
     /// end of file).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize> {
@@ -391,6 +497,62 @@ impl format::Source for FileSource<'_> {
     }
 }
 
+/// An image source that can fill page frames straight from its file.
+pub trait FrameSource {
+    /// Fills `frames`, seen as one run of bytes, from byte `offset` to
+    /// their end with the next bytes of the image; an image that ends
+    /// first is `EINVAL`.
+    ///
+    /// # Safety
+    ///
+    /// Each of `frames` must describe `bv_len` writable bytes from
+    /// `bv_offset` of a page that stays alive for the call.
+    unsafe fn read_frames(&mut self, frames: &[bindings::bio_vec], offset: usize) -> Result;
+}
+
+impl FrameSource for FileSource<'_> {
+    unsafe fn read_frames(&mut self, frames: &[bindings::bio_vec], offset: usize) -> Result {
+        // SAFETY: the frames are valid (function safety requirement).
+        unsafe { self.0.read_pages(frames, offset) }
+    }
+}
+
+/// Copies `bytes` into `frames`, seen as one run of bytes, from byte
+/// `offset` on; returns the count copied (less if the frames end first).
+///
+/// # Safety
+///
+/// As for [`FrameSource::read_frames`].
+unsafe fn copy_into_frames(frames: &[bindings::bio_vec], mut offset: usize, bytes: &[u8]) -> usize {
+    let mut copied = 0;
+    for frame in frames {
+        let len = frame.bv_len as usize;
+        if offset >= len {
+            offset -= len;
+            continue;
+        }
+        let n = (len - offset).min(bytes.len() - copied);
+        if n == 0 {
+            break;
+        }
+        // SAFETY: the page is alive and `bv_len` bytes from `bv_offset`
+        // are writable (function safety requirement); `kmap_local_page`
+        // maps it until `kunmap_local`, and `offset + n <= bv_len`.
+        unsafe {
+            let base = bindings::kmap_local_page(frame.bv_page).cast::<u8>();
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr().add(copied),
+                base.add(frame.bv_offset as usize + offset),
+                n,
+            );
+            bindings::kunmap_local(base.cast());
+        }
+        copied += n;
+        offset = 0;
+    }
+    copied
+}
+
 /// An image source that keeps a copy of what it reads from its file, up
 /// to a cap (`EINVAL` beyond it), so that another reader can read the
 /// same stream again from its start ([`ReplaySource`]).
@@ -443,6 +605,16 @@ impl<'a> ReplaySource<'a> {
     /// of it already.
     pub fn new(prefix: &'a [u8], file: &'a FileRef) -> Self {
         ReplaySource { prefix, file }
+    }
+}
+
+impl FrameSource for ReplaySource<'_> {
+    unsafe fn read_frames(&mut self, frames: &[bindings::bio_vec], offset: usize) -> Result {
+        // SAFETY: the frames are valid (function safety requirement).
+        let n = unsafe { copy_into_frames(frames, offset, self.prefix) };
+        self.prefix = self.prefix.get(n..).unwrap_or(&[]);
+        // SAFETY: as above.
+        unsafe { self.file.read_pages(frames, offset + n) }
     }
 }
 

@@ -13,7 +13,8 @@
 //! with `get_user_pages_remote(FOLL_DUMP)`, which skips holes and the zero
 //! page without allocating, so only touched memory is written; in a
 //! private file-backed area only the pages the task modified (anonymous
-//! copies) are saved, the rest comes back from the file.
+//! copies) are saved, the rest comes back from the file.  The pages are
+//! checksummed and written to the image from their frames, not copied.
 //!
 //! A shared area saves no pages: its data is in its file, which stays
 //! where it is (a file with a path), or is saved once with its contents
@@ -31,16 +32,17 @@
 //! saved area at its address with its protection (shared areas shared,
 //! on the file restart opened or re-created), and sets the layout
 //! fields (brk, stack, arguments, environment, executable).  [`read_pages`]
-//! then reads the pages and writes them back with [`restore_pages`]
-//! through `access_remote_vm(FOLL_FORCE)`, which, like a debugger's
-//! write, also reaches read-only private areas.
+//! then takes each chunk's pages in the new memory with
+//! `get_user_pages_remote(FOLL_WRITE | FOLL_FORCE)`, which, like a
+//! debugger's write, also reaches read-only private areas, and reads the
+//! image straight into them.
 
-use crate::error::{eopnotsupp, fmt_result, Failure};
-use crate::file::FileRef;
+use crate::error::{eopnotsupp, fmt_result, to_format_errno, Failure};
+use crate::file::{FileRef, FileSink, FrameSource};
 use crate::files;
 use crate::format::{
     self, auxv_ok, CredsRecord, Errno, ImageParser, ImageWriter, Item, MmRecord, RlimitsRecord,
-    Sink, VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTDUMP,
+    VmaKind, VmaRecord, VmaStore, MAX_AUXV_WORDS, MAX_CHUNK_PAGES, MAX_VMAS, VMA_DONTDUMP,
     VMA_DONTFORK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT,
     VMA_NOHUGEPAGE, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_RANDOM, VMA_SEQUENTIAL,
     VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
@@ -49,7 +51,7 @@ use crate::objhash::{CheckpointObjects, RestartObjects};
 use crate::task::TaskRef;
 use crate::tree::Next;
 use core::ptr::NonNull;
-use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, Error, Result};
 
@@ -455,29 +457,127 @@ fn shared_mappings(file: &FileRef) -> usize {
     unsafe { bindings::ckpt_shared_mappings(file.as_ptr()) as usize }
 }
 
-/// Buffers for gathering the pages of one chunk.
+/// The present pages of one chunk, held by reference rather than copied:
+/// they are checksummed and written to the image straight from their
+/// frames ([`format::PageSet`]).
+///
+/// # Invariants
+///
+/// Each of the first `count` entries of `frames` points at a page on which
+/// this chunk owns one reference, for `PAGE_SIZE` bytes from offset 0.
 pub struct PageChunk {
     addrs: [u64; MAX_CHUNK_PAGES as usize],
-    data: KVVec<u8>,
+    frames: [bindings::bio_vec; MAX_CHUNK_PAGES as usize],
     count: usize,
 }
 
 impl PageChunk {
-    /// Allocates room for a full chunk.
-    pub fn new() -> Result<Self> {
-        Ok(PageChunk {
-            addrs: [0; MAX_CHUNK_PAGES as usize],
-            data: KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?,
-            count: 0,
-        })
+    /// An empty chunk, on the heap (it is about 1.5 KiB).
+    pub fn new() -> Result<KBox<Self>> {
+        let none = bindings::bio_vec {
+            bv_page: core::ptr::null_mut(),
+            bv_len: 0,
+            bv_offset: 0,
+        };
+        Ok(KBox::new(
+            PageChunk {
+                addrs: [0; MAX_CHUNK_PAGES as usize],
+                frames: [none; MAX_CHUNK_PAGES as usize],
+                count: 0,
+            },
+            GFP_KERNEL,
+        )?)
     }
 
-    /// The gathered addresses and their contents.
-    pub fn contents(&self) -> (&[u64], &[u8]) {
-        (
-            self.addrs.get(..self.count).unwrap_or(&[]),
-            self.data.get(..self.count * PAGE_SIZE).unwrap_or(&[]),
-        )
+    /// The addresses of the gathered pages.
+    pub fn addrs(&self) -> &[u64] {
+        self.addrs.get(..self.count).unwrap_or(&[])
+    }
+
+    fn frames(&self) -> &[bindings::bio_vec] {
+        self.frames.get(..self.count).unwrap_or(&[])
+    }
+
+    /// Appends the page `page` at `addr`, taking over its reference; a
+    /// full chunk drops it and is `EINVAL`.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference on `page`, which it gives to the chunk.
+    unsafe fn push(&mut self, addr: u64, page: *mut bindings::page) -> Result {
+        match (
+            self.addrs.get_mut(self.count),
+            self.frames.get_mut(self.count),
+        ) {
+            (Some(at), Some(frame)) => {
+                *at = addr;
+                *frame = bindings::bio_vec {
+                    bv_page: page,
+                    bv_len: PAGE_SIZE as u32,
+                    bv_offset: 0,
+                };
+                // INVARIANT: the reference on `page` is now the chunk's.
+                self.count += 1;
+                Ok(())
+            }
+            _ => {
+                // SAFETY: the caller gave us its reference.
+                unsafe { bindings::put_page(page) };
+                Err(EINVAL)
+            }
+        }
+    }
+
+    /// Drops the pages' references and empties the chunk.
+    fn clear(&mut self) {
+        for frame in self.frames() {
+            // SAFETY: by the type invariant the chunk owns a reference on
+            // each of its pages; `count` is reset below, so each is dropped
+            // once.
+            unsafe { bindings::put_page(frame.bv_page) };
+        }
+        self.count = 0;
+    }
+}
+
+impl Drop for PageChunk {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl format::PageSet<FileSink<'_>> for PageChunk {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn page_len(&self) -> usize {
+        PAGE_SIZE
+    }
+
+    fn for_each_page(&self, f: &mut dyn FnMut(&[u8])) -> format::Result {
+        for frame in self.frames() {
+            // SAFETY: the chunk holds a reference on the page (type
+            // invariant); `kmap_local_page` maps it for this CPU until
+            // `kunmap_local`, and the slice does not outlive the mapping.
+            // The stopped task does not write its pages, and the extra
+            // reference makes a sharer that writes copy the page first;
+            // only a writer from outside (`process_vm_writev`) could still
+            // change it, which the image checksum would then show, as a
+            // copy made at the same moment would.
+            unsafe {
+                let src = bindings::kmap_local_page(frame.bv_page);
+                f(core::slice::from_raw_parts(src.cast::<u8>(), PAGE_SIZE));
+                bindings::kunmap_local(src);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_to(&self, sink: &mut FileSink<'_>) -> format::Result {
+        // SAFETY: every frame is a referenced page of PAGE_SIZE bytes from
+        // offset 0 (type invariant), alive for the call.
+        unsafe { sink.0.write_pages(self.frames()) }.map_err(to_format_errno)
     }
 }
 
@@ -488,7 +588,7 @@ impl PageChunk {
 /// file-backed area pages that still are the file's.  Only private areas
 /// have pages in an image: the caller skips shared ones.
 pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
-    chunk.count = 0;
+    chunk.clear();
     let file_backed = area.rec.kind == VmaKind::File as u32;
     let end = area.rec.end;
     let _lock = mm.read_lock();
@@ -528,45 +628,21 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
             return Err(Error::from_errno(got as i32));
         }
         let got = (got as usize).min(room);
-        // `room` left space for every page: a copy cannot fail, but the
-        // references are dropped before any error is returned.
-        let mut copied = true;
+        // `room` left space for every page, so `push` cannot fail; all
+        // references are handed on or dropped before an error returns.
+        let mut result = Ok(());
         for (i, &page) in pages.iter().take(got).enumerate() {
             // SAFETY: `page` holds the reference taken above.
             let keep = !file_backed || unsafe { bindings::PageAnon(page) };
-            let slot = chunk.count * PAGE_SIZE..(chunk.count + 1) * PAGE_SIZE;
-            match (
-                keep,
-                chunk.data.get_mut(slot),
-                chunk.addrs.get_mut(chunk.count),
-            ) {
-                (false, _, _) => {}
-                (true, Some(dst), Some(at)) => {
-                    // SAFETY: `page` is a referenced page;
-                    // `kmap_local_page` maps it for this CPU until
-                    // `kunmap_local`, and it is PAGE_SIZE long.
-                    unsafe {
-                        let src = bindings::kmap_local_page(page);
-                        core::ptr::copy_nonoverlapping(
-                            src.cast::<u8>(),
-                            dst.as_mut_ptr(),
-                            PAGE_SIZE,
-                        );
-                        bindings::kunmap_local(src);
-                    }
-                    *at = next + (i * PAGE_SIZE) as u64;
-                    chunk.count += 1;
-                }
-                (true, _, _) => copied = false,
+            if keep && result.is_ok() {
+                // SAFETY: the reference taken above goes to the chunk.
+                result = unsafe { chunk.push(next + (i * PAGE_SIZE) as u64, page) };
+            } else {
+                // SAFETY: drops the reference `get_user_pages_remote` took.
+                unsafe { bindings::put_page(page) };
             }
         }
-        for &page in pages.iter().take(got) {
-            // SAFETY: drops the reference `get_user_pages_remote` took.
-            unsafe { bindings::put_page(page) };
-        }
-        if !copied {
-            return Err(EINVAL);
-        }
+        result?;
         *addr = next + (got * PAGE_SIZE) as u64;
     }
     Ok(())
@@ -575,8 +651,8 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
 /// Saves the address space of `target`: layout (with the executable),
 /// areas (with their files), then the pages of each area; adds its shared
 /// memory without a path to `shared`.
-pub fn save<S: Sink>(
-    w: &mut ImageWriter<'_, S>,
+pub fn save(
+    w: &mut ImageWriter<'_, FileSink<'_>>,
     target: &TaskRef,
     objects: &mut CheckpointObjects,
     path: &mut [u8],
@@ -623,9 +699,8 @@ pub fn save<S: Sink>(
             let mut addr = area.rec.start;
             while addr < area.rec.end {
                 gather_pages(&mm, area, &mut addr, &mut chunk)?;
-                let (addrs, pages) = chunk.contents();
-                if !addrs.is_empty() {
-                    fmt_result(w.write_page_chunk(addrs, pages))?;
+                if !chunk.addrs().is_empty() {
+                    fmt_result(w.write_page_chunk_from(chunk.addrs(), &*chunk))?;
                 }
             }
         }
@@ -634,38 +709,162 @@ pub fn save<S: Sink>(
     Ok(())
 }
 
+/// The pages of one chunk in the restored task's memory, filled straight
+/// from the image ([`format::PageTarget`]).
+///
+/// # Invariants
+///
+/// Each of the first `count` entries of `frames` points at a page on which
+/// this holds one reference, for `PAGE_SIZE` bytes from offset 0.
+pub struct RestoredPages {
+    frames: [bindings::bio_vec; MAX_CHUNK_PAGES as usize],
+    count: usize,
+}
+
+impl RestoredPages {
+    /// None yet, on the heap (about 1 KiB).
+    pub fn new() -> Result<KBox<Self>> {
+        let none = bindings::bio_vec {
+            bv_page: core::ptr::null_mut(),
+            bv_len: 0,
+            bv_offset: 0,
+        };
+        Ok(KBox::new(
+            RestoredPages {
+                frames: [none; MAX_CHUNK_PAGES as usize],
+                count: 0,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    fn frames(&self) -> &[bindings::bio_vec] {
+        self.frames.get(..self.count).unwrap_or(&[])
+    }
+
+    /// Takes the pages at `addrs` (at most a chunk) in `mm` for writing,
+    /// faulting them in and breaking copy-on-write as a debugger's write
+    /// does (`FOLL_FORCE` also reaches read-only private areas).
+    fn get(&mut self, mm: &MmRef, addrs: &[u64]) -> Result {
+        self.put();
+        if addrs.len() > self.frames.len() {
+            return Err(EINVAL);
+        }
+        let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_CHUNK_PAGES as usize];
+        let _lock = mm.read_lock();
+        while self.count < addrs.len() {
+            let start = *addrs.get(self.count).ok_or(EINVAL)?;
+            // The run of adjacent addresses from `start`.
+            let run = addrs
+                .iter()
+                .skip(self.count)
+                .enumerate()
+                .take_while(|&(i, &a)| a == start + (i * PAGE_SIZE) as u64)
+                .count();
+            // SAFETY: the mm is alive and read-locked; `pages` has room for
+            // `run` entries, each given one page reference up to the
+            // returned count.
+            let got = unsafe {
+                bindings::get_user_pages_remote(
+                    mm.as_ptr(),
+                    start as usize,
+                    run,
+                    bindings::FOLL_FORCE | bindings::FOLL_WRITE,
+                    pages.as_mut_ptr(),
+                    core::ptr::null_mut(),
+                )
+            };
+            if got <= 0 {
+                return Err(EFAULT);
+            }
+            for &page in pages.iter().take((got as usize).min(run)) {
+                let Some(frame) = self.frames.get_mut(self.count) else {
+                    // SAFETY: drops the reference taken above, which no
+                    // frame holds.
+                    unsafe { bindings::put_page(page) };
+                    continue;
+                };
+                *frame = bindings::bio_vec {
+                    bv_page: page,
+                    bv_len: PAGE_SIZE as u32,
+                    bv_offset: 0,
+                };
+                // INVARIANT: the reference taken above is now ours.
+                self.count += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks the pages dirty, as a write through `access_remote_vm` does,
+    /// and drops their references.
+    fn put(&mut self) {
+        for frame in self.frames() {
+            // SAFETY: by the type invariant we hold a reference on each
+            // page; `count` is reset below, so each is dropped once.
+            unsafe {
+                bindings::set_page_dirty_lock(frame.bv_page);
+                bindings::put_page(frame.bv_page);
+            }
+        }
+        self.count = 0;
+    }
+}
+
+impl Drop for RestoredPages {
+    fn drop(&mut self) {
+        self.put();
+    }
+}
+
+impl<S: format::Source + FrameSource> format::PageTarget<S> for RestoredPages {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn page_len(&self) -> usize {
+        PAGE_SIZE
+    }
+
+    fn for_each_page_mut(&mut self, f: &mut dyn FnMut(&mut [u8])) -> format::Result {
+        for frame in self.frames() {
+            // SAFETY: we hold a reference on the page (type invariant);
+            // `kmap_local_page` maps it for this CPU until `kunmap_local`,
+            // and the slice does not outlive the mapping.  The page is one
+            // the restored task's new memory has just faulted in for
+            // writing; that task runs nothing until the restart ends.
+            unsafe {
+                let dst = bindings::kmap_local_page(frame.bv_page);
+                f(core::slice::from_raw_parts_mut(dst.cast::<u8>(), PAGE_SIZE));
+                bindings::kunmap_local(dst);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_from(&mut self, src: &mut S, offset: usize) -> format::Result {
+        // SAFETY: every frame is a referenced page of PAGE_SIZE writable
+        // bytes from offset 0 (type invariant), alive for the call.
+        unsafe { src.read_frames(self.frames(), offset) }.map_err(to_format_errno)
+    }
+}
+
 /// Reads the pages of a process, from a first chunk of `first_chunk`
-/// pages to the end of its last area, and writes them into `mm`; returns
-/// what follows them.  Past the point of no return.  A chunk is read at once (mostly straight from the file), and
-/// its pages that lie back to back are written with one call.
-pub fn read_pages<S: format::Source, V: VmaStore>(
+/// pages to the end of its last area, into `mm`; returns what follows
+/// them.  Past the point of no return.  Each chunk's pages are taken in
+/// `mm` first (faulted in), then read from the image straight into them.
+pub fn read_pages<S: format::Source + FrameSource, V: VmaStore>(
     parser: &mut ImageParser<'_, S, V>,
     mm: &MmRef,
     first_chunk: usize,
 ) -> Result<Next> {
-    let mut buf = KVVec::from_elem(0u8, MAX_CHUNK_PAGES as usize * PAGE_SIZE, GFP_KERNEL)?;
+    let mut target = RestoredPages::new()?;
     let mut pages = first_chunk;
     loop {
         if pages > 0 {
-            let data = buf.get_mut(..pages * PAGE_SIZE).ok_or(EINVAL)?;
-            let addrs = fmt_result(parser.read_chunk_pages(data))?;
-            // Runs of adjacent addresses, from page `first` up to `next`.
-            let mut first = 0;
-            while first < addrs.len() {
-                let start = *addrs.get(first).ok_or(EINVAL)?;
-                let mut next = first + 1;
-                while addrs
-                    .get(next)
-                    .is_some_and(|&a| a == start + ((next - first) * PAGE_SIZE) as u64)
-                {
-                    next += 1;
-                }
-                let run = data
-                    .get(first * PAGE_SIZE..next * PAGE_SIZE)
-                    .ok_or(EINVAL)?;
-                restore_pages(mm, start, run)?;
-                first = next;
-            }
+            target.get(mm, parser.chunk_addrs())?;
+            fmt_result(parser.read_chunk_pages_into(&mut *target))?;
+            target.put();
         }
         match fmt_result(parser.next_item())? {
             Item::PageChunk { count, .. } => pages = count,
@@ -965,29 +1164,6 @@ fn map_shared_anon(file: &FileRef, a: &VmaRecord) -> Result {
     };
     if ret < 0 {
         return Err(Error::from_errno(ret));
-    }
-    Ok(())
-}
-
-/// Writes the saved contents of the pages from `addr` on in `mm` (`data`
-/// holds whole pages, back to back).
-pub fn restore_pages(mm: &MmRef, addr: u64, data: &[u8]) -> Result {
-    let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
-    // FOLL_FORCE writes read-only private pages by copy-on-write, as
-    // ptrace does; FOLL_WRITE makes the call copy from `data`.
-    // SAFETY: the mm is alive, `data` readable for `len` bytes; the call
-    // takes the mmap lock itself.
-    let done = unsafe {
-        bindings::access_remote_vm(
-            mm.as_ptr(),
-            addr as usize,
-            data.as_ptr() as *mut core::ffi::c_void,
-            len,
-            bindings::FOLL_FORCE | bindings::FOLL_WRITE,
-        )
-    };
-    if done != len {
-        return Err(EFAULT);
     }
     Ok(())
 }

@@ -37,9 +37,9 @@ pub mod tests_records;
 pub mod writer;
 
 pub use parser::{FileSource, ImageParser, Item, VmaStore};
-pub use reader::{ImageReader, Source};
+pub use reader::{ImageReader, PageTarget, Source};
 pub use records::*;
-pub use writer::{ImageWriter, Sink};
+pub use writer::{ImageWriter, PageSet, Sink};
 
 // Records are written in the CPU's byte order, which the format defines as
 // little-endian: refuse to build where the two differ rather than write

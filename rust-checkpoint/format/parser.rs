@@ -77,7 +77,7 @@
 //!   zombie is only ever a child, has no children, and holds a status
 //!   `wait(2)` could report and a signal number up to [`NSIG`].
 
-use super::reader::{ImageReader, Source};
+use super::reader::{ImageReader, PageTarget, Source};
 use super::{
     align_record_len, cstr_field, ChildrenRecord, CpuRecord, CttyRecord, Errno, ErrorRecord,
     FdRecord, FileKind, FileObjectRecord, FilesTableRecord, FpuRecord, FsRecord, ImageHeader,
@@ -744,6 +744,31 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         self.reader.take(out)?;
         self.pending = Pending::None;
         self.addrs.get(next..count).ok_or(Errno::EINVAL)
+    }
+
+    /// The addresses of the pages of the last [`Item::PageChunk`] not read
+    /// yet (none after any other item).
+    pub fn chunk_addrs(&self) -> &[u64] {
+        match self.pending {
+            Pending::Pages { next, count } => self.addrs.get(next..count).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// Reads every page of the last [`Item::PageChunk`] not read yet into
+    /// `pages`, which lie where the caller wants them (their addresses are
+    /// [`ImageParser::chunk_addrs`]).  `pages` must be exactly those pages
+    /// (`EINVAL` otherwise, with nothing consumed).
+    pub fn read_chunk_pages_into<P: PageTarget<S>>(&mut self, pages: &mut P) -> Result {
+        let Pending::Pages { next, count } = self.pending else {
+            return Err(Errno::EINVAL);
+        };
+        if pages.count() != count.saturating_sub(next) || pages.page_len() != self.page_size {
+            return Err(Errno::EINVAL);
+        }
+        self.reader.take_into(pages)?;
+        self.pending = Pending::None;
+        Ok(())
     }
 
     /// Consumes whatever body of the last item the caller left unread.

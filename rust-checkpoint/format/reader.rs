@@ -31,6 +31,22 @@ impl<S: Source + ?Sized> Source for &mut S {
     }
 }
 
+/// The pages of a chunk, read into where they lie rather than into one
+/// buffer (in the kernel: the restored task's page frames, which the
+/// source fills straight from the file).
+pub trait PageTarget<S: Source> {
+    /// Number of pages.
+    fn count(&self) -> usize;
+    /// Length of each page in bytes.
+    fn page_len(&self) -> usize;
+    /// Calls `f` with the bytes of each page, writable, in order.
+    fn for_each_page_mut(&mut self, f: &mut dyn FnMut(&mut [u8])) -> Result;
+    /// Fills the pages, seen as one run of `count() * page_len()` bytes,
+    /// from byte `offset` to their end with the next bytes of `src`; an
+    /// input that ends first is `EINVAL`.
+    fn read_from(&mut self, src: &mut S, offset: usize) -> Result;
+}
+
 /// Reads an image record by record.
 ///
 /// The reader may read ahead of the record it returns by up to the size of
@@ -105,6 +121,49 @@ impl<'b, S: Source> ImageReader<'b, S> {
         self.consumed = self
             .consumed
             .checked_add(out.len() as u64)
+            .ok_or(Errno::EINVAL)?;
+        Ok(())
+    }
+
+    /// Fills `pages` completely from the stream, as [`ImageReader::take`]
+    /// fills a buffer: the bytes read ahead first, then the rest straight
+    /// from the source.  A short stream is `EINVAL`.
+    pub(super) fn take_into<P: PageTarget<S>>(&mut self, pages: &mut P) -> Result {
+        let total = pages
+            .count()
+            .checked_mul(pages.page_len())
+            .ok_or(Errno::EINVAL)?;
+        let buffered = (self.end - self.start).min(total);
+        if buffered > 0 {
+            let mut ahead = self
+                .buf
+                .get(self.start..self.start + buffered)
+                .ok_or(Errno::EINVAL)?;
+            pages.for_each_page_mut(&mut |page| {
+                let n = ahead.len().min(page.len());
+                let (now, later) = ahead.split_at(n);
+                if let Some(dst) = page.get_mut(..n) {
+                    dst.copy_from_slice(now);
+                }
+                ahead = later;
+            })?;
+            self.start += buffered;
+        }
+        if buffered < total {
+            pages.read_from(&mut self.src, buffered)?;
+        }
+        let mut hashed = 0usize;
+        let hash = &mut self.hash;
+        pages.for_each_page_mut(&mut |page| {
+            hash.update(page);
+            hashed = hashed.saturating_add(page.len());
+        })?;
+        if hashed != total {
+            return Err(Errno::EINVAL);
+        }
+        self.consumed = self
+            .consumed
+            .checked_add(total as u64)
             .ok_or(Errno::EINVAL)?;
         Ok(())
     }

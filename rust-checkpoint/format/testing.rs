@@ -7,7 +7,7 @@
 //! A test case is a plain `fn(&mut dyn Check)`; each harness supplies its
 //! own [`Check`] (KUnit marks the case failed, the host test panics).
 
-use super::{Errno, Pod, Result, Sink, Source, VmaRecord, VmaStore};
+use super::{Errno, PageTarget, Pod, Result, Sink, Source, VmaRecord, VmaStore};
 
 /// Size of the scratch memory every harness gives a case.
 pub const SCRATCH_LEN: usize = 1024 * 1024;
@@ -155,5 +155,43 @@ impl Source for SliceSource<'_> {
         buf.get_mut(..n).ok_or(Errno::EIO)?.copy_from_slice(head);
         self.data = rest;
         Ok(n)
+    }
+}
+
+/// Pages read where they lie, for the tests: `data` holds pages of
+/// `page_len` bytes back to back; the source fills them with plain reads.
+pub struct SlicePages<'a> {
+    /// The pages.
+    pub data: &'a mut [u8],
+    /// Length of each page.
+    pub page_len: usize,
+}
+
+impl<S: Source> PageTarget<S> for SlicePages<'_> {
+    fn count(&self) -> usize {
+        self.data.len() / self.page_len.max(1)
+    }
+
+    fn page_len(&self) -> usize {
+        self.page_len
+    }
+
+    fn for_each_page_mut(&mut self, f: &mut dyn FnMut(&mut [u8])) -> Result {
+        for page in self.data.chunks_mut(self.page_len.max(1)) {
+            f(page);
+        }
+        Ok(())
+    }
+
+    fn read_from(&mut self, src: &mut S, mut offset: usize) -> Result {
+        while offset < self.data.len() {
+            let dst = self.data.get_mut(offset..).ok_or(Errno::EINVAL)?;
+            let n = src.read(dst)?;
+            if n == 0 || n > dst.len() {
+                return Err(Errno::EINVAL);
+            }
+            offset += n;
+        }
+        Ok(())
     }
 }

@@ -32,6 +32,10 @@ macro_rules! format_cases {
                     $crate::format::tests::writer_output_independent_of_buffer
                 ),
                 (
+                    page_chunk_from_pages_in_place,
+                    $crate::format::tests::page_chunk_from_pages_in_place
+                ),
+                (
                     header_validation_rejects,
                     $crate::format::tests::header_validation_rejects
                 ),
@@ -243,6 +247,91 @@ pub fn writer_output_independent_of_buffer(t: &mut dyn Check, _scratch: &mut [u8
         check_eq!(t, r, Ok(SMALL_IMAGE_LEN));
         check!(t, out == reference);
     }
+}
+
+/// Pages written where they lie, for the tests: `pages` holds `count`
+/// pages of `page_len` bytes, of which `for_each_page` gives `given`.
+struct PagesInPlace<'a> {
+    pages: &'a [u8],
+    count: usize,
+    page_len: usize,
+    given: usize,
+}
+
+impl<S: Sink> PageSet<S> for PagesInPlace<'_> {
+    fn count(&self) -> usize {
+        self.count
+    }
+    fn page_len(&self) -> usize {
+        self.page_len
+    }
+    fn for_each_page(&self, f: &mut dyn FnMut(&[u8])) -> Result {
+        for page in self.pages.chunks(self.page_len).take(self.given) {
+            f(page);
+        }
+        Ok(())
+    }
+    fn write_to(&self, sink: &mut S) -> Result {
+        for page in self.pages.chunks(self.page_len).take(self.given) {
+            sink.write_all(page)?;
+        }
+        Ok(())
+    }
+}
+
+/// A page chunk whose pages write themselves gives the same image bytes
+/// as one written from a buffer, whatever the writer's buffer size (pages
+/// that fit in it are copied there, others go to the sink directly); a set
+/// whose count or bytes disagree with the addresses is `EINVAL`.
+pub fn page_chunk_from_pages_in_place(t: &mut dyn Check, scratch: &mut [u8]) {
+    const PAGE: usize = 4096;
+    const LEN: usize = 3 * PAGE + 512;
+    let (pages, rest) = scratch.split_at_mut(3 * PAGE);
+    let (reference, rest) = rest.split_at_mut(LEN);
+    let (out, rest) = rest.split_at_mut(LEN);
+    let (buf, _) = rest.split_at_mut(4 * PAGE);
+    for (i, b) in pages.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31) ^ (i >> 12) as u8;
+    }
+    let pages: &[u8] = pages;
+    let addrs = [0x1000u64, 0x3000, 0x4000];
+    let write = |out: &mut [u8], buf: &mut [u8], set: Option<PagesInPlace<'_>>| {
+        let mut w = ImageWriter::new(SliceSink::new(out), buf);
+        w.write_record(&sample_header())?;
+        match set {
+            Some(set) => w.write_page_chunk_from(&addrs, &set)?,
+            None => w.write_page_chunk(&addrs, pages)?,
+        }
+        w.write_page_chunk(&[], &[])?;
+        Ok::<usize, Errno>(w.finish()?.len)
+    };
+    let in_place = |count, given| PagesInPlace {
+        pages,
+        count,
+        page_len: PAGE,
+        given,
+    };
+    let len = write(reference, buf, None);
+    check!(t, len.is_ok());
+    let len = len.unwrap_or(0);
+    for size in [1usize, 8, 100, 1024, 4 * PAGE] {
+        let buf = buf.get_mut(..size).unwrap_or(&mut []);
+        out.fill(0);
+        check_eq!(t, write(out, buf, Some(in_place(3, 3))), Ok(len));
+        check!(t, out.get(..len) == reference.get(..len));
+    }
+    for size in [1024, 4 * PAGE] {
+        let buf = buf.get_mut(..size).unwrap_or(&mut []);
+        check_eq!(t, write(out, buf, Some(in_place(2, 2))), Err(Errno::EINVAL));
+        check_eq!(t, write(out, buf, Some(in_place(3, 2))), Err(Errno::EINVAL));
+    }
+    let odd = PagesInPlace {
+        pages,
+        count: 3,
+        page_len: 4,
+        given: 3,
+    };
+    check_eq!(t, write(out, buf, Some(odd)), Err(Errno::EINVAL));
 }
 
 /// Each header field that restart depends on is checked.

@@ -8,7 +8,7 @@
 //! nothing, so the checksum is right: if the parser's check were removed,
 //! the image would be accepted and the case would fail.
 
-use super::testing::{check, check_eq, ArrayVmaStore, Check, SliceSink, SliceSource};
+use super::testing::{check, check_eq, ArrayVmaStore, Check, SlicePages, SliceSink, SliceSource};
 use super::tests::sample_header;
 use super::*;
 
@@ -1325,13 +1325,34 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         let pages = b.work.get_mut(..(rest + 1) * PAGE).unwrap_or(&mut []);
         // One page too many: refused, and nothing is consumed.
         check_eq!(t, p.read_chunk_pages(pages).err(), Some(Errno::EINVAL));
-        let pages = b.work.get_mut(..rest * PAGE).unwrap_or(&mut []);
         let want: [u64; 3] = [
             s.pages.get(1).map_or(0, |p| p.1),
             s.pages.get(2).map_or(0, |p| p.1),
             0,
         ];
-        check_eq!(t, p.read_chunk_pages(pages).ok(), want.get(..rest));
+        check_eq!(t, Some(p.chunk_addrs()), want.get(..rest));
+        if chunk >= 1024 {
+            // Read where the pages lie, through the reader's buffer and
+            // straight from the source.
+            let mut too_many = SlicePages {
+                data: b.work.get_mut(..(rest + 1) * PAGE).unwrap_or(&mut []),
+                page_len: PAGE,
+            };
+            check_eq!(
+                t,
+                p.read_chunk_pages_into(&mut too_many),
+                Err(Errno::EINVAL)
+            );
+            let mut pages = SlicePages {
+                data: b.work.get_mut(..rest * PAGE).unwrap_or(&mut []),
+                page_len: PAGE,
+            };
+            check_eq!(t, p.read_chunk_pages_into(&mut pages), Ok(()));
+            check!(t, p.chunk_addrs().is_empty());
+        } else {
+            let pages = b.work.get_mut(..rest * PAGE).unwrap_or(&mut []);
+            check_eq!(t, p.read_chunk_pages(pages).ok(), want.get(..rest));
+        }
         for (n, addr) in want.iter().take(rest).enumerate() {
             let page = b.work.get(n * PAGE..(n + 1) * PAGE).unwrap_or(&[]);
             check!(

@@ -24,6 +24,21 @@ pub trait Sink {
     fn write_all(&mut self, buf: &[u8]) -> Result;
 }
 
+/// The pages of a chunk, held where they are rather than gathered into
+/// one buffer, so that a sink can write them straight from there (in the
+/// kernel: from their page frames, with one vectored write).
+pub trait PageSet<S: Sink> {
+    /// Number of pages.
+    fn count(&self) -> usize;
+    /// Length of each page in bytes.
+    fn page_len(&self) -> usize;
+    /// Calls `f` with the bytes of each page, in order.
+    fn for_each_page(&self, f: &mut dyn FnMut(&[u8])) -> Result;
+    /// Writes the bytes of every page to `sink`, in order: exactly what
+    /// [`PageSet::for_each_page`] gives, `count() * page_len()` bytes.
+    fn write_to(&self, sink: &mut S) -> Result;
+}
+
 /// Writes an image as a stream of records.
 ///
 /// Small records are gathered in a caller-supplied buffer so that each one
@@ -282,6 +297,79 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
         }
         let addr_bytes = addr_bytes.get(..8 * count).ok_or(Errno::EINVAL)?;
         self.write_var(&prefix, &[addr_bytes, pages])
+    }
+
+    /// Writes a page chunk as [`ImageWriter::write_page_chunk`] does, for
+    /// the non-empty `addrs` and their pages `pages`, which write
+    /// themselves to the sink: their bytes are read once for the checksum
+    /// and once more by the sink, never copied here.  The caller keeps the
+    /// pages from changing in between; if they change, the image's
+    /// checksum no longer matches and restart refuses it.
+    pub fn write_page_chunk_from<P: PageSet<S>>(&mut self, addrs: &[u64], pages: &P) -> Result {
+        let count = addrs.len();
+        if count == 0 || count > MAX_CHUNK_PAGES as usize || pages.count() != count {
+            return Err(Errno::EINVAL);
+        }
+        let page_len = pages.page_len();
+        let page_bytes = page_len.checked_mul(count).ok_or(Errno::EINVAL)?;
+        // Header, count and addresses are multiples of 8 bytes; so must
+        // the pages be, as the record has no padding after them.
+        let len = size_of::<RecordHeader>() + size_of::<PageChunkRecord>() + 8 * count;
+        let len = len.checked_add(page_bytes).ok_or(Errno::EINVAL)?;
+        if page_len == 0 || align_record_len(len) != Some(len) || len > MAX_RECORD_LEN as usize {
+            return Err(Errno::EINVAL);
+        }
+        let header = RecordHeader {
+            rtype: RecordType::PageChunk as u32,
+            len: len as u32,
+        };
+        self.put(header.as_bytes())?;
+        let prefix = PageChunkRecord {
+            count: count as u32,
+            _pad: 0,
+        };
+        self.put(prefix.as_bytes())?;
+        for a in addrs {
+            self.put(&a.to_le_bytes())?;
+        }
+        // Pages that fit in the buffer's room are copied into it, so that
+        // small chunks share a write to the sink rather than cost two
+        // each (the buffered bytes, then the pages).
+        if page_bytes <= self.buf.len() - self.used {
+            let mut result = Ok(());
+            let mut copied = 0usize;
+            pages.for_each_page(&mut |page| {
+                if result.is_ok() {
+                    copied = copied.saturating_add(page.len());
+                    result = self.put(page);
+                }
+            })?;
+            result?;
+            return if copied == page_bytes {
+                Ok(())
+            } else {
+                Err(Errno::EINVAL)
+            };
+        }
+        let mut hashed = 0usize;
+        let hash = &mut self.hash;
+        pages.for_each_page(&mut |page| {
+            hash.update(page);
+            hashed = hashed.saturating_add(page.len());
+        })?;
+        // A set that gave other bytes than it claimed has left the image
+        // broken: fail the checkpoint.
+        if hashed != page_bytes {
+            return Err(Errno::EINVAL);
+        }
+        // What is buffered goes out before the pages.
+        self.flush()?;
+        pages.write_to(&mut self.sink)?;
+        self.written = self
+            .written
+            .checked_add(page_bytes as u64)
+            .ok_or(Errno::EINVAL)?;
+        Ok(())
     }
 
     /// Writes the FPU record for the XSAVE buffer `xsave` saved with the
