@@ -85,6 +85,7 @@ struct workload {
 };
 
 static const struct workload workloads[] = {
+	{ "tiny", "64 KiB anonymous, all touched", 64 * 1024, 1, 1, 0, 1 },
 	{ "anon16", "16 MiB anonymous, all touched", 16 * MiB, 1, 1, 0, 1 },
 	{ "anon64", "64 MiB anonymous, all touched", 64 * MiB, 1, 1, 0, 1 },
 	{ "anon256", "256 MiB anonymous, all touched", 256 * MiB, 1, 1, 0, 1 },
@@ -96,6 +97,9 @@ static const struct workload workloads[] = {
 	{ "tree128", "128 processes (a parent and 127 children), 1 MiB touched each",
 	  MiB, 1, 1, 0, 128 },
 };
+
+/* The workload of --smoke: anon16. */
+#define SMOKE_WORKLOAD 1
 
 /* The processes of workload @w. */
 static int procs_of(const struct workload *w)
@@ -816,7 +820,7 @@ int main(int argc, char **argv)
 	if (access(CRIU, X_OK))
 		printf("# CRIU: not in this guest (%s missing; scripts/bench.sh adds it)\n", CRIU);
 	if (smoke) {
-		run(&workloads[0], 1);
+		run(&workloads[SMOKE_WORKLOAD], 1);
 	} else {
 		for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
 			if (!only || !strcmp(only, workloads[i].name))
