@@ -888,7 +888,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     return Err(EINVAL);
                 };
                 let after = match item {
-                    Item::PageChunk { count, .. } => AfterRecords::Pages(count),
+                    Item::PageChunk { count } => AfterRecords::Pages(count),
                     item => AfterRecords::Next(Next::of(&item).ok_or(EINVAL)?),
                 };
                 return Ok(Some(Prepared {

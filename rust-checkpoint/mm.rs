@@ -5,7 +5,8 @@
 //!
 //! # Checkpoint
 //!
-//! [`save`] writes the layout, the areas and then the pages of each area.
+//! [`save`] writes the layout, the areas and then the pages of all the
+//! private areas, in one sequence of chunks.
 //! The areas are listed under the mmap read lock.  Anonymous and
 //! file-backed areas, private or shared, are saved, and the vDSO is
 //! noted; anything else (device and huge-page mappings, other special
@@ -528,8 +529,13 @@ impl PageChunk {
         }
     }
 
+    /// Whether the chunk holds as many pages as a chunk may.
+    pub fn is_full(&self) -> bool {
+        self.count >= self.frames.len()
+    }
+
     /// Drops the pages' references and empties the chunk.
-    fn clear(&mut self) {
+    pub fn clear(&mut self) {
         for frame in self.frames() {
             // SAFETY: by the type invariant the chunk owns a reference on
             // each of its pages; `count` is reset below, so each is dropped
@@ -581,14 +587,13 @@ impl format::PageSet<FileSink<'_>> for PageChunk {
     }
 }
 
-/// Gathers into `chunk` the next present pages of `area` from `*addr` on,
-/// up to a full chunk, and advances `*addr` past the pages looked at.
+/// Adds to `chunk` the next present pages of `area` from `*addr` on, until
+/// the chunk is full, and advances `*addr` past the pages looked at.
 /// Ranges the page tables do not map are skipped without looking at their
 /// pages; so are never-written pages (the zero page), and in a
 /// file-backed area pages that still are the file's.  Only private areas
 /// have pages in an image: the caller skips shared ones.
 pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChunk) -> Result {
-    chunk.clear();
     let file_backed = area.rec.kind == VmaKind::File as u32;
     let end = area.rec.end;
     let _lock = mm.read_lock();
@@ -649,8 +654,8 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
 }
 
 /// Saves the address space of `target`: layout (with the executable),
-/// areas (with their files), then the pages of each area; adds its shared
-/// memory without a path to `shared`.
+/// areas (with their files), then the pages of its private areas; adds
+/// its shared memory without a path to `shared`.
 pub fn save(
     w: &mut ImageWriter<'_, FileSink<'_>>,
     target: &TaskRef,
@@ -690,6 +695,8 @@ pub fn save(
         }
         fmt_result(w.write_record(&area.rec))?;
     }
+    // One sequence of chunks for all the areas: a chunk may hold the pages
+    // of several small areas.
     let mut chunk = PageChunk::new()?;
     for area in areas.iter() {
         let kind = area.rec.kind;
@@ -699,11 +706,17 @@ pub fn save(
             let mut addr = area.rec.start;
             while addr < area.rec.end {
                 gather_pages(&mm, area, &mut addr, &mut chunk)?;
-                if !chunk.addrs().is_empty() {
+                if chunk.is_full() {
                     fmt_result(w.write_page_chunk_from(chunk.addrs(), &*chunk))?;
+                    chunk.clear();
                 }
             }
         }
+    }
+    if !chunk.addrs().is_empty() {
+        fmt_result(w.write_page_chunk_from(chunk.addrs(), &*chunk))?;
+    }
+    if !areas.is_empty() {
         fmt_result(w.write_page_chunk(&[], &[]))?;
     }
     Ok(())
@@ -867,7 +880,7 @@ pub fn read_pages<S: format::Source + FrameSource, V: VmaStore>(
             target.put();
         }
         match fmt_result(parser.next_item())? {
-            Item::PageChunk { count, .. } => pages = count,
+            Item::PageChunk { count } => pages = count,
             item => return Next::of(&item).ok_or(EINVAL),
         }
     }

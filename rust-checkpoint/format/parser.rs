@@ -19,7 +19,7 @@
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
 //!             Cpu Fpu (Thread Sched? SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
-//!             object? Mm (object? Vma){vma_count} pages{vma_count}
+//!             object? Mm (object? Vma){vma_count} pages?
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
 //! object   := FileObject (String(path) (Tty | DeletedFile data)?
 //!                          | String(name) Memfd data
@@ -48,6 +48,10 @@
 //! data; the file object of one of its ends follows it at once, and the
 //! other ends refer back to it.
 //!
+//! A task's `pages`, present when it has areas, hold the saved pages of all
+//! its private areas in one sequence, in increasing address order; a
+//! chunk may hold pages of several areas.
+//!
 //! An `Error` record may stand in place of any record after the header: the
 //! checkpoint failed, and the image ends there.
 //!
@@ -58,7 +62,8 @@
 //!   at its end, and every padding field is zero.
 //! - Memory areas are page aligned, non-empty, below [`USER_ADDR_LIMIT`],
 //!   sorted and not overlapping; page addresses are page aligned, strictly
-//!   increasing, and inside the area whose pages are being read.
+//!   increasing across the task's pages, and each inside a private (not
+//!   shared) area of the task.
 //! - Object references are defined in order (1, 2, 3, ...) and every use
 //!   refers to an object defined before it; so are pipe numbers, a
 //!   sequence of their own, so that a file reference can never name a
@@ -222,12 +227,10 @@ pub enum Item<'a> {
     Mm(MmRecord),
     /// One memory area.
     Vma(VmaRecord),
-    /// Pages of memory area number `vma` (counted from 0): `count` pages
-    /// are read next with [`ImageParser::read_page`]; a zero count ends the
-    /// area's pages.
+    /// Pages of the task's private areas, in increasing address order
+    /// across all its areas: `count` pages are read next with
+    /// [`ImageParser::read_page`]; a zero count ends the task's pages.
     PageChunk {
-        /// Index of the area in the task's [`VmaStore`].
-        vma: usize,
         /// Number of pages in this chunk.
         count: usize,
     },
@@ -357,6 +360,7 @@ enum Expect {
         floor: u64,
     },
     Pages {
+        /// The area the last page was in (the first area before any).
         vma: usize,
         /// Lowest address the next page may have.
         floor: u64,
@@ -1474,7 +1478,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         }
     }
 
-    /// The state before the pages of area `vma`, or the end of the task.
+    /// The state before the task's pages: none without areas.
     fn pages_of(&self, vma: usize) -> Expect {
         match self.vmas.as_slice().get(vma) {
             Some(area) => Expect::Pages {
@@ -1525,27 +1529,33 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
         {
             return Err(Errno::EINVAL);
         }
-        let area = *self.vmas.as_slice().get(vma).ok_or(Errno::EINVAL)?;
-        if count > 0 && area.flags & VMA_SHARED != 0 {
-            return Err(Errno::EINVAL);
-        }
         let mask = self.page_size as u64 - 1;
-        let mut floor = floor;
+        let (mut vma, mut floor) = (vma, floor);
         for slot in self.addrs.iter_mut().take(count) {
             let addr: u64 = self.reader.take_pod()?;
-            if addr & mask != 0 || addr < floor || addr < area.start || addr >= area.end {
+            if addr & mask != 0 || addr < floor {
+                return Err(Errno::EINVAL);
+            }
+            // The areas are sorted and apart: move on to the one that can
+            // hold `addr`, which must hold it and be private.
+            let areas = self.vmas.as_slice();
+            while areas.get(vma).is_some_and(|a| addr >= a.end) {
+                vma += 1;
+            }
+            let area = areas.get(vma).ok_or(Errno::EINVAL)?;
+            if addr < area.start || area.flags & VMA_SHARED != 0 {
                 return Err(Errno::EINVAL);
             }
             *slot = addr;
             floor = addr + self.page_size as u64;
         }
         if count == 0 {
-            self.expect = self.pages_of(vma + 1);
+            self.expect = Expect::AfterTask;
         } else {
             self.pending = Pending::Pages { next: 0, count };
             self.expect = Expect::Pages { vma, floor };
         }
-        Ok(Item::PageChunk { vma, count })
+        Ok(Item::PageChunk { count })
     }
 
     fn error_record(&mut self, t: RecordType, h: RecordHeader) -> Result<Item<'_>> {

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 13;
+pub const FORMAT_REVISION: u32 = 14;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -1248,7 +1248,7 @@ impl Record for VmaRecord {
 
 /// Prefix of a page chunk: `count` page addresses (`u64` each), then the
 /// `count` pages' contents, `page_size` bytes each.  A chunk with a zero
-/// count ends the pages of the current memory area.
+/// count ends the pages of the current task (of all its areas).
 #[repr(C)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct PageChunkRecord {

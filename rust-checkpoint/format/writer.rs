@@ -278,7 +278,7 @@ impl<'b, S: Sink> ImageWriter<'b, S> {
 
     /// Writes a page chunk: the page addresses `addrs` and their contents,
     /// `pages` holding `addrs.len()` pages back to back.  An empty chunk
-    /// ends the pages of the current memory area.
+    /// ends the pages of the current task.
     pub fn write_page_chunk(&mut self, addrs: &[u64], pages: &[u8]) -> Result {
         let count = addrs.len();
         if count > MAX_CHUNK_PAGES as usize || (count == 0) != pages.is_empty() {

@@ -79,7 +79,7 @@ fn parse(image: &[u8]) -> Result<()> {
                 let mut auxv = vec![0u64; m.auxv_words as usize];
                 p.read_auxv(&mut auxv)?;
             }
-            Item::PageChunk { count, .. } => {
+            Item::PageChunk { count } => {
                 let size = p.page_size();
                 for _ in 0..count {
                     p.read_page(&mut buf[..size])?;

@@ -721,24 +721,28 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
             vmas.push(vma);
             recs.push(Rec::Vma(vma));
         }
-        for vma in &vmas {
-            let mut addr = vma.start;
-            loop {
-                let mut chunk = Vec::new();
-                let want = rng.below(MAX_CHUNK_PAGES as u64 + 1);
-                // A shared area's pages are in its file.
-                while (chunk.len() as u64) < want && addr < vma.end && vma.flags & VMA_SHARED == 0 {
-                    if rng.chance(60) {
-                        let data: Vec<u8> = (0..PAGE).map(|_| rng.next_u64() as u8).collect();
-                        chunk.push((addr, data));
-                    }
-                    addr += PAGE;
+        // The pages of all the private areas, in chunks that may span
+        // areas (a shared area's pages are in its file).
+        let mut addrs = vmas
+            .iter()
+            .filter(|v| v.flags & VMA_SHARED == 0)
+            .flat_map(|v| (v.start..v.end).step_by(PAGE as usize))
+            .peekable();
+        while addrs.peek().is_some() {
+            let mut chunk = Vec::new();
+            let want = 1 + rng.below(MAX_CHUNK_PAGES as u64);
+            while (chunk.len() as u64) < want {
+                let Some(addr) = addrs.next() else { break };
+                if rng.chance(60) {
+                    let data: Vec<u8> = (0..PAGE).map(|_| rng.next_u64() as u8).collect();
+                    chunk.push((addr, data));
                 }
-                if chunk.is_empty() {
-                    break;
-                }
+            }
+            if !chunk.is_empty() {
                 recs.push(Rec::Pages(chunk));
             }
+        }
+        if !vmas.is_empty() {
             recs.push(Rec::Pages(Vec::new()));
         }
         if children > 0 {
@@ -946,7 +950,7 @@ fn decode(image: &[u8], chunk: usize) -> std::result::Result<Vec<Rec>, Errno> {
                 Rec::Mm(m, auxv)
             }
             Item::Vma(v) => Rec::Vma(v),
-            Item::PageChunk { count, .. } => {
+            Item::PageChunk { count } => {
                 let mut pages = Vec::new();
                 for _ in 0..count {
                     let mut d = vec![0u8; p.page_size()];

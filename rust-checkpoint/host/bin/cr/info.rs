@@ -981,7 +981,7 @@ fn decode_into(
                 ));
                 cur.areas.push(map_area(&v, &paths));
             }
-            Item::PageChunk { vma, count } => {
+            Item::PageChunk { count } => {
                 page.resize(p.page_size(), 0);
                 for _ in 0..count {
                     let at = p.position();
@@ -991,14 +991,17 @@ fn decode_into(
                     if hash_pages {
                         cur.page_hashes.insert(addr, checksum::xxh64(&page));
                     }
+                    // The parser checked that an area holds it; the areas
+                    // are sorted.
+                    let i = cur.areas.partition_point(|a| a.end <= addr);
+                    if let Some(a) = cur.areas.get_mut(i) {
+                        a.pages += 1;
+                    }
                 }
                 pages_total += count as u64;
                 cur.pages = pages_total;
-                if let Some(a) = cur.areas.get_mut(vma) {
-                    a.pages += count as u64;
-                }
                 if count == 0 && !quiet {
-                    out!("    (end of the pages of area {vma})");
+                    out!("    (end of the pages)");
                 }
             }
             Item::Error { errno, message } => {
