@@ -458,33 +458,132 @@ fn shared_mappings(file: &FileRef) -> usize {
     unsafe { bindings::ckpt_shared_mappings(file.as_ptr()) as usize }
 }
 
-/// The present pages of one chunk, held by reference rather than copied:
-/// they are checksummed and written to the image straight from their
-/// frames ([`format::PageSet`]).
+/// Up to a chunk of referenced pages, as the `bio_vec`s of one vectored
+/// read or write of the image file.
 ///
 /// # Invariants
 ///
 /// Each of the first `count` entries of `frames` points at a page on which
-/// this chunk owns one reference, for `PAGE_SIZE` bytes from offset 0.
-pub struct PageChunk {
-    addrs: [u64; MAX_CHUNK_PAGES as usize],
+/// this owns one reference, for `PAGE_SIZE` bytes from offset 0.
+struct PageFrames {
     frames: [bindings::bio_vec; MAX_CHUNK_PAGES as usize],
     count: usize,
 }
 
-impl PageChunk {
-    /// An empty chunk, on the heap (it is about 1.5 KiB).
-    pub fn new() -> Result<KBox<Self>> {
+impl PageFrames {
+    fn new() -> Self {
         let none = bindings::bio_vec {
             bv_page: core::ptr::null_mut(),
             bv_len: 0,
             bv_offset: 0,
         };
+        PageFrames {
+            frames: [none; MAX_CHUNK_PAGES as usize],
+            count: 0,
+        }
+    }
+
+    fn as_slice(&self) -> &[bindings::bio_vec] {
+        self.frames.get(..self.count).unwrap_or(&[])
+    }
+
+    fn is_full(&self) -> bool {
+        self.count >= self.frames.len()
+    }
+
+    /// Appends `page`, taking over its reference; when full, drops it and
+    /// is `EINVAL`.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference on `page`, which it gives away.
+    unsafe fn push(&mut self, page: *mut bindings::page) -> Result {
+        let Some(frame) = self.frames.get_mut(self.count) else {
+            // SAFETY: the caller gave us its reference.
+            unsafe { bindings::put_page(page) };
+            return Err(EINVAL);
+        };
+        *frame = bindings::bio_vec {
+            bv_page: page,
+            bv_len: PAGE_SIZE as u32,
+            bv_offset: 0,
+        };
+        // INVARIANT: the reference on `page` is now ours.
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Drops the pages' references, after marking each page dirty if
+    /// `dirty` (as a write through `access_remote_vm` does), and empties
+    /// the set.
+    fn release(&mut self, dirty: bool) {
+        for frame in self.as_slice() {
+            // SAFETY: by the type invariant we own a reference on each
+            // page; `count` is reset below, so each is dropped once.
+            unsafe {
+                if dirty {
+                    bindings::set_page_dirty_lock(frame.bv_page);
+                }
+                bindings::put_page(frame.bv_page);
+            }
+        }
+        self.count = 0;
+    }
+
+    /// Calls `f` with the bytes of each page, in order.
+    fn for_each(&self, f: &mut dyn FnMut(&[u8])) {
+        for frame in self.as_slice() {
+            // SAFETY: we hold a reference on the page (type invariant);
+            // `kmap_local_page` maps it for this CPU until `kunmap_local`,
+            // and the slice does not outlive the mapping.  Who else may
+            // write the page meanwhile is said where the set is used.
+            unsafe {
+                let src = bindings::kmap_local_page(frame.bv_page);
+                f(core::slice::from_raw_parts(src.cast::<u8>(), PAGE_SIZE));
+                bindings::kunmap_local(src);
+            }
+        }
+    }
+
+    /// Calls `f` with the bytes of each page, writable, in order.
+    fn for_each_mut(&mut self, f: &mut dyn FnMut(&mut [u8])) {
+        for frame in self.as_slice() {
+            // SAFETY: as in `for_each`; the page is one only this restart
+            // writes (see `RestoredPages`).
+            unsafe {
+                let dst = bindings::kmap_local_page(frame.bv_page);
+                f(core::slice::from_raw_parts_mut(dst.cast::<u8>(), PAGE_SIZE));
+                bindings::kunmap_local(dst);
+            }
+        }
+    }
+}
+
+impl Drop for PageFrames {
+    fn drop(&mut self) {
+        self.release(false);
+    }
+}
+
+/// The present pages of one chunk, held by reference rather than copied:
+/// they are checksummed and written to the image straight from their
+/// frames ([`format::PageSet`]).  The stopped task does not write its
+/// pages, and the extra references make a sharer that writes one copy it
+/// first; only a writer from outside (`process_vm_writev`) could still
+/// change a page between its checksum and its write, which the image's
+/// checksum would then show, as a copy made at that moment would.
+pub struct PageChunk {
+    addrs: [u64; MAX_CHUNK_PAGES as usize],
+    frames: PageFrames,
+}
+
+impl PageChunk {
+    /// An empty chunk, on the heap (it is about 1.5 KiB).
+    pub fn new() -> Result<KBox<Self>> {
         Ok(KBox::new(
             PageChunk {
                 addrs: [0; MAX_CHUNK_PAGES as usize],
-                frames: [none; MAX_CHUNK_PAGES as usize],
-                count: 0,
+                frames: PageFrames::new(),
             },
             GFP_KERNEL,
         )?)
@@ -492,11 +591,7 @@ impl PageChunk {
 
     /// The addresses of the gathered pages.
     pub fn addrs(&self) -> &[u64] {
-        self.addrs.get(..self.count).unwrap_or(&[])
-    }
-
-    fn frames(&self) -> &[bindings::bio_vec] {
-        self.frames.get(..self.count).unwrap_or(&[])
+        self.addrs.get(..self.frames.count).unwrap_or(&[])
     }
 
     /// Appends the page `page` at `addr`, taking over its reference; a
@@ -506,55 +601,30 @@ impl PageChunk {
     ///
     /// The caller owns a reference on `page`, which it gives to the chunk.
     unsafe fn push(&mut self, addr: u64, page: *mut bindings::page) -> Result {
-        match (
-            self.addrs.get_mut(self.count),
-            self.frames.get_mut(self.count),
-        ) {
-            (Some(at), Some(frame)) => {
-                *at = addr;
-                *frame = bindings::bio_vec {
-                    bv_page: page,
-                    bv_len: PAGE_SIZE as u32,
-                    bv_offset: 0,
-                };
-                // INVARIANT: the reference on `page` is now the chunk's.
-                self.count += 1;
-                Ok(())
-            }
-            _ => {
-                // SAFETY: the caller gave us its reference.
-                unsafe { bindings::put_page(page) };
-                Err(EINVAL)
-            }
+        let at = self.addrs.get_mut(self.frames.count);
+        // SAFETY: the caller's reference goes on (function safety
+        // requirement).
+        unsafe { self.frames.push(page) }?;
+        if let Some(at) = at {
+            *at = addr;
         }
+        Ok(())
     }
 
     /// Whether the chunk holds as many pages as a chunk may.
     pub fn is_full(&self) -> bool {
-        self.count >= self.frames.len()
+        self.frames.is_full()
     }
 
     /// Drops the pages' references and empties the chunk.
     pub fn clear(&mut self) {
-        for frame in self.frames() {
-            // SAFETY: by the type invariant the chunk owns a reference on
-            // each of its pages; `count` is reset below, so each is dropped
-            // once.
-            unsafe { bindings::put_page(frame.bv_page) };
-        }
-        self.count = 0;
-    }
-}
-
-impl Drop for PageChunk {
-    fn drop(&mut self) {
-        self.clear();
+        self.frames.release(false);
     }
 }
 
 impl format::PageSet<FileSink<'_>> for PageChunk {
     fn count(&self) -> usize {
-        self.count
+        self.frames.count
     }
 
     fn page_len(&self) -> usize {
@@ -562,28 +632,14 @@ impl format::PageSet<FileSink<'_>> for PageChunk {
     }
 
     fn for_each_page(&self, f: &mut dyn FnMut(&[u8])) -> format::Result {
-        for frame in self.frames() {
-            // SAFETY: the chunk holds a reference on the page (type
-            // invariant); `kmap_local_page` maps it for this CPU until
-            // `kunmap_local`, and the slice does not outlive the mapping.
-            // The stopped task does not write its pages, and the extra
-            // reference makes a sharer that writes copy the page first;
-            // only a writer from outside (`process_vm_writev`) could still
-            // change it, which the image checksum would then show, as a
-            // copy made at the same moment would.
-            unsafe {
-                let src = bindings::kmap_local_page(frame.bv_page);
-                f(core::slice::from_raw_parts(src.cast::<u8>(), PAGE_SIZE));
-                bindings::kunmap_local(src);
-            }
-        }
+        self.frames.for_each(f);
         Ok(())
     }
 
     fn write_to(&self, sink: &mut FileSink<'_>) -> format::Result {
         // SAFETY: every frame is a referenced page of PAGE_SIZE bytes from
-        // offset 0 (type invariant), alive for the call.
-        unsafe { sink.0.write_pages(self.frames()) }.map_err(to_format_errno)
+        // offset 0 (type invariant of `PageFrames`), alive for the call.
+        unsafe { sink.0.write_pages(self.frames.as_slice()) }.map_err(to_format_errno)
     }
 }
 
@@ -598,7 +654,7 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
     let end = area.rec.end;
     let _lock = mm.read_lock();
     let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_CHUNK_PAGES as usize];
-    while *addr < end && chunk.count < MAX_CHUNK_PAGES as usize {
+    while *addr < end && !chunk.is_full() {
         // SAFETY: the mm is alive and read-locked; the range lies in one
         // of its areas.
         let next =
@@ -609,7 +665,7 @@ pub fn gather_pages(mm: &MmRef, area: &Area, addr: &mut u64, chunk: &mut PageChu
             break;
         }
         *addr = next;
-        let room = (MAX_CHUNK_PAGES as usize - chunk.count)
+        let room = (MAX_CHUNK_PAGES as usize - chunk.frames.count)
             .min(((end - next) / PAGE_SIZE as u64) as usize);
         // FOLL_DUMP stops at the first hole or zero page, without faulting.
         // SAFETY: the mm is alive and read-locked; `pages` has room for `room`
@@ -723,36 +779,22 @@ pub fn save(
 }
 
 /// The pages of one chunk in the restored task's memory, filled straight
-/// from the image ([`format::PageTarget`]).
-///
-/// # Invariants
-///
-/// Each of the first `count` entries of `frames` points at a page on which
-/// this holds one reference, for `PAGE_SIZE` bytes from offset 0.
+/// from the image ([`format::PageTarget`]).  They are pages the task's new
+/// memory has just faulted in for writing, and that task runs nothing
+/// until the restart ends: only this restart writes them.
 pub struct RestoredPages {
-    frames: [bindings::bio_vec; MAX_CHUNK_PAGES as usize],
-    count: usize,
+    frames: PageFrames,
 }
 
 impl RestoredPages {
     /// None yet, on the heap (about 1 KiB).
     pub fn new() -> Result<KBox<Self>> {
-        let none = bindings::bio_vec {
-            bv_page: core::ptr::null_mut(),
-            bv_len: 0,
-            bv_offset: 0,
-        };
         Ok(KBox::new(
             RestoredPages {
-                frames: [none; MAX_CHUNK_PAGES as usize],
-                count: 0,
+                frames: PageFrames::new(),
             },
             GFP_KERNEL,
         )?)
-    }
-
-    fn frames(&self) -> &[bindings::bio_vec] {
-        self.frames.get(..self.count).unwrap_or(&[])
     }
 
     /// Takes the pages at `addrs` (at most a chunk) in `mm` for writing,
@@ -760,17 +802,18 @@ impl RestoredPages {
     /// does (`FOLL_FORCE` also reaches read-only private areas).
     fn get(&mut self, mm: &MmRef, addrs: &[u64]) -> Result {
         self.put();
-        if addrs.len() > self.frames.len() {
+        if addrs.len() > self.frames.frames.len() {
             return Err(EINVAL);
         }
         let mut pages = [core::ptr::null_mut::<bindings::page>(); MAX_CHUNK_PAGES as usize];
         let _lock = mm.read_lock();
-        while self.count < addrs.len() {
-            let start = *addrs.get(self.count).ok_or(EINVAL)?;
+        while self.frames.count < addrs.len() {
+            let done = self.frames.count;
+            let start = *addrs.get(done).ok_or(EINVAL)?;
             // The run of adjacent addresses from `start`.
             let run = addrs
                 .iter()
-                .skip(self.count)
+                .skip(done)
                 .enumerate()
                 .take_while(|&(i, &a)| a == start + (i * PAGE_SIZE) as u64)
                 .count();
@@ -790,37 +833,27 @@ impl RestoredPages {
             if got <= 0 {
                 return Err(EFAULT);
             }
+            // The check above left room for every page; all references
+            // are handed on or dropped before an error returns.
+            let mut result = Ok(());
             for &page in pages.iter().take((got as usize).min(run)) {
-                let Some(frame) = self.frames.get_mut(self.count) else {
+                if result.is_ok() {
+                    // SAFETY: the reference taken above goes to the set.
+                    result = unsafe { self.frames.push(page) };
+                } else {
                     // SAFETY: drops the reference taken above, which no
                     // frame holds.
                     unsafe { bindings::put_page(page) };
-                    continue;
-                };
-                *frame = bindings::bio_vec {
-                    bv_page: page,
-                    bv_len: PAGE_SIZE as u32,
-                    bv_offset: 0,
-                };
-                // INVARIANT: the reference taken above is now ours.
-                self.count += 1;
+                }
             }
+            result?;
         }
         Ok(())
     }
 
-    /// Marks the pages dirty, as a write through `access_remote_vm` does,
-    /// and drops their references.
+    /// Marks the pages dirty and drops their references.
     fn put(&mut self) {
-        for frame in self.frames() {
-            // SAFETY: by the type invariant we hold a reference on each
-            // page; `count` is reset below, so each is dropped once.
-            unsafe {
-                bindings::set_page_dirty_lock(frame.bv_page);
-                bindings::put_page(frame.bv_page);
-            }
-        }
-        self.count = 0;
+        self.frames.release(true);
     }
 }
 
@@ -832,7 +865,7 @@ impl Drop for RestoredPages {
 
 impl<S: format::Source + FrameSource> format::PageTarget<S> for RestoredPages {
     fn count(&self) -> usize {
-        self.count
+        self.frames.count
     }
 
     fn page_len(&self) -> usize {
@@ -840,25 +873,15 @@ impl<S: format::Source + FrameSource> format::PageTarget<S> for RestoredPages {
     }
 
     fn for_each_page_mut(&mut self, f: &mut dyn FnMut(&mut [u8])) -> format::Result {
-        for frame in self.frames() {
-            // SAFETY: we hold a reference on the page (type invariant);
-            // `kmap_local_page` maps it for this CPU until `kunmap_local`,
-            // and the slice does not outlive the mapping.  The page is one
-            // the restored task's new memory has just faulted in for
-            // writing; that task runs nothing until the restart ends.
-            unsafe {
-                let dst = bindings::kmap_local_page(frame.bv_page);
-                f(core::slice::from_raw_parts_mut(dst.cast::<u8>(), PAGE_SIZE));
-                bindings::kunmap_local(dst);
-            }
-        }
+        self.frames.for_each_mut(f);
         Ok(())
     }
 
     fn read_from(&mut self, src: &mut S, offset: usize) -> format::Result {
         // SAFETY: every frame is a referenced page of PAGE_SIZE writable
-        // bytes from offset 0 (type invariant), alive for the call.
-        unsafe { src.read_frames(self.frames(), offset) }.map_err(to_format_errno)
+        // bytes from offset 0 (type invariant of `PageFrames`), alive for
+        // the call.
+        unsafe { src.read_frames(self.frames.as_slice(), offset) }.map_err(to_format_errno)
     }
 }
 

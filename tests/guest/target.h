@@ -8,8 +8,10 @@
 #define CKPT_GUEST_TARGET_H
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -198,6 +200,30 @@ static inline int restart_and_wait(const char *img, long long limit_ms,
 	kill(-pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return status;
+}
+
+/*
+ * Reads from @fd until @buf holds @want (within 5 s); 0 if it does, with
+ * what was read in @buf.
+ */
+static inline int read_until(int fd, char *buf, size_t size, const char *want)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	while (!strstr(buf, want) && len + 1 < size) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) != 1)
+			return -1;
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			return -1;
+		len += n;
+		buf[len] = 0;
+	}
+	return strstr(buf, want) ? 0 : -1;
 }
 
 /*

@@ -20,7 +20,6 @@
 #include "ktap.h"
 #include "target.h"
 
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -35,30 +34,6 @@ static void wait_go(void)
 {
 	while (access(GO, F_OK))
 		usleep(2000);
-}
-
-/*
- * Reads from @fd until @buf holds @want (within 5 s); 0 if it does, with
- * what was read in @buf.
- */
-static int read_until(int fd, char *buf, size_t size, const char *want)
-{
-	size_t len = 0;
-
-	buf[0] = 0;
-	while (!strstr(buf, want) && len + 1 < size) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, 5000) != 1)
-			return -1;
-		n = read(fd, buf + len, size - 1 - len);
-		if (n <= 0)
-			return -1;
-		len += n;
-		buf[len] = 0;
-	}
-	return strstr(buf, want) ? 0 : -1;
 }
 
 /* J: a job of S, created with the terminal as its own. */
