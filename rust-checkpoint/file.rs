@@ -341,13 +341,7 @@ impl FileRef {
     /// page that stays alive for the call.
     pub unsafe fn write_pages(&self, frames: &[bindings::bio_vec]) -> Result {
         // SAFETY: the frames are valid (function safety requirement).
-        unsafe { self.transfer_pages(frames, 0, bindings::ITER_SOURCE) }.map_err(|e| {
-            if e == EINVAL {
-                EIO
-            } else {
-                e
-            }
-        })
+        unsafe { self.transfer_pages(frames, 0, bindings::ITER_SOURCE, EIO) }
     }
 
     /// Fills the bytes of `frames`, seen as one run, from byte `offset` to
@@ -360,13 +354,14 @@ impl FileRef {
     /// `bv_offset` of a page that stays alive for the call.
     pub unsafe fn read_pages(&self, frames: &[bindings::bio_vec], offset: usize) -> Result {
         // SAFETY: the frames are valid (function safety requirement).
-        unsafe { self.transfer_pages(frames, offset, bindings::ITER_DEST) }
+        unsafe { self.transfer_pages(frames, offset, bindings::ITER_DEST, EINVAL) }
     }
 
     /// Writes (`ITER_SOURCE`) or reads (`ITER_DEST`) the bytes of
     /// `frames` from byte `offset` on with `vfs_iter_write` or
     /// `vfs_iter_read`, at the file position (stream files: without one),
-    /// until all are done; a call that moves nothing is `EINVAL`.
+    /// until all are done; a call that moves nothing is `stalled` (the
+    /// file's own errors pass through as they are).
     ///
     /// # Safety
     ///
@@ -377,6 +372,7 @@ impl FileRef {
         frames: &[bindings::bio_vec],
         offset: usize,
         direction: u32,
+        stalled: Error,
     ) -> Result {
         let file = self.ptr.as_ptr();
         let total = frames
@@ -429,7 +425,7 @@ impl FileRef {
             }
             let n = ssize_result(ret)?;
             if n == 0 || n > total - done {
-                return Err(EINVAL);
+                return Err(stalled);
             }
             done += n;
         }
