@@ -379,14 +379,14 @@ impl FileRef {
             .iter()
             .try_fold(0usize, |sum, f| sum.checked_add(f.bv_len as usize))
             .ok_or(EINVAL)?;
+        // Stream files take no position.
+        let stream = self.is_stream();
         let mut done = offset;
         while done < total {
             let mut iter = core::mem::MaybeUninit::<bindings::iov_iter>::uninit();
-            // SAFETY: `iov_iter_bvec` initialises the whole iterator over
-            // `frames` (valid, by the function's safety requirement), and
-            // advancing it by `done < total` stays inside it.  Starting it
-            // afresh on each pass does not depend on how far a short call
-            // left it.
+            // Started afresh on each pass: a short call may leave it anywhere.
+            // SAFETY: `iov_iter_bvec` initialises the iterator over `frames`
+            // (valid: safety requirement); advancing by `done < total` stays in.
             unsafe {
                 bindings::iov_iter_bvec(
                     iter.as_mut_ptr(),
@@ -397,8 +397,6 @@ impl FileRef {
                 );
                 bindings::iov_iter_advance(iter.as_mut_ptr(), done);
             }
-            // Stream files take no position.
-            let stream = self.is_stream();
             let mut pos = if stream {
                 0
             } else {

@@ -533,10 +533,9 @@ impl PageFrames {
     /// Calls `f` with the bytes of each page, in order.
     fn for_each(&self, f: &mut dyn FnMut(&[u8])) {
         for frame in self.as_slice() {
-            // SAFETY: we hold a reference on the page (type invariant);
-            // `kmap_local_page` maps it for this CPU until `kunmap_local`,
-            // and the slice does not outlive the mapping.  Who else may
-            // write the page meanwhile is said where the set is used.
+            // Who else may write the page meanwhile: see the set's users.
+            // SAFETY: the page is referenced (type invariant), mapped until
+            // `kunmap_local`, and the slice does not outlive the mapping.
             unsafe {
                 let src = bindings::kmap_local_page(frame.bv_page);
                 f(core::slice::from_raw_parts(src.cast::<u8>(), PAGE_SIZE));
