@@ -40,8 +40,8 @@ use crate::format::{
     FileSource as FileObjectSource, ImageHeader, ImageParser, ImageWriter, Item, ItimersRecord,
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
     SigactionRecord, SignalsRecord, TaskRecord, VmaRecord, ZombieRecord, FORMAT_REVISION,
-    IMAGE_MAGIC, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, TASK_FLAG_NOT_DUMPABLE,
-    UTS_FIELD_SIZE,
+    IMAGE_MAGIC, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, SIGQUEUE_PROCESS,
+    TASK_FLAG_LEADER_EXITED, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, VmaList};
@@ -140,32 +140,24 @@ pub fn checkpoint(pid: bindings::pid_t, fd: i32, flags: u64) -> Result<i32> {
     let named = TaskRef::lookup_for_checkpoint(pid)?;
     // A process is saved from its thread-group leader, whichever of its
     // threads `pid` names.
-    let leader = named.group_leader();
-    let exited = leader.is_none();
-    let target = match leader {
-        Some(leader) if !named.is_current() => leader,
-        _ => named,
+    let target = if named.is_current() {
+        named
+    } else {
+        named.group_leader()?
     };
     let threads = if target.is_current() {
         KVec::new()
     } else {
         thread::collect(&target)?
     };
-    // A leader that exited while its threads run on (a zombie with no
-    // threads is only not quiescent).
-    let leader_gone = exited && !threads.is_empty();
-    if !leader_gone && !target.is_current() && !target.is_quiescent() {
+    // A leader that exited while its threads run on is saved with them
+    // (see `tree`); a zombie with no threads is only not quiescent.
+    let leader_exited = target.has_exited() && !threads.is_empty();
+    if !leader_exited && !target.is_current() && !target.is_quiescent() {
         return Err(EBUSY);
     }
     let mut failure = Failure::new();
-    let tree = if leader_gone {
-        failure.set(format_args!(
-            "the leader of the thread group has exited, which cannot be saved yet"
-        ));
-        Err(eopnotsupp())
-    } else {
-        tree::collect(target, threads, &mut failure)
-    };
+    let tree = tree::collect(target, threads, &mut failure);
     // Every other task must hold still while it is read (see the docs on
     // quiescence); the caller is quiescent by definition.
     let switches = match &tree {
@@ -222,7 +214,7 @@ fn save_tree(
     for node in nodes {
         let fds = match node.zombie {
             Some(_) => KVec::new(),
-            None => files::collect_fds(&node.task, failure)?,
+            None => files::collect_fds(node.process(), failure)?,
         };
         files::prepare_table(&fds, &mut saved.objects)?;
         tables.push(fds, GFP_KERNEL)?;
@@ -232,7 +224,7 @@ fn save_tree(
             fmt_result(w.write_record(zombie))?;
             continue;
         }
-        save_task(w, &node.task, &node.threads, fds, &mut saved, failure)?;
+        save_task(w, node, fds, &mut saved, failure)?;
         if node.children > 0 {
             fmt_result(w.write_record(&ChildrenRecord {
                 count: node.children,
@@ -255,18 +247,19 @@ struct TreeSave {
     shared: KVec<mm::SharedArea>,
 }
 
-/// Saves the records of one process: its leader `target`, then its other
-/// `threads`, with its descriptors `fds` (prepared by
+/// Saves the records of the process of `node`: its leader, then its other
+/// threads, with its descriptors `fds` (prepared by
 /// [`files::prepare_table`]), sharing `saved` with the processes saved
-/// before it.
+/// before it.  A leader that had exited has no registers of its own to
+/// save; what belongs to the process is read from a live thread.
 fn save_task(
     w: &mut ImageWriter<'_, FileSink<'_>>,
-    target: &TaskRef,
-    threads: &[TaskRef],
+    node: &tree::Node,
     fds: KVec<files::OpenFd>,
     saved: &mut TreeSave,
     failure: &mut Failure,
 ) -> Result {
+    let target = node.process();
     let nr_threads = target.nr_threads();
     if target.is_current() && nr_threads != 1 {
         failure.set(format_args!(
@@ -277,14 +270,18 @@ fn save_task(
     let census = task::census(target);
     task::refuse_unsaved(&census, failure)?;
     let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
-    let mut task_rec = task::save_task(target, &census);
-    // The caller in checkpoint(2) sees it return 0; a stopped task may
-    // resume an interrupted nanosleep, poll or futex wait.
-    let cpu = task::save_registers(target, &mut task_rec, failure)?;
+    let (task_rec, cpu, altstack) = if node.leader_exited {
+        let task_rec = task::save_exited_leader(&node.task, &census);
+        (task_rec, None, signals::disabled_altstack())
+    } else {
+        let mut task_rec = task::save_task(target, &census);
+        // The caller in checkpoint(2) sees it return 0; a stopped task may
+        // resume an interrupted nanosleep, poll or futex wait.
+        let cpu = task::save_registers(target, &mut task_rec, failure)?;
+        (task_rec, Some(cpu), signals::save_altstack(target))
+    };
     fmt_result(w.write_record(&task_rec))?;
-    fmt_result(w.write_signals(&signals::save_altstack(target), |i| {
-        Ok(signals::save_sigaction(target, i))
-    }))?;
+    fmt_result(w.write_signals(&altstack, |i| Ok(signals::save_sigaction(target, i))))?;
     fmt_result(w.write_record(&limits::save(target)))?;
     fmt_result(w.write_record(&timers::save(target)?))?;
     let (next_timer_id, posix_timers) = timers::save_posix(target, failure)?;
@@ -293,14 +290,20 @@ fn save_task(
     fmt_result(w.write_creds(&creds.0, &creds.1))?;
     let sched = sched::save(target, failure)?;
     fmt_result(w.write_record(&sched))?;
-    let pending = signals::save_pending(target, failure)?;
+    let mut pending = signals::save_pending(target, failure)?;
+    if node.leader_exited {
+        // The thread's own queue is saved with it.
+        pending = signals::on_queue(&pending, SIGQUEUE_PROCESS)?;
+    }
     fmt_result(w.write_pending_signals(pending.len(), |i| {
         pending.get(i).copied().ok_or(format::Errno::EINVAL)
     }))?;
-    fmt_result(w.write_record(&cpu))?;
-    let (xfeatures, xsave) = arch::save_fpu(target)?;
-    fmt_result(w.write_fpu(xfeatures, &xsave))?;
-    thread::save(w, threads, &creds, &sched, failure)?;
+    if let Some(cpu) = &cpu {
+        fmt_result(w.write_record(cpu))?;
+        let (xfeatures, xsave) = arch::save_fpu(target)?;
+        fmt_result(w.write_fpu(xfeatures, &xsave))?;
+    }
+    thread::save(w, &node.threads, &creds, &sched, failure)?;
     let (fs, cwd) = task::save_fs(target, &mut path)?;
     fmt_result(w.write_fs(&fs, cwd))?;
 
@@ -330,7 +333,9 @@ struct Prepared {
     sched: SchedRecord,
     /// Signals to queue again, in order.
     pending: KVVec<PendingSignal>,
-    cpu: CpuRecord,
+    /// The leader's registers and FPU state; `None` (and no FPU state)
+    /// if it had exited.
+    cpu: Option<CpuRecord>,
     xsave: KVec<u8>,
     /// The other threads of the process.
     threads: KVec<PreparedThread>,
@@ -538,8 +543,10 @@ fn check_prepared(
     limits::check(&p.rlimits)?;
     sched::check(&p.sched)?;
     let new_creds = PreparedCreds::prepare(&p.creds, &p.groups)?;
-    arch::check_cpu(&p.cpu, &p.task)?;
-    arch::check_fpu(&p.xsave)?;
+    if let Some(cpu) = &p.cpu {
+        arch::check_cpu(cpu, &p.task)?;
+        arch::check_fpu(&p.xsave)?;
+    }
     mm::check_areas(&p.mm, vmas, objects)?;
     mm::check_area_flags(vmas, &p.rlimits, &p.creds)?;
     mm::check_auxv(&p.auxv)?;
@@ -599,6 +606,11 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
             files::restore_fs(pwd, *umask);
         }
         task::restore_task(&p.task)?;
+        if p.cpu.is_none() {
+            // A leader restored only to exit again takes no signal meant
+            // for the process: its threads do.
+            signals::block_all();
+        }
         signals::restore_signals(&p.signals, &p.sigactions)?;
         // After the memory and descriptors, which lower limits could refuse.
         limits::restore(&p.rlimits)?;
@@ -618,8 +630,13 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         signals::restore_pending(&p.pending)?;
         // After the pending signals: a timer may fire at once.
         p.posix_timers.restore()?;
+        let Some(cpu) = &p.cpu else {
+            // Its threads are restored: the leader exits again, as it had.
+            task::exit_at_return(p.task.exit_status)?;
+            return Ok(0);
+        };
         arch::restore_fpu(&p.xsave)?;
-        arch::restore_cpu(&p.cpu, signals::delivery_pending())
+        arch::restore_cpu(cpu, signals::delivery_pending())
     }
 
     /// Creates the children `next` announces (if it does), each of which
@@ -871,7 +888,6 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     Some(posix_timers),
                     Some(creds),
                     Some(sched),
-                    Some(cpu),
                     Some(mm),
                 ) = (
                     task,
@@ -881,12 +897,16 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     posix_timers,
                     creds,
                     sched,
-                    cpu,
                     mm,
                 )
                 else {
                     return Err(EINVAL);
                 };
+                // Only a leader that had exited has no registers (the
+                // parser's rule, relied on here).
+                if cpu.is_none() != (task.flags & TASK_FLAG_LEADER_EXITED != 0) {
+                    return Err(EINVAL);
+                }
                 let after = match item {
                     Item::PageChunk { count } => AfterRecords::Pages(count),
                     item => AfterRecords::Next(Next::of(&item).ok_or(EINVAL)?),

@@ -15,7 +15,7 @@
 use crate::error::{eopnotsupp, Failure};
 use crate::format::{
     PendingSignal, SigactionRecord, SignalsRecord, MAX_PENDING_SIGNALS, NSIG, SIGQUEUE_PROCESS,
-    SIGQUEUE_THREAD, SI_TIMER,
+    SIGQUEUE_THREAD, SI_TIMER, SS_DISABLE,
 };
 use crate::task::TaskRef;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec};
@@ -38,6 +38,35 @@ pub fn save_altstack(task: &TaskRef) -> SignalsRecord {
         altstack_sp: ss.sp,
         altstack_size: ss.size,
         altstack_flags: ss.flags,
+        count: NSIG,
+    }
+}
+
+/// The signals of `pending` that are on `queue` ([`SIGQUEUE_THREAD`] or
+/// [`SIGQUEUE_PROCESS`]), in order.
+pub fn on_queue(pending: &[PendingSignal], queue: u32) -> Result<KVVec<PendingSignal>> {
+    let mut on = KVVec::with_capacity(pending.len(), GFP_KERNEL)?;
+    for s in pending.iter().filter(|s| s.queue == queue) {
+        on.push(*s, GFP_KERNEL)?;
+    }
+    Ok(on)
+}
+
+/// Blocks every signal the calling task can block.
+pub fn block_all() {
+    let mut all = bindings::sigset_t::default();
+    all.sig[0] = usize::MAX;
+    // SAFETY: `all` is a valid signal set; `set_current_blocked` itself
+    // removes SIGKILL and SIGSTOP.
+    unsafe { bindings::set_current_blocked(&mut all) };
+}
+
+/// The signal stack of a leader that had exited: none.
+pub fn disabled_altstack() -> SignalsRecord {
+    SignalsRecord {
+        altstack_sp: 0,
+        altstack_size: 0,
+        altstack_flags: SS_DISABLE,
         count: NSIG,
     }
 }

@@ -9,8 +9,8 @@ use crate::file::path_to_bytes;
 use crate::format::{
     CpuRecord, FsRecord, TaskRecord, FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED,
     RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL,
-    TASK_COMM_LEN, TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_NOT_DUMPABLE, TASK_FLAG_NO_NEW_PRIVS,
-    TASK_FLAG_THP_DISABLE,
+    TASK_COMM_LEN, TASK_FLAG_CHILD_SUBREAPER, TASK_FLAG_LEADER_EXITED, TASK_FLAG_NOT_DUMPABLE,
+    TASK_FLAG_NO_NEW_PRIVS, TASK_FLAG_THP_DISABLE,
 };
 use core::ptr::NonNull;
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
@@ -137,14 +137,22 @@ impl TaskRef {
         TaskRef { ptr }
     }
 
-    /// The leader of the task's thread group, or `None` if it has exited
-    /// (its other threads run on).
-    pub fn group_leader(&self) -> Option<Self> {
+    /// The leader of the task's thread group, which may have exited while
+    /// its other threads run on.
+    pub fn group_leader(&self) -> Result<Self> {
         // SAFETY: the task is alive (type invariant); the helper returns a
-        // counted reference or null.
+        // counted reference.
         let leader = unsafe { bindings::ckpt_task_leader(self.ptr.as_ptr()) };
+        let leader = NonNull::new(leader).ok_or(ESRCH)?;
         // SAFETY: we own the reference the helper took.
-        NonNull::new(leader).map(|ptr| unsafe { TaskRef::from_owned(ptr) })
+        Ok(unsafe { TaskRef::from_owned(leader) })
+    }
+
+    /// The status the task exited with, as `wait(2)` reports it; for a
+    /// task that has exited.
+    pub fn exit_status(&self) -> u32 {
+        // SAFETY: the task is alive (type invariant).
+        unsafe { bindings::ckpt_task_exit_code(self.ptr.as_ptr()) as u32 }
     }
 
     /// The children of the task's process (of all its threads), each
@@ -429,8 +437,39 @@ pub fn save_task(task: &TaskRef, c: &bindings::ckpt_task_census) -> TaskRecord {
             .fold(0, |flags, (_, flag)| flags | flag),
         pgid,
         sid,
-        _pad: 0,
+        exit_status: 0,
     }
+}
+
+/// The record of a process whose leader `leader` had exited while its
+/// threads ran on, with the process's registrations in `process_census`
+/// (a live thread's): the leader's ids, name, exit signal, personality and
+/// exit status; its per-thread fields are left zero, for it is restored
+/// only to exit again.
+pub fn save_exited_leader(
+    leader: &TaskRef,
+    process_census: &bindings::ckpt_task_census,
+) -> TaskRecord {
+    // Only its process flags: no registrations of the live thread's.
+    let census = bindings::ckpt_task_census {
+        state: process_census.state & !bindings::ckpt_state_bits_CKPT_STATE_NO_NEW_PRIVS,
+        ..Default::default()
+    };
+    let mut task = save_task(leader, &census);
+    task.set_child_tid = 0;
+    task.clear_child_tid = 0;
+    task.pdeath_signal = 0;
+    task.flags |= TASK_FLAG_LEADER_EXITED;
+    task.exit_status = leader.exit_status();
+    task
+}
+
+/// Makes the calling task, a restored leader whose saved self had
+/// exited, exit with `status` on its way back to user space.
+pub fn exit_at_return(status: u32) -> Result {
+    let status = isize::try_from(status).map_err(|_| EINVAL)?;
+    // SAFETY: no preconditions; queues work on the calling task only.
+    to_result(unsafe { bindings::ckpt_exit_at_return(status) })
 }
 
 /// Checks, before the point of no return, that the calling task can become

@@ -40,7 +40,7 @@ use crate::sched;
 use crate::signals;
 use crate::task::{self, TaskRef};
 use core::ffi::c_void;
-use kernel::alloc::{flags::GFP_KERNEL, KVVec, KVec};
+use kernel::alloc::{KVVec, KVec};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 
@@ -99,10 +99,7 @@ pub fn save<S: Sink>(
         let altstack = signals::save_altstack(thread);
         // The process's queue is saved with the leader.
         let all_pending = signals::save_pending(thread, failure)?;
-        let mut pending = KVVec::with_capacity(all_pending.len(), GFP_KERNEL)?;
-        for s in all_pending.iter().filter(|s| s.queue == SIGQUEUE_THREAD) {
-            pending.push(*s, GFP_KERNEL)?;
-        }
+        let pending = signals::on_queue(&all_pending, SIGQUEUE_THREAD)?;
         let (xfeatures, xsave) = arch::save_fpu(thread)?;
         fmt_result(w.write_record(&ThreadRecord {
             task: task_rec,

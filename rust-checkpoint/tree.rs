@@ -47,6 +47,8 @@ pub struct Node {
     pub task: TaskRef,
     /// Its other threads.
     pub threads: KVec<TaskRef>,
+    /// Its leader had exited while its other threads ran on.
+    pub leader_exited: bool,
     /// How many of the nodes that follow are its children.
     pub children: u32,
     /// Its pid, process group and session, in the checkpointer's pid
@@ -92,12 +94,20 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
     }) = stack.pop()
     {
         let pid = task.tid();
-        if parent.is_some() && task.has_exited() {
+        let threads = match threads {
+            Some(threads) => threads,
+            None => thread::collect(&task)?,
+        };
+        // A leader that exited while its threads run on is saved with
+        // them, as a live process.
+        let exited = task.has_exited();
+        if parent.is_some() && exited && threads.is_empty() {
             let zombie = save_zombie(&task, pid, failure)?;
             nodes.push(
                 Node {
                     task,
-                    threads: KVec::new(),
+                    threads,
+                    leader_exited: false,
                     children: 0,
                     pid,
                     pgid: zombie.pgid,
@@ -128,16 +138,13 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
             ));
             return Err(eopnotsupp());
         }
-        let threads = match threads {
-            Some(threads) => threads,
-            None => thread::collect(&task)?,
-        };
         let (pgid, sid) = task.pgid_sid();
         let index = nodes.len();
         let count = u32::try_from(children.len()).map_err(|_| EINVAL)?;
         nodes.push(
             Node {
                 task,
+                leader_exited: exited && !threads.is_empty(),
                 threads,
                 children: count,
                 pid,
@@ -165,13 +172,24 @@ pub fn collect(root: TaskRef, threads: KVec<TaskRef>, failure: &mut Failure) -> 
     Ok(nodes)
 }
 
+impl Node {
+    /// The task that holds the state of the process: its leader, or, if
+    /// the leader had exited, its first other thread.
+    pub fn process(&self) -> &TaskRef {
+        match self.threads.first() {
+            Some(thread) if self.leader_exited => thread,
+            _ => &self.task,
+        }
+    }
+}
+
 /// The record of `task` (pid `pid`), a child that has exited: a zombie
 /// with no threads left, or refused.
 fn save_zombie(task: &TaskRef, pid: i32, failure: &mut Failure) -> Result<ZombieRecord> {
     let z = task.zombie().inspect_err(|e| {
         if *e == eopnotsupp() {
             failure.set(format_args!(
-                "process {pid} exited while other threads of it run on, or is traced, which cannot be saved yet"
+                "process {pid} exited while a thread of it was exiting, or is traced, which cannot be saved yet"
             ));
         }
     })?;
@@ -227,6 +245,8 @@ pub fn all_quiescent(nodes: &[Node]) -> bool {
         let still = match n.zombie {
             // Not reaped meanwhile.
             Some(_) => n.task.zombie().is_ok(),
+            // Its threads hold still; it has exited.
+            None if n.leader_exited => n.task.has_exited(),
             None => n.task.is_current() || n.task.is_quiescent(),
         };
         still && thread::all_quiescent(&n.threads)

@@ -93,10 +93,10 @@ use super::{
     MAX_STRING_LEN, MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
     MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS,
     RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN,
-    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, UNCATCHABLE_SIGNALS,
-    USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED,
-    VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED,
-    VMA_STACK, VMA_WIPEONFORK,
+    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, TASK_FLAG_LEADER_EXITED,
+    UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE,
+    VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL,
+    VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -468,6 +468,8 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     /// included.
     tgid: i32,
     threads: u32,
+    /// The task's leader had exited ([`TASK_FLAG_LEADER_EXITED`]).
+    leader_exited: bool,
     /// Pending signals of the task's threads announced so far.
     pending_signals: u32,
     /// Processes read so far.
@@ -503,6 +505,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             resume: Expect::Done,
             tgid: 0,
             threads: 0,
+            leader_exited: false,
             pending_signals: 0,
             processes: 0,
             children_left: [0; MAX_TREE_DEPTH as usize],
@@ -602,6 +605,8 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             || (signal.queue != SIGQUEUE_THREAD && signal.queue != SIGQUEUE_PROCESS)
             // Another thread's block holds only its own queue.
             || (self.threads > 1 && signal.queue != SIGQUEUE_THREAD)
+            // A leader that had exited has no queue of its own.
+            || (self.threads == 1 && self.leader_exited && signal.queue == SIGQUEUE_THREAD)
             || signal.si_signo() != signo as i32
             || signal.si_code() == SI_TIMER
         {
@@ -902,6 +907,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.processes += 1;
                 self.tgid = task.tgid;
                 self.threads = 1;
+                self.leader_exited = task.flags & TASK_FLAG_LEADER_EXITED != 0;
                 self.pending_signals = 0;
                 self.expect = Expect::Signals;
                 Ok(Item::Task(task))
@@ -910,6 +916,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 let thread: ThreadRecord = self.reader.payload(t, h)?;
                 check_task(&thread.task)?;
                 if self.threads >= MAX_THREADS
+                    || thread.task.flags & TASK_FLAG_LEADER_EXITED != 0
                     || thread.task.tgid != self.tgid
                     || thread.task.pid == self.tgid
                     || thread.task.exit_signal != 0
@@ -928,7 +935,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::Signals, RecordType::Signals) => {
                 let (signals, body): (SignalsRecord, usize) = self.reader.prefix(t, h)?;
+                // A leader that had exited has no signal stack.
+                let exited_with_stack = self.leader_exited && signals.altstack_flags != SS_DISABLE;
                 if signals.count != NSIG
+                    || exited_with_stack
                     || body != NSIG as usize * size_of::<SigactionRecord>()
                     || !altstack_ok(
                         signals.altstack_sp,
@@ -1015,7 +1025,13 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                         left: pending.count,
                     };
                 }
-                self.expect = Expect::Cpu;
+                // A leader that had exited has no registers: its threads
+                // follow.
+                self.expect = if self.threads == 1 && self.leader_exited {
+                    Expect::Fs
+                } else {
+                    Expect::Cpu
+                };
                 Ok(Item::SigPending(pending))
             }
             (Expect::Cpu, RecordType::Cpu) => {
@@ -1043,7 +1059,9 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::Fs, RecordType::Fs) => {
                 let fs: FsRecord = self.reader.payload(t, h)?;
-                if fs.umask > 0o777 || fs._pad != 0 {
+                // A process whose leader had exited lives in its threads.
+                let no_live_thread = self.leader_exited && self.threads == 1;
+                if fs.umask > 0o777 || fs._pad != 0 || no_live_thread {
                     return Err(Errno::EINVAL);
                 }
                 let len = self.string()?;
@@ -1765,11 +1783,28 @@ fn check_task(task: &TaskRecord) -> Result {
         || task.flags & !TASK_FLAGS_KNOWN != 0
         || task.pgid < 0
         || task.sid < 0
-        || task._pad != 0
+        || !exit_ok(task)
     {
         return Err(Errno::EINVAL);
     }
     Ok(())
+}
+
+/// Whether the exit status is zero, or, for a leader that had exited, one
+/// `exit(2)` leaves (`code << 8`) with zero per-thread fields: it is
+/// restored only to exit again.
+fn exit_ok(task: &TaskRecord) -> bool {
+    if task.flags & TASK_FLAG_LEADER_EXITED == 0 {
+        return task.exit_status == 0;
+    }
+    task.exit_status & !0xff00 == 0
+        && task.pdeath_signal == 0
+        && task.restart_kind == RESTART_NONE
+        && task.set_child_tid == 0
+        && task.clear_child_tid == 0
+        && task.sigblocked == 0
+        && task.rseq_area == 0
+        && task.robust_list == 0
 }
 
 /// Whether the signal stack is disabled, or one `sigaltstack(2)` could

@@ -12,7 +12,7 @@ use core::mem::size_of;
 ///
 /// Bump it whenever a record layout, a record type number or an ordering
 /// rule changes (see `Documentation/checkpoint/format.rst`).
-pub const FORMAT_REVISION: u32 = 14;
+pub const FORMAT_REVISION: u32 = 15;
 
 /// First field of the [`ImageHeader`] payload: `"CKPTIMG\0"` in
 /// little-endian byte order (`CHECKPOINT_IMAGE_MAGIC` in the uapi header).
@@ -488,8 +488,10 @@ pub struct TaskRecord {
     /// Session id, likewise; the task led its session when it equals
     /// `pid`. Offset 128.
     pub sid: i32,
-    /// Zero. Offset 132.
-    pub _pad: u32,
+    /// With [`TASK_FLAG_LEADER_EXITED`], the status the leader exited
+    /// with, as `wait(2)` reports it (`code << 8`); zero otherwise.
+    /// Offset 132.
+    pub exit_status: u32,
 }
 plain_record!(TaskRecord, 136);
 impl Record for TaskRecord {
@@ -601,11 +603,17 @@ pub const TASK_FLAG_CHILD_SUBREAPER: u32 = 4;
 /// [`TaskRecord::flags`]: transparent huge pages are disabled for the
 /// address space (`PR_SET_THP_DISABLE`).
 pub const TASK_FLAG_THP_DISABLE: u32 = 8;
+/// [`TaskRecord::flags`]: the leader of the thread group had exited (with
+/// [`TaskRecord::exit_status`]) while its other threads ran on.  The record
+/// then describes the process only: its per-thread fields are zero, and
+/// no registers or FPU state follow it.
+pub const TASK_FLAG_LEADER_EXITED: u32 = 16;
 /// Every [`TaskRecord::flags`] bit this revision defines.
 pub const TASK_FLAGS_KNOWN: u32 = TASK_FLAG_NO_NEW_PRIVS
     | TASK_FLAG_NOT_DUMPABLE
     | TASK_FLAG_CHILD_SUBREAPER
-    | TASK_FLAG_THP_DISABLE;
+    | TASK_FLAG_THP_DISABLE
+    | TASK_FLAG_LEADER_EXITED;
 /// Smallest rseq area `rseq(2)` accepts (the original `struct rseq`), and
 /// the alignment it requires.
 pub const RSEQ_MIN_LEN: u32 = 32;

@@ -82,6 +82,10 @@ macro_rules! format_cases {
                 ),
                 (zombies_parse, $crate::format::tests_records::zombies_parse),
                 (
+                    leader_exited_parses,
+                    $crate::format::tests_records::leader_exited_parses
+                ),
+                (
                     unknown_type_rejected,
                     $crate::format::tests_records::unknown_type_rejected
                 ),

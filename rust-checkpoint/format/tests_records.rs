@@ -62,6 +62,9 @@ pub struct Sample {
     pub thread: Option<(ThreadRecord, CpuRecord)>,
     /// If set (with `thread`), the thread's own scheduling state.
     pub thread_sched: Option<SchedRecord>,
+    /// With [`TASK_FLAG_LEADER_EXITED`], the leader's registers and FPU
+    /// state are written all the same.
+    pub leader_cpu: bool,
     /// Its FPU feature mask.
     pub xfeatures: u64,
     /// Length of the XSAVE buffer (the contents are a pattern).
@@ -315,6 +318,7 @@ pub fn sample() -> Sample {
         cpu,
         thread: Some((thread, thread_cpu)),
         thread_sched: Some(SchedRecord { nice: 7, ..sched }),
+        leader_cpu: false,
         xfeatures: 0x7,
         xstate_len: 832,
         fs: FsRecord {
@@ -448,8 +452,12 @@ pub fn write_signals<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) -> Result 
     w.write_record(&s.itimers)?;
     w.write_posix_timers(s.posix_next_id, &s.posix_timers)?;
     write_creds_and_sched(w, s)?;
-    w.write_pending_signals(s.pending.len(), |i| {
-        s.pending.get(i).copied().ok_or(Errno::EINVAL)
+    // A leader that had exited holds the process's queue only: the
+    // sample's signals but the first, which is its thread's.
+    let first = usize::from(s.task.flags & TASK_FLAG_LEADER_EXITED != 0);
+    let pending = s.pending.get(first..).unwrap_or(&[]);
+    w.write_pending_signals(pending.len(), |i| {
+        pending.get(i).copied().ok_or(Errno::EINVAL)
     })
 }
 
@@ -474,12 +482,15 @@ pub fn write_creds_and_sched<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample) ->
 pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u8]) -> Result {
     w.write_record(&s.task)?;
     write_signals(w, s)?;
-    w.write_record(&s.cpu)?;
     let xstate = page.get_mut(..s.xstate_len).ok_or(Errno::EINVAL)?;
     for (i, b) in xstate.iter_mut().enumerate() {
         *b = xstate_byte(i);
     }
-    w.write_fpu(s.xfeatures, xstate)?;
+    // A leader that had exited has no registers (see `leader_exited`).
+    if s.task.flags & TASK_FLAG_LEADER_EXITED == 0 || s.leader_cpu {
+        w.write_record(&s.cpu)?;
+        w.write_fpu(s.xfeatures, xstate)?;
+    }
     if let Some((thread, cpu)) = s.thread {
         w.write_record(&thread)?;
         if let Some(sched) = &s.thread_sched {
@@ -1441,6 +1452,80 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     }
 }
 
+/// A change to a sample, named for the report.
+type NamedMutation = (&'static str, fn(&mut Sample));
+
+/// The sample as a process whose leader had exited with status 3: no
+/// per-thread fields, registers or private signals of the leader; its
+/// thread lives on.
+pub fn leader_exited() -> Sample {
+    let mut s = sample();
+    let task = &mut s.task;
+    task.flags |= TASK_FLAG_LEADER_EXITED;
+    task.exit_status = 3 << 8;
+    task.set_child_tid = 0;
+    task.clear_child_tid = 0;
+    task.sigblocked = 0;
+    task.rseq_area = 0;
+    task.rseq_len = 0;
+    task.rseq_sig = 0;
+    task.robust_list = 0;
+    s.signals.altstack_sp = 0;
+    s.signals.altstack_size = 0;
+    s.signals.altstack_flags = SS_DISABLE;
+    s
+}
+
+/// A process whose leader had exited parses without the leader's
+/// registers and FPU state.  It is refused with them, without a live
+/// thread, with per-thread fields, a signal stack or a private signal of
+/// the leader, or with a status `exit(2)` could not leave; a thread, or a
+/// process with a live leader, is refused with an exit status.
+pub fn leader_exited_parses(t: &mut dyn Check, scratch: &mut [u8]) {
+    let mut b = bufs(scratch);
+    let s = leader_exited();
+    let len = build_sample(&mut b, &s);
+    // The sample's 31 items less the leader's registers and FPU state.
+    check_eq!(t, len.and_then(|len| parse(&mut b, len, 64)), Ok(29));
+    let cases: [NamedMutation; 14] = [
+        ("leader registers", |s| s.leader_cpu = true),
+        ("leader signal stack", |s| s.signals = sample().signals),
+        ("no live thread", |s| s.thread = None),
+        ("status not from exit", |s| s.task.exit_status = 9),
+        ("status too wide", |s| s.task.exit_status = 1 << 16),
+        ("leader tid pointer", |s| s.task.set_child_tid = 0x1000),
+        ("leader clear tid", |s| s.task.clear_child_tid = 0x1000),
+        ("leader mask", |s| s.task.sigblocked = 1),
+        ("leader robust list", |s| s.task.robust_list = 0x1000),
+        ("leader pdeath signal", |s| s.task.pdeath_signal = 9),
+        ("leader private signal", |s| {
+            s.pending[1].queue = SIGQUEUE_THREAD
+        }),
+        ("leader rseq", |s| {
+            s.task.rseq_area = 0x7f00_0000_3020;
+            s.task.rseq_len = 32;
+            s.task.rseq_sig = 1;
+        }),
+        ("thread flagged", |s| {
+            set_thread(s, |th, _| th.task.flags |= TASK_FLAG_LEADER_EXITED)
+        }),
+        ("thread status", |s| {
+            set_thread(s, |th, _| th.task.exit_status = 1 << 8)
+        }),
+    ];
+    for (what, mutate) in cases {
+        let mut s = leader_exited();
+        mutate(&mut s);
+        let parsed = build_sample(&mut b, &s).and_then(|len| parse(&mut b, len, 64));
+        check_eq!(t, (what, parsed), (what, Err(Errno::EINVAL)));
+    }
+    // A live leader leaves no status.
+    let mut s = sample();
+    s.task.exit_status = 1 << 8;
+    let parsed = build_sample(&mut b, &s).and_then(|len| parse(&mut b, len, 64));
+    check_eq!(t, parsed, Err(Errno::EINVAL));
+}
+
 /// A zombie `pid`, in its own group of the sample's session, that exited
 /// with `status`.
 pub fn zombie(s: &Sample, pid: i32, status: u32) -> ZombieRecord {
@@ -2005,8 +2090,8 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.task.rseq_area = 0; // no area, but a length
         },
         |s| s.task.robust_list = USER_ADDR_LIMIT,
-        |s| s.task.flags = 16, // undefined flag
-        |s| s.task._pad = 1,
+        |s| s.task.flags = 32,             // undefined flag
+        |s| s.task.exit_status = 1 << 8,   // a live leader's
         |s| s.actions[0].0 = 8,            // SIGKILL cannot be ignored
         |s| s.actions[1].0 = 18,           // nor SIGSTOP handled
         |s| s.actions[1].1.flags |= 0x400, // SA_UNSUPPORTED is never kept
@@ -2542,16 +2627,13 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
 /// rejected.
 pub fn nonzero_padding_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
     // One sample at a time: the kernel runs this on a 16 KiB stack.
-    let cases: [fn(&mut Sample); 2] = [
-        |s| s.fs._pad = 1,
-        |s| {
-            s.files[1] = terminal(2);
-            s.tty = Some(TtyRecord {
-                _pad: [0, 0, 1, 0],
-                ..TTY
-            });
-        },
-    ];
+    let cases: [fn(&mut Sample); 1] = [|s| {
+        s.files[1] = terminal(2);
+        s.tty = Some(TtyRecord {
+            _pad: [0, 0, 1, 0],
+            ..TTY
+        });
+    }];
     for mutate in cases {
         let mut s = sample();
         mutate(&mut s);

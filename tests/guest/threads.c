@@ -15,10 +15,8 @@
  * Threads with scheduling settings of their own (a nice value, SCHED_IDLE
  * with an affinity, SCHED_BATCH) in a process whose leader has another
  * nice value and SCHED_RESET_ON_FORK (which the threads restart creates
- * would lose) each get their own back.
- *
- * Refused with EOPNOTSUPP and an error record: a process whose leader has
- * exited.
+ * would lose) each get their own back.  (A process whose leader has
+ * exited: leader_exited.c.)
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -180,16 +178,6 @@ static int thread_records(const struct image *img)
 	return n;
 }
 
-/* The message of the image's error record, or "". */
-static const char *error_message(const struct image *img)
-{
-	long last = image_last(img);
-
-	if (last < 0 || image_u32(img, last) != REC_ERROR)
-		return "";
-	return (const char *)img->data + last + 16;
-}
-
 static int wait_status(pid_t pid)
 {
 	int status = -1;
@@ -251,8 +239,6 @@ static void *idle(void *arg)
 }
 
 /* What a refused target does before it stops. */
-enum refusal { LEADER_EXITED };
-
 #define SCHED_READY "/tmp/threads.sched-ready"
 #define SCHED_GO "/tmp/threads.sched-go"
 #define SCHED_THREADS 3
@@ -363,47 +349,13 @@ static void thread_sched_restored(void)
 		  r, ret, status);
 }
 
-/*
- * A target in state @how is refused with EOPNOTSUPP and an error record
- * whose message contains @word.
- */
-static void expect_refused(enum refusal how, const char *word,
-			   const char *name)
-{
-	pid_t pid = fork();
-	long r;
-	int err;
-	struct image img;
-	const char *msg = "";
-
-	if (pid == 0) {
-		pthread_t t;
-
-		pthread_create(&t, NULL, idle, NULL);
-		if (how == LEADER_EXITED)
-			pthread_exit(NULL);
-		for (;;)
-			pause();
-	}
-	usleep(300000);
-	stop_target(pid);
-	r = checkpoint_and_kill(pid, IMG);
-	err = errno;
-	if (image_load(&img, IMG) == 0)
-		msg = error_message(&img);
-	ktap_case(r == -1 && err == EOPNOTSUPP && strstr(msg, word), name,
-		  "checkpoint %ld errno %d, message '%s'", r, err, msg);
-}
-
 int main(void)
 {
-	ktap_begin("threads", 5);
+	ktap_begin("threads", 4);
 	fflush(stdout);
 	restart_as_child(8, "threads_8_restart_as_child_saved_tids");
 	restart_as_child(64, "threads_64_restart_as_child_saved_tids");
 	restart_in_place();
-	expect_refused(LEADER_EXITED, "has exited",
-		       "threads_leader_exited_eopnotsupp");
 	thread_sched_restored();
 	return ktap_end();
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Zombies across a restart (zdtm's zombie00), and the exited process the
- * checkpoint still refuses.
+ * Zombies across a restart (zdtm's zombie00), and a child whose leader
+ * alone has exited.
  *
  * The root R has four zombie children: one that exited 42, one killed by
  * SIGTERM, one created with exit signal SIGUSR1 (a __WCLONE child) that
@@ -19,7 +19,8 @@
  * It exits with the number of the first failed check (0: all passed).
  *
  * A child whose thread-group leader exited while another thread runs on
- * (zdtm's pthread02 shape) is refused with EOPNOTSUPP.
+ * (zdtm's pthread02 shape, below the root of a tree) is saved with the
+ * tree and restarted: its leader is a zombie again, its thread runs.
  */
 #define _GNU_SOURCE
 #include "ktap.h"
@@ -332,21 +333,81 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+/* The state letter of thread @tid of @pid, or 0. */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /*
- * A child whose leader exited while its other thread runs on: the
- * leader is a zombie with a live thread group, refused.
+ * The threads of @pid other than zombies that are (@stopped) or are not
+ * stopped, and the zombies among them, in *@live and *@zombies.
+ */
+static void thread_states(pid_t pid, int stopped, int *live, int *zombies)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	*live = 0;
+	*zombies = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		char st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		st = thread_state(pid, atoi(e->d_name));
+		if (st == 'Z')
+			(*zombies)++;
+		else if ((st == 'T' || st == 't') == !!stopped)
+			(*live)++;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Whether @pid's leader is a zombie with one thread that is (@stopped) or not. */
+static int leader_exited(pid_t pid, int stopped)
+{
+	int live, zombies;
+
+	thread_states(pid, stopped, &live, &zombies);
+	return live == 1 && zombies == 1;
+}
+
+#define EXITED_CHILD "exited-child"
+
+/*
+ * A child whose leader exited while its other thread runs on: it is saved
+ * with its parent, and restarted with the leader a zombie again.
  */
 static void exited_leader_case(void)
 {
-	int ready, err = 0;
-	long ret = -1;
-	pid_t p = fork_when_ready(&ready);
+	int ready, status = -1;
+	long r = -1, ret = -1;
+	pid_t p, child = 0;
+	FILE *f;
 
+	unlink(EXITED_CHILD);
+	p = fork_when_ready(&ready);
 	if (p == 0) {
 		int inner;
-		pid_t child;
 
-		/* Its group, to be killed whole. */
+		/* Its group, to be stopped and killed whole. */
 		setpgid(0, 0);
 		child = fork_when_ready(&inner);
 		if (child == 0) {
@@ -365,19 +426,51 @@ static void exited_leader_case(void)
 		for (int tries = 0; child > 0 && tries < 5000 &&
 		     proc_state(child) != 'Z'; tries++)
 			usleep(1000);
+		f = fopen(EXITED_CHILD, "w");
+		if (f) {
+			fprintf(f, "%d\n", child);
+			fclose(f);
+		}
 		signal_ready(ready);
 		for (;;)
 			pause();
 	}
-	if (p > 0 && !stop_pid(p)) {
-		ret = checkpoint_to(p, IMG);
-		err = errno;
+	f = fopen(EXITED_CHILD, "r");
+	if (!f || fscanf(f, "%d", &child) != 1)
+		child = 0;
+	if (f)
+		fclose(f);
+	if (p > 0 && child > 0) {
+		kill(-p, SIGSTOP);
+		for (int tries = 0; tries < 5000 &&
+		     !(proc_state(p) == 'T' && leader_exited(child, 1)); tries++)
+			usleep(1000);
+		r = checkpoint_to(p, IMG);
 	}
-	ktap_case(ret == -1 && err == EOPNOTSUPP,
-		  "child_with_exited_leader_refused", "returned %ld errno %d",
-		  ret, err);
+	ktap_case(r > 0, "child_with_exited_leader_checkpointed",
+		  "checkpoint %ld errno %d", r, r > 0 ? 0 : errno);
 	if (p > 0)
 		kill(-p, SIGKILL);
+	reap_all();
+
+	if (r > 0) {
+		int fd = open(IMG, O_RDONLY);
+
+		ret = sys_restart(0, fd, RESTART_CHILD);
+		close(fd);
+	}
+	/* The leader exits again once its restart is over. */
+	for (int tries = 0; ret == p && tries < 5000 &&
+	     !leader_exited(child, 0); tries++)
+		usleep(1000);
+	if (ret == p && leader_exited(child, 0))
+		status = 0;
+	ktap_case(ret == p && status == 0,
+		  "child_with_exited_leader_restarted",
+		  "restart %ld (saved %d), child %d: leader a zombie, its thread running: %s",
+		  ret, p, child, status == 0 ? "yes" : "no");
+	if (ret > 0)
+		kill(-ret, SIGKILL);
 	reap_all();
 }
 
@@ -387,7 +480,7 @@ int main(void)
 	int status;
 	pid_t r;
 
-	ktap_begin("zombies", 5);
+	ktap_begin("zombies", 6);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	r = make_image();

@@ -11,8 +11,8 @@ use ckpt_format::format::{
     FUTEX_RESTART_CLOCK_REALTIME, FUTEX_RESTART_SHARED, MAX_STRING_LEN, NR_ITIMERS, NSIG,
     POSIX_TIMER_ABSTIME, RESTART_FUTEX_WAIT, RESTART_NANOSLEEP, RESTART_NO_TIMEOUT, RESTART_POLL,
     RLIM_INFINITY, SCHED_FLAG_AFFINITY, SIGEV_NONE, SIGEV_THREAD_ID, SIGQUEUE_PROCESS, SIG_DFL,
-    SIG_IGN, SS_DISABLE, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ, VMA_PROT_WRITE, VMA_SHARED,
-    VMA_STACK,
+    SIG_IGN, SS_DISABLE, TASK_FLAG_LEADER_EXITED, VMA_HEAP, VMA_PROT_EXEC, VMA_PROT_READ,
+    VMA_PROT_WRITE, VMA_SHARED, VMA_STACK,
 };
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -394,6 +394,12 @@ fn decode_into(
                     t.set_child_tid,
                     t.clear_child_tid
                 ));
+                if t.flags & TASK_FLAG_LEADER_EXITED != 0 {
+                    say(format!(
+                        "  the leader had exited (status {:#x}); the process runs in its threads",
+                        t.exit_status
+                    ));
+                }
                 cur.resumes = resumes(&t, &say);
             }
             Item::Zombie(z) => {
