@@ -37,6 +37,7 @@ pub mod limits;
 pub mod mm;
 pub mod objhash;
 pub mod sched;
+pub mod sharing;
 pub mod signals;
 pub mod sys;
 pub mod task;

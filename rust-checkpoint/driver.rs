@@ -47,6 +47,7 @@ use crate::limits;
 use crate::mm::{self, MmRef, VmaList};
 use crate::objhash::{CheckpointObjects, Object, RestartObjects};
 use crate::sched;
+use crate::sharing::{self, SharedTables};
 use crate::signals;
 use crate::task::{self, TaskRef};
 use crate::thread::{self, PreparedThread};
@@ -203,28 +204,32 @@ fn save_tree(
     failure: &mut Failure,
 ) -> Result {
     tree::check_places(nodes, failure)?;
+    let shares = sharing::plan(nodes, failure)?;
     let mut saved = TreeSave {
         objects: CheckpointObjects::new(),
         all_fds: KVec::new(),
+        table_fds: KVec::with_capacity(nodes.len(), GFP_KERNEL)?,
         shared: KVec::new(),
     };
     // Every fd table first: what a file is saved as may depend on what
     // another process holds (the master of a pseudo-terminal pair).
     let mut tables = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
-    for node in nodes {
+    for (node, share) in nodes.iter().zip(shares.iter()) {
         let fds = match node.zombie {
-            Some(_) => KVec::new(),
-            None => files::collect_fds(node.process(), failure)?,
+            // A shared table is saved with the process that uses it first.
+            None if share.files_with == 0 => files::collect_fds(node.process(), failure)?,
+            _ => KVec::new(),
         };
         files::prepare_table(&fds, &mut saved.objects)?;
         tables.push(fds, GFP_KERNEL)?;
     }
-    for (node, fds) in nodes.iter().zip(tables) {
+    for ((node, fds), share) in nodes.iter().zip(tables).zip(shares.iter()) {
         if let Some(zombie) = &node.zombie {
+            saved.table_fds.push(0..0, GFP_KERNEL)?;
             fmt_result(w.write_record(zombie))?;
             continue;
         }
-        save_task(w, node, fds, &mut saved, failure)?;
+        save_task(w, node, fds, *share, &mut saved, failure)?;
         if node.children > 0 {
             fmt_result(w.write_record(&ChildrenRecord {
                 count: node.children,
@@ -243,6 +248,9 @@ struct TreeSave {
     objects: CheckpointObjects,
     /// Every descriptor of the processes saved so far.
     all_fds: KVec<files::OpenFd>,
+    /// Where the descriptors of each process saved so far are in
+    /// `all_fds` (none for a zombie or a shared table).
+    table_fds: KVec<core::ops::Range<usize>>,
     /// Every area of shared memory without a path they map.
     shared: KVec<mm::SharedArea>,
 }
@@ -250,12 +258,14 @@ struct TreeSave {
 /// Saves the records of the process of `node`: its leader, then its other
 /// threads, with its descriptors `fds` (prepared by
 /// [`files::prepare_table`]), sharing `saved` with the processes saved
-/// before it.  A leader that had exited has no registers of its own to
-/// save; what belongs to the process is read from a live thread.
+/// before it, and the fd table and fs context of those `shares` names.  A
+/// leader that had exited has no registers of its own to save; what
+/// belongs to the process is read from a live thread.
 fn save_task(
     w: &mut ImageWriter<'_, FileSink<'_>>,
     node: &tree::Node,
     fds: KVec<files::OpenFd>,
+    shares: sharing::Shares,
     saved: &mut TreeSave,
     failure: &mut Failure,
 ) -> Result {
@@ -304,18 +314,38 @@ fn save_task(
         fmt_result(w.write_fpu(xfeatures, &xsave))?;
     }
     thread::save(w, &node.threads, &creds, &sched, failure)?;
-    let (fs, cwd) = task::save_fs(target, &mut path)?;
+    let (mut fs, cwd) = task::save_fs(target, &mut path)?;
+    fs.shared_with = shares.fs_with;
     fmt_result(w.write_fs(&fs, cwd))?;
 
     let objects = &mut saved.objects;
-    files::save_table(w, objects, &fds, &mut path, failure)?;
-    if let Some(ctty) = ctty::save(target, &fds, objects) {
+    if shares.files_with == 0 {
+        files::save_table(w, objects, &fds, &mut path, failure)?;
+    } else {
+        files::save_shared_table(w, shares.files_with)?;
+    }
+    // The terminal is looked for among the descriptors of the table.
+    let owner_fds = (shares.files_with as usize)
+        .checked_sub(1)
+        .and_then(|owner| saved.table_fds.get(owner))
+        .and_then(|range| saved.all_fds.get(range.clone()))
+        .unwrap_or(&[]);
+    let table = if shares.files_with == 0 {
+        &fds[..]
+    } else {
+        owner_fds
+    };
+    if let Some(ctty) = ctty::save(target, table, objects) {
         fmt_result(w.write_record(&ctty))?;
     }
     mm::save(w, target, objects, &mut path, &mut saved.shared, failure)?;
+    let start = saved.all_fds.len();
     for fd in fds {
         saved.all_fds.push(fd, GFP_KERNEL)?;
     }
+    saved
+        .table_fds
+        .push(start..saved.all_fds.len(), GFP_KERNEL)?;
     Ok(())
 }
 
@@ -342,10 +372,17 @@ struct Prepared {
     mm: MmRecord,
     /// The auxiliary vector of the address space.
     auxv: KVec<u64>,
-    /// The working directory (looked up) and umask.
+    /// The working directory (looked up) and umask; `None` if the fs
+    /// context is another process's.
     fs: Option<(PathRef, u32)>,
+    /// The number of the process whose fs context this one uses, 0 for
+    /// its own.
+    fs_shared_with: u32,
     /// The fd table.
     fds: KVec<FdRecord>,
+    /// The number of the process whose fd table this one uses, 0 for its
+    /// own.
+    files_shared_with: u32,
     /// The controlling terminal of the saved task's session.
     ctty: Option<CttyRecord>,
     /// What was read last: the first page chunk (its pages not read
@@ -495,6 +532,7 @@ fn restart_from<S: format::Source + FrameSource>(source: S, as_child: bool) -> R
         places: Places::new(saved_pids),
         next: None,
         gate: Gate::new()?,
+        tables: SharedTables::new(),
     };
     // Where the root stands now (the caller's place, or the one
     // `restart_in_child` took), for the processes saved in its group or
@@ -569,6 +607,8 @@ struct TreeRestart<'p, 'b, S: format::Source + FrameSource, V: format::VmaStore>
     /// The item read after the last process's pages, not used yet.
     next: Option<Next>,
     gate: Arc<Gate>,
+    /// The fd tables and fs contexts of the processes restored so far.
+    tables: SharedTables,
 }
 
 impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S, V> {
@@ -588,6 +628,8 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         saved_tids: bool,
     ) -> Result<i64> {
         task::reset_for_restart()?;
+        // Before its threads and children are created: they inherit it.
+        self.tables.join(p.files_shared_with, p.fs_shared_with)?;
         let mm = MmRef::current()?;
         mm::replace_mm(&mm, &p.mm, &p.auxv, self.parser.vmas(), &self.objects)?;
         // The SysV segments are attached now: they stay.
@@ -601,7 +643,10 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         // Before the credentials, limits and scheduling change: each child
         // is checked against the caller's, as the root is.
         self.create_children(next)?;
-        files::install_fds(&p.fds, &self.objects)?;
+        // A shared table is filled by the process that owns it.
+        if p.files_shared_with == 0 {
+            files::install_fds(&p.fds, &self.objects)?;
+        }
         if let Some((pwd, umask)) = &p.fs {
             files::restore_fs(pwd, *umask);
         }
@@ -684,6 +729,7 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> RestoreChild
     }
 
     fn restore_zombie(&mut self, zombie: &ZombieRecord) -> Result<u32> {
+        self.tables.add_zombie()?;
         self.places.take(&Place::of_zombie(zombie))?;
         task::set_comm(&zombie.comm);
         // What wait(2) reports of it; its other credentials are its
@@ -720,7 +766,9 @@ fn prepare<S: format::Source, V: format::VmaStore>(
     let mut mm = None;
     let mut auxv = KVec::new();
     let mut fs = None;
+    let mut fs_shared_with = 0;
     let mut fds = KVec::new();
+    let mut files_shared_with = 0;
     let mut ctty = None;
     // An unlinked file being created again, until its contents are in.
     let mut unlinked = None;
@@ -862,9 +910,12 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 let opened = files::reopen(&f, source, objects)?;
                 objects.insert(f.objref, Object::File(opened))?;
             }
+            // Another process's fs context is set up by that process.
+            Item::Fs(rec, _) if rec.shared_with != 0 => fs_shared_with = rec.shared_with,
             Item::Fs(rec, cwd) => {
                 fs = Some((PathRef::lookup_dir(&nul_terminated(cwd)?)?, rec.umask));
             }
+            Item::FilesTable(table) => files_shared_with = table.shared_with,
             Item::Fd(fd) => fds.push(fd, GFP_KERNEL)?,
             Item::Ctty(c) => ctty = Some(c),
             Item::Mm(m) => {
@@ -874,7 +925,7 @@ fn prepare<S: format::Source, V: format::VmaStore>(
             }
             // Read with their instance or pair.
             Item::InotifyWatch { .. } | Item::PtyQueue(_) => return Err(EINVAL),
-            Item::FilesTable(_) | Item::Vma(_) => {}
+            Item::Vma(_) => {}
             item @ (Item::PageChunk { .. }
             | Item::Tail
             | Item::Children { .. }
@@ -928,7 +979,9 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                     mm,
                     auxv,
                     fs,
+                    fs_shared_with,
                     fds,
+                    files_shared_with,
                     ctty,
                     after,
                 }));

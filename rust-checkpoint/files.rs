@@ -255,8 +255,11 @@ pub fn save_table<S: Sink>(
     failure: &mut Failure,
 ) -> Result {
     let count = u32::try_from(fds.len()).map_err(|_| EINVAL)?;
-    w.write_record(&FilesTableRecord { count, _pad: 0 })
-        .map_err(to_kernel_error)?;
+    w.write_record(&FilesTableRecord {
+        count,
+        shared_with: 0,
+    })
+    .map_err(to_kernel_error)?;
     for fd in fds {
         let objref = save_file(
             w,
@@ -270,6 +273,16 @@ pub fn save_table<S: Sink>(
             .map_err(to_kernel_error)?;
     }
     file_kinds::check_table(fds, failure)
+}
+
+/// Writes the fd table of a process that uses the table of process
+/// number `shared_with`, saved with that process.
+pub fn save_shared_table<S: Sink>(w: &mut ImageWriter<'_, S>, shared_with: u32) -> Result {
+    w.write_record(&FilesTableRecord {
+        count: 0,
+        shared_with,
+    })
+    .map_err(to_kernel_error)
 }
 
 /// Notes in `objects`, before any fd table of the tree is saved, what the

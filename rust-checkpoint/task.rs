@@ -283,7 +283,7 @@ pub fn collect_tasks(
 /// State that no record saves yet: each `CKPT_STATE_*` bit of the census
 /// that makes checkpoint fail, with what the error record calls it.  The
 /// table of `Documentation/checkpoint/state.rst` lists the same.
-const UNSAVED_STATE: [(u32, &str); 17] = [
+const UNSAVED_STATE: [(u32, &str); 15] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_SECCOMP,
         "seccomp filtering",
@@ -311,14 +311,6 @@ const UNSAVED_STATE: [(u32, &str); 17] = [
     (
         bindings::ckpt_state_bits_CKPT_STATE_ROOT,
         "a root directory other than the checkpointer's",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_SHARED_FILES,
-        "a descriptor table shared with another process",
-    ),
-    (
-        bindings::ckpt_state_bits_CKPT_STATE_SHARED_FS,
-        "a working directory shared with another process (CLONE_FS)",
     ),
     (
         bindings::ckpt_state_bits_CKPT_STATE_SHARED_SIGHAND,
@@ -778,7 +770,13 @@ pub fn save_fs<'b>(task: &TaskRef, buf: &'b mut [u8]) -> Result<(FsRecord, &'b [
     let r = path_to_bytes(&pwd, buf);
     // SAFETY: drops the reference the helper took.
     unsafe { bindings::path_put(&pwd) };
-    Ok((FsRecord { umask, _pad: 0 }, r?))
+    Ok((
+        FsRecord {
+            umask,
+            shared_with: 0,
+        },
+        r?,
+    ))
 }
 
 impl Drop for TaskRef {

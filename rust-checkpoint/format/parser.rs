@@ -17,7 +17,7 @@
 //! process  := task (Children child{count})?
 //! child    := process | Zombie
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
-//!             Cpu Fpu (Thread Sched? SigPending Cpu Fpu)*
+//!             (Cpu Fpu)? (Thread Sched? SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
 //!             object? Mm (object? Vma){vma_count} pages?
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -320,6 +320,9 @@ pub enum FileSource<'a> {
     },
 }
 
+// Process numbers index the `live` bitmap by whole words.
+const _: () = assert!(MAX_PROCESSES % 64 == 0);
+
 /// What the parser accepts next.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Expect {
@@ -472,8 +475,10 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     leader_exited: bool,
     /// Pending signals of the task's threads announced so far.
     pending_signals: u32,
-    /// Processes read so far.
+    /// Processes read so far, zombies included.
     processes: u32,
+    /// Which of them are live (not zombies): bit `n - 1` for process `n`.
+    live: [u64; MAX_PROCESSES as usize / 64],
     /// For each level of the tree being read, how many announced children
     /// are still to come; `depth` levels are in use.
     children_left: [u32; MAX_TREE_DEPTH as usize],
@@ -508,6 +513,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             leader_exited: false,
             pending_signals: 0,
             processes: 0,
+            live: [0; MAX_PROCESSES as usize / 64],
             children_left: [0; MAX_TREE_DEPTH as usize],
             depth: 0,
             addrs: [0; MAX_CHUNK_PAGES as usize],
@@ -905,6 +911,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     self.enter_child(task.pid)?;
                 }
                 self.processes += 1;
+                self.mark_live(self.processes);
                 self.tgid = task.tgid;
                 self.threads = 1;
                 self.leader_exited = task.flags & TASK_FLAG_LEADER_EXITED != 0;
@@ -1061,7 +1068,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 let fs: FsRecord = self.reader.payload(t, h)?;
                 // A process whose leader had exited lives in its threads.
                 let no_live_thread = self.leader_exited && self.threads == 1;
-                if fs.umask > 0o777 || fs._pad != 0 || no_live_thread {
+                if fs.umask > 0o777 || !self.may_share(fs.shared_with) || no_live_thread {
                     return Err(Errno::EINVAL);
                 }
                 let len = self.string()?;
@@ -1070,7 +1077,12 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             (Expect::FilesTable, RecordType::FilesTable) => {
                 let table: FilesTableRecord = self.reader.payload(t, h)?;
-                if table.count > MAX_FDS || table._pad != 0 {
+                // A shared table is the other process's: no fds follow.
+                let shared = table.shared_with != 0;
+                if table.count > MAX_FDS
+                    || !self.may_share(table.shared_with)
+                    || (shared && table.count != 0)
+                {
                     return Err(Errno::EINVAL);
                 }
                 self.expect = Self::after_fd(table.count, 0);
@@ -1476,6 +1488,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             }
             _ => Err(Errno::EINVAL),
         }
+    }
+
+    /// Records that process number `n` (from 1) is live.
+    fn mark_live(&mut self, n: u32) {
+        let bit = n.wrapping_sub(1) as usize;
+        if let Some(word) = self.live.get_mut(bit / 64) {
+            *word |= 1 << (bit % 64);
+        }
+    }
+
+    /// Whether the current process may share what process number `n`
+    /// holds: 0 (shares nothing), or a live process before it.
+    fn may_share(&self, n: u32) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let bit = (n - 1) as usize;
+        n < self.processes
+            && self
+                .live
+                .get(bit / 64)
+                .is_some_and(|word| word & (1 << (bit % 64)) != 0)
     }
 
     /// The state after an fd record when `left` fds remain.

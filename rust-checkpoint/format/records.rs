@@ -1080,8 +1080,10 @@ impl PendingSignal {
 pub struct FsRecord {
     /// File mode creation mask, at most `0o777`. Offset 0.
     pub umask: u32,
-    /// Zero. Offset 4.
-    pub _pad: u32,
+    /// 0 for an fs context of its own; otherwise the task shares the one
+    /// of process number `shared_with` (see [`FilesTableRecord`]), and the
+    /// umask and path are that process's. Offset 4.
+    pub shared_with: u32,
 }
 plain_record!(FsRecord, 8);
 impl Record for FsRecord {
@@ -1363,8 +1365,11 @@ pub const MIN_XSTATE_SIZE: u32 = 576;
 pub struct FilesTableRecord {
     /// Number of [`FdRecord`]s that follow, at most [`MAX_FDS`]. Offset 0.
     pub count: u32,
-    /// Zero. Offset 4.
-    pub _pad: u32,
+    /// 0 for a table of its own; otherwise the task shares the table of
+    /// an earlier live process of the image (as `CLONE_FILES` makes two
+    /// processes do): its number, counting every process and zombie from
+    /// 1 in image order.  No fd records follow then. Offset 4.
+    pub shared_with: u32,
 }
 plain_record!(FilesTableRecord, 8);
 impl Record for FilesTableRecord {

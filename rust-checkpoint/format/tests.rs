@@ -86,6 +86,10 @@ macro_rules! format_cases {
                     $crate::format::tests_records::leader_exited_parses
                 ),
                 (
+                    shared_tables_parse,
+                    $crate::format::tests_records::shared_tables_parse
+                ),
+                (
                     unknown_type_rejected,
                     $crate::format::tests_records::unknown_type_rejected
                 ),

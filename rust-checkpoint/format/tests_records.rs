@@ -323,7 +323,7 @@ pub fn sample() -> Sample {
         xstate_len: 832,
         fs: FsRecord {
             umask: 0o022,
-            _pad: 0,
+            shared_with: 0,
         },
         cwd: b"/tmp",
         cwd_raw_len: None,
@@ -509,7 +509,7 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     }
     w.write_record(&FilesTableRecord {
         count: s.fd_count,
-        _pad: 0,
+        shared_with: 0,
     })?;
     w.write_file_object(&s.files[0], s.paths[0])?;
     w.write_record(&s.fds[0])?;
@@ -1206,7 +1206,10 @@ pub fn every_record_roundtrips(t: &mut dyn Check, scratch: &mut [u8]) {
         check_eq!(
             t,
             p.next_item(),
-            Ok(Item::FilesTable(FilesTableRecord { count: 3, _pad: 0 }))
+            Ok(Item::FilesTable(FilesTableRecord {
+                count: 3,
+                shared_with: 0
+            }))
         );
         check_eq!(
             t,
@@ -1612,6 +1615,84 @@ pub fn zombies_parse(t: &mut dyn Check, scratch: &mut [u8]) {
     }
 }
 
+/// Writes a small child `pid` that shares the fd table of process number
+/// `files` (with `fds` fd records all the same) and the fs context of
+/// process number `fs`.
+fn write_sharing_child(
+    w: &mut ImageWriter<'_, SliceSink<'_>>,
+    s: &Sample,
+    page: &mut [u8],
+    pid: i32,
+    (files, fds, fs): (u32, u32, u32),
+) -> Result {
+    let mut task = s.task;
+    task.pid = pid;
+    task.tgid = pid;
+    w.write_record(&task)?;
+    write_signals(w, s)?;
+    w.write_record(&s.cpu)?;
+    w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
+    let fs_rec = FsRecord {
+        shared_with: fs,
+        ..s.fs
+    };
+    w.write_fs(&fs_rec, b"/")?;
+    w.write_record(&FilesTableRecord {
+        count: fds,
+        shared_with: files,
+    })?;
+    for _ in 0..fds {
+        w.write_record(&s.fds[0])?;
+    }
+    w.write_mm(
+        &MmRecord {
+            vma_count: 0,
+            ..s.mm
+        },
+        &s.auxv,
+    )
+}
+
+/// Processes share the fd table and fs context of an earlier live
+/// process by its number; one that names itself, a later process, a
+/// zombie or no process, or a shared table with fds of its own, is
+/// refused.
+pub fn shared_tables_parse(t: &mut dyn Check, scratch: &mut [u8]) {
+    let s = sample();
+    let mut b = bufs(scratch);
+    let children = |count| ChildrenRecord { count, _pad: 0 };
+    // root 1 (children: 3): child 500 (2), zombie 501 (3), child 502 (4)
+    // with `sharing` (files table, its fds, fs).
+    let mut tree = |sharing: (u32, u32, u32)| {
+        build(&mut b, &s.header, |w, page| {
+            write_task(w, &s, page)?;
+            w.write_record(&children(3))?;
+            write_steps(w, &s, page, &[(None, 500, 500)])?;
+            w.write_record(&zombie(&s, 501, 0))?;
+            write_sharing_child(w, &s, page, 502, sharing)
+        })
+        .and_then(|len| parse(&mut b, len, 64))
+    };
+    // The sample's 31 items, Children, a child of 14, a zombie, and a
+    // child of 13 items and its fds.
+    check_eq!(t, tree((1, 0, 1)), Ok(60));
+    check_eq!(t, tree((2, 0, 1)), Ok(60));
+    check_eq!(t, tree((0, 1, 2)), Ok(61));
+    let bad: [(&str, (u32, u32, u32)); 8] = [
+        ("its own table", (4, 0, 0)),
+        ("a later table", (5, 0, 0)),
+        ("a zombie's table", (3, 0, 0)),
+        ("a table of no process", (4097, 0, 0)),
+        ("a shared table with fds", (1, 1, 0)),
+        ("its own fs", (0, 1, 4)),
+        ("a zombie's fs", (0, 1, 3)),
+        ("a later fs", (0, 1, 9)),
+    ];
+    for (what, sharing) in bad {
+        check_eq!(t, (what, tree(sharing)), (what, Err(Errno::EINVAL)));
+    }
+}
+
 /// A `Children` record (if any) followed by a process with this pid and
 /// thread-group id.
 pub type Step = (Option<u32>, i32, i32);
@@ -1648,7 +1729,10 @@ pub fn write_steps(
         w.write_record(&s.cpu)?;
         w.write_fpu(1, page.get(..576).unwrap_or(&[]))?;
         w.write_fs(&s.fs, b"/")?;
-        w.write_record(&FilesTableRecord { count: 1, _pad: 0 })?;
+        w.write_record(&FilesTableRecord {
+            count: 1,
+            shared_with: 0,
+        })?;
         w.write_record(&s.fds[0])?;
         w.write_mm(
             &MmRecord {
@@ -1719,7 +1803,10 @@ fn write_up_to_table<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut
     w.write_record(&s.cpu)?;
     w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
     w.write_fs(&s.fs, s.cwd)?;
-    w.write_record(&FilesTableRecord { count: 0, _pad: 0 })
+    w.write_record(&FilesTableRecord {
+        count: 0,
+        shared_with: 0,
+    })
 }
 
 /// Writes `s`'s task record and what follows it up to the timers.

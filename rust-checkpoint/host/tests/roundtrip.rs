@@ -342,14 +342,14 @@ fn gen_image(rng: &mut Rng) -> Vec<Rec> {
         recs.push(Rec::Fs(
             FsRecord {
                 umask: rng.below(0o1000) as u32,
-                _pad: 0,
+                shared_with: 0,
             },
             path(rng),
         ));
         let nfds = rng.below(6) as u32;
         recs.push(Rec::FilesTable(FilesTableRecord {
             count: nfds,
-            _pad: 0,
+            shared_with: 0,
         }));
         let mut fd = 0u32;
         for _ in 0..nfds {

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An fd table and a working directory shared between two processes that
+ * are not threads of one another (clone(CLONE_FILES | CLONE_FS)), across
+ * a restart of their tree.
+ *
+ * The root P creates S with CLONE_FILES | CLONE_FS and F with a plain
+ * fork, then is stopped with them, checkpointed, killed, and restarted
+ * as a child with the saved pids and in place.  Restored, S opens a file
+ * at descriptor 77, closes descriptor 40 and changes directory; P must
+ * then see descriptor 77, no descriptor 40 and the new directory, and F,
+ * whose table and directory are its own, none of it.  P exits with the
+ * number of the first failed check (0: all passed).
+ *
+ * A process whose table, or whose working directory, it shares with a
+ * process outside the tree (its parent) is refused with EOPNOTSUPP and
+ * an error record.
+ */
+#define _GNU_SOURCE
+#include "ktap.h"
+#include "target.h"
+#include "image.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+
+#define IMG "/tmp/shared_tables.img"
+#define READY "/tmp/shared_tables.ready"
+#define GO "/tmp/shared_tables.go"
+#define S_DONE "/tmp/shared_tables.s-done"
+#define P_DONE "/tmp/shared_tables.p-done"
+#define DIR_BEFORE "/tmp"
+#define DIR_AFTER "/tmp/shared_tables.dir"
+#define DATA "/tmp/shared_tables.data"
+#define KEPT_FD 40
+#define NEW_FD 77
+
+static void wait_for(const char *path)
+{
+	while (access(path, F_OK))
+		usleep(2000);
+}
+
+static int fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+static int in_dir(const char *dir)
+{
+	char cwd[256];
+
+	return getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, dir);
+}
+
+/* S: changes the shared table and directory once restored. */
+static int sharer(void)
+{
+	int fd;
+
+	wait_for(GO);
+	fd = open(DATA, O_RDONLY);
+	if (fd < 0 || dup2(fd, NEW_FD) != NEW_FD)
+		return 1;
+	close(fd);
+	if (!fd_open(KEPT_FD) || close(KEPT_FD) || chdir(DIR_AFTER))
+		return 2;
+	close(open(S_DONE, O_WRONLY | O_CREAT, 0644));
+	return 0;
+}
+
+/* F: its own table and directory see none of it. */
+static int forked(void)
+{
+	wait_for(P_DONE);
+	if (fd_open(NEW_FD))
+		return 1;
+	if (!fd_open(KEPT_FD))
+		return 2;
+	if (!in_dir(DIR_BEFORE))
+		return 3;
+	return 0;
+}
+
+/* Waits for @pid; 0 if it exited 0, else @failed plus its code. */
+static int child_result(pid_t pid, int failed)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return failed;
+	return WEXITSTATUS(status) ? failed + WEXITSTATUS(status) : 0;
+}
+
+static int root(void)
+{
+	int r;
+	pid_t s, f;
+
+	if (chdir(DIR_BEFORE) ||
+	    dup2(open(DATA, O_RDWR | O_CREAT, 0644), KEPT_FD) != KEPT_FD)
+		return 30;
+	s = syscall(SYS_clone, CLONE_FILES | CLONE_FS | SIGCHLD, NULL, NULL,
+		    NULL, 0);
+	if (s == 0)
+		_exit(sharer());
+	f = fork();
+	if (f == 0)
+		_exit(forked());
+	if (s < 0 || f < 0)
+		return 31;
+	close(open(READY, O_WRONLY | O_CREAT, 0644));
+	wait_for(GO);
+	r = child_result(s, 10);
+	if (r)
+		return r;
+	if (!fd_open(NEW_FD))
+		return 1;
+	if (fd_open(KEPT_FD))
+		return 2;
+	if (!in_dir(DIR_AFTER))
+		return 3;
+	close(open(P_DONE, O_WRONLY | O_CREAT, 0644));
+	return child_result(f, 20);
+}
+
+/* Whether every live thread of @pid's process group is stopped. */
+static int group_stopped(pid_t pids[], int n)
+{
+	for (int i = 0; i < n; i++) {
+		char st = proc_state(pids[i]);
+
+		if (st != 'T' && st != 't')
+			return 0;
+	}
+	return 1;
+}
+
+/* Starts the tree, stops it and checkpoints it; P's pid, or -1. */
+static pid_t make_image(long *r)
+{
+	pid_t p, pids[3];
+	char path[64];
+	FILE *f;
+	int n = 0;
+
+	*r = -1;
+	unlink(READY);
+	unlink(GO);
+	unlink(S_DONE);
+	unlink(P_DONE);
+	p = fork();
+	if (p == 0) {
+		setpgid(0, 0);
+		_exit(root());
+	}
+	for (int tries = 0; tries < 5000 && access(READY, F_OK); tries++)
+		usleep(1000);
+	if (access(READY, F_OK))
+		return -1;
+	/* P and its two children, as /proc lists them. */
+	pids[n++] = p;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", p, p);
+	f = fopen(path, "r");
+	while (f && n < 3 && fscanf(f, "%d", &pids[n]) == 1)
+		n++;
+	if (f)
+		fclose(f);
+	kill(-p, SIGSTOP);
+	for (int tries = 0; tries < 5000 && !group_stopped(pids, n); tries++)
+		usleep(1000);
+	if (n == 3 && group_stopped(pids, n))
+		*r = checkpoint_to(p, IMG);
+	kill(-p, SIGKILL);
+	waitpid(p, NULL, 0);
+	return p;
+}
+
+/* Restarts IMG in place in a new child, which exits 100 + errno if it fails. */
+static pid_t restart_in_place(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setpgid(0, 0);
+		sys_restart(0, open(IMG, O_RDONLY), 0);
+		_exit(100 + errno);
+	}
+	return pid;
+}
+
+/* The message of the image's error record, or "". */
+static const char *error_message(void)
+{
+	static struct image img;
+	long last;
+
+	if (image_load(&img, IMG))
+		return "";
+	last = image_last(&img);
+	if (last < 0 || image_u32(&img, last) != REC_ERROR)
+		return "";
+	return (const char *)img.data + last + 16;
+}
+
+/* A child sharing the test's @flags is refused, naming @word. */
+static void refused(unsigned long flags, const char *word, const char *name)
+{
+	long r = -1;
+	int err = 0;
+	const char *msg = "";
+	pid_t x = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+
+	if (x == 0) {
+		for (;;)
+			pause();
+	}
+	if (x > 0 && !stop_pid(x)) {
+		r = checkpoint_to(x, IMG);
+		err = errno;
+		msg = error_message();
+	}
+	ktap_case(r == -1 && err == EOPNOTSUPP && strstr(msg, word), name,
+		  "checkpoint %ld errno %d, message '%s'", r, err, msg);
+	if (x > 0) {
+		kill(x, SIGKILL);
+		waitpid(x, NULL, 0);
+	}
+}
+
+int main(void)
+{
+	int status = -1;
+	long r, ret = -1;
+	pid_t p;
+
+	ktap_begin("shared_tables", 5);
+	fflush(stdout);
+	mkdir(DIR_AFTER, 0755);
+	p = make_image(&r);
+	ktap_case(r > 0, "shared_table_and_fs_checkpointed",
+		  "checkpoint %ld errno %d", r, r > 0 ? 0 : errno);
+	if (r > 0)
+		status = restart_child_and_wait(IMG, 0, GO, &ret);
+	ktap_case(ret == p && WIFEXITED(status) && !WEXITSTATUS(status),
+		  "shared_table_and_fs_restarted_as_child",
+		  "restart %ld (saved %d), status %#x (exit code: first failed check)",
+		  ret, p, status);
+	reap_children();
+	status = -1;
+	if (r > 0) {
+		unlink(S_DONE);
+		unlink(P_DONE);
+		close(open(GO, O_WRONLY | O_CREAT, 0644));
+		waitpid(restart_in_place(), &status, 0);
+	}
+	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status),
+		  "shared_table_and_fs_restarted_in_place",
+		  "status %#x (exit code: first failed check, or 100 + restart's errno)",
+		  status);
+	reap_children();
+	refused(CLONE_FILES, "descriptor table",
+		"table_shared_outside_tree_refused");
+	refused(CLONE_FS, "working directory",
+		"fs_shared_outside_tree_refused");
+	return ktap_end();
+}
