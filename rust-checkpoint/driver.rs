@@ -524,7 +524,8 @@ fn restart_from<S: format::Source + FrameSource>(source: S, as_child: bool) -> R
     } else {
         task::may_choose_ids()
     };
-    thread::check(&prepared.threads, saved_tids)?;
+    let dumpable = prepared.task.flags & TASK_FLAG_NOT_DUMPABLE == 0;
+    thread::check(&mut prepared.threads, saved_tids, dumpable)?;
     let mut tree = TreeRestart {
         parser: &mut parser,
         objects,
@@ -669,7 +670,7 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         // The threads copy the leader's credentials, limits and scheduling;
         // before any timer or signal, since a thread cannot be created with
         // a signal pending.
-        thread::restore(&p.threads, saved_tids)?;
+        thread::restore(&mut p.threads, saved_tids)?;
         timers::restore(&p.itimers)?;
         // Last, with actions, mask and limits in place.
         signals::restore_pending(&p.pending)?;
@@ -723,7 +724,8 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> RestoreChild
         // Below the root, a process with its saved pid gives its threads
         // theirs.
         let saved_tids = self.saved_pids;
-        thread::check(&p.threads, saved_tids)?;
+        let dumpable = p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0;
+        thread::check(&mut p.threads, saved_tids, dumpable)?;
         let ret = self.restore(&mut p, new_creds, ctty, saved_tids)?;
         Ok((self.gate.clone(), ret))
     }
@@ -805,9 +807,16 @@ fn prepare<S: format::Source, V: format::VmaStore>(
                 posix_timers = Some(prepared);
             }
             Item::Creds(c) => {
-                groups = KVVec::from_elem(0u32, c.ngroups as usize, GFP_KERNEL)?;
-                fmt_result(parser.read_groups(&mut groups))?;
-                creds = Some(c);
+                let mut read = KVVec::from_elem(0u32, c.ngroups as usize, GFP_KERNEL)?;
+                fmt_result(parser.read_groups(&mut read))?;
+                // After a thread record, the thread's own.
+                match threads.last_mut() {
+                    Some(t) => t.set_creds(c, read),
+                    None => {
+                        groups = read;
+                        creds = Some(c);
+                    }
+                }
             }
             // After a thread record, the thread's own.
             Item::Sched(s) => match threads.last_mut() {

@@ -113,12 +113,13 @@ pub unsafe extern "C" fn rust_restart_child_drop(state: *mut c_void) {
 ///
 /// # Safety
 ///
-/// `state` must point to a [`thread::PreparedThread`] that stays valid
-/// until this returns.
+/// `state` must point to a [`thread::PreparedThread`] that stays valid,
+/// and that nothing else uses, until this returns.
 #[no_mangle]
 pub unsafe extern "C" fn rust_restart_thread_entry(state: *const c_void) -> c_long {
-    // SAFETY: the caller's guarantee; the thread is only read.
-    let prepared = unsafe { &*state.cast::<thread::PreparedThread>() };
+    // SAFETY: the caller's guarantee: the thread is ours until we return
+    // (its creator waits, and made `state` from a unique reference).
+    let prepared = unsafe { &mut *state.cast_mut().cast::<thread::PreparedThread>() };
     to_syscall_ret(thread::restore_current(prepared).map(|()| 0))
 }
 

@@ -11,10 +11,10 @@
 //! queue, its registers and its FPU state, and its scheduling settings
 //! where they differ from its leader's (or the leader has
 //! `SCHED_RESET_ON_FORK`, which the threads restart creates would lose as
-//! they are forked).  Everything else belongs to the process and is saved
-//! once, with the leader.  Restart gives every thread the leader's
-//! credentials, so a thread whose own differ is refused with `EOPNOTSUPP`
-//! rather than changed.
+//! they are forked), and its credentials where they differ from its
+//! leader's (a thread that called `setresuid(2)` directly, not through
+//! the C library, which changes every thread's).  Everything else belongs
+//! to the process and is saved once, with the leader.
 //!
 //! # Restart
 //!
@@ -23,15 +23,16 @@
 //! `CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 //! CLONE_SYSVSEM` (`ckpt_restart_thread` in `kernel/checkpoint_sys.c`).
 //! Before it first returns to user space the new thread restores its own
-//! block from the leader's memory ([`restore_current`]), its scheduling
-//! settings included (checked against the caller's privileges before the
-//! point of no return, as the leader's are), while the leader waits.  A thread gets its saved id when the leader has its saved pid
+//! block from the leader's memory ([`restore_current`]), its credentials
+//! and scheduling settings included (checked against the caller's
+//! privileges before the point of no return, as the leader's are), while
+//! the leader waits.  A thread gets its saved id when the leader has its saved pid
 //! (`restart(RESTART_CHILD)`), otherwise a new one.  A failure kills the
 //! whole thread group.
 
 use crate::arch;
-use crate::creds;
-use crate::error::{eopnotsupp, fmt_result, Failure};
+use crate::creds::{self, PreparedCreds};
+use crate::error::{fmt_result, Failure};
 use crate::format::{
     self, CpuRecord, CredsRecord, ImageWriter, PendingSignal, SchedRecord, SignalsRecord, Sink,
     ThreadRecord, NSIG, SCHED_FLAG_RESET_ON_FORK, SIGQUEUE_THREAD,
@@ -80,16 +81,10 @@ pub fn save<S: Sink>(
     // a real-time policy or negative nice): each then sets its own.
     let reset_on_fork = leader_sched.flags & SCHED_FLAG_RESET_ON_FORK != 0;
     for thread in threads {
-        let tid = thread.tid();
         let census = task::census(thread);
         task::refuse_unsaved(&census, failure)?;
         let (creds, groups) = creds::save(thread)?;
-        if creds != leader_creds.0 || groups[..] != leader_creds.1[..] {
-            failure.set(format_args!(
-                "thread {tid} has credentials other than its leader's, which cannot be saved yet"
-            ));
-            return Err(eopnotsupp());
-        }
+        let own_creds = creds != leader_creds.0 || groups[..] != leader_creds.1[..];
         let sched = sched::save(thread, failure)?;
         let own_sched = (reset_on_fork || sched != *leader_sched).then_some(sched);
         let mut task_rec = task::save_task(thread, &census);
@@ -108,6 +103,9 @@ pub fn save<S: Sink>(
             altstack_flags: altstack.altstack_flags,
             _pad: 0,
         }))?;
+        if own_creds {
+            fmt_result(w.write_creds(&creds, &groups))?;
+        }
         if let Some(sched) = &own_sched {
             fmt_result(w.write_record(sched))?;
         }
@@ -129,6 +127,13 @@ pub struct PreparedThread {
     xsave: KVec<u8>,
     /// Its own scheduling settings, if it has other than the leader's.
     sched: Option<SchedRecord>,
+    /// Its own credentials and groups, if it has other than the
+    /// leader's.
+    creds: Option<(CredsRecord, KVVec<u32>)>,
+    /// Those credentials, built by [`check`] and installed by the thread.
+    prepared_creds: Option<PreparedCreds>,
+    /// Whether its process is dumpable, as saved.
+    dumpable: bool,
 }
 
 impl PreparedThread {
@@ -141,7 +146,15 @@ impl PreparedThread {
             cpu: <CpuRecord as format::Pod>::zeroed(),
             xsave: KVec::new(),
             sched: None,
+            creds: None,
+            prepared_creds: None,
+            dumpable: false,
         }
+    }
+
+    /// Its own credentials and supplementary groups.
+    pub fn set_creds(&mut self, creds: CredsRecord, groups: KVVec<u32>) {
+        self.creds = Some((creds, groups));
     }
 
     /// Its own scheduling settings.
@@ -175,10 +188,17 @@ impl PreparedThread {
 }
 
 /// Checks the threads before the point of no return, as the leader's
-/// records are checked.  With `saved_tids` every thread is to get its
-/// saved id: `EBUSY` if one is taken or not the caller's to choose, or
-/// appears twice.
-pub fn check(threads: &[PreparedThread], saved_tids: bool) -> Result {
+/// records are checked, and builds the credentials of those that have
+/// their own; their process is `dumpable` or not.  With `saved_tids`
+/// every thread is to get its saved id: `EBUSY` if one is taken or not
+/// the caller's to choose, or appears twice.
+pub fn check(threads: &mut [PreparedThread], saved_tids: bool, dumpable: bool) -> Result {
+    for t in threads.iter_mut() {
+        t.dumpable = dumpable;
+        if let Some((creds, groups)) = &t.creds {
+            t.prepared_creds = Some(PreparedCreds::prepare(creds, groups)?);
+        }
+    }
     for (i, t) in threads.iter().enumerate() {
         task::check_record(&t.record.task)?;
         signals::check_altstack(&t.altstack())?;
@@ -205,13 +225,13 @@ pub fn check(threads: &[PreparedThread], saved_tids: bool) -> Result {
 
 /// Creates the threads in the caller's group, past the point of no
 /// return; each restores itself before this goes on to the next.
-pub fn restore(threads: &[PreparedThread], saved_tids: bool) -> Result {
+pub fn restore(threads: &mut [PreparedThread], saved_tids: bool) -> Result {
     for t in threads {
         let tid = if saved_tids { t.record.task.pid } else { 0 };
-        let state: *const PreparedThread = t;
+        let state: *mut PreparedThread = t;
         // SAFETY: `state` points to a `PreparedThread` that lives until
-        // this returns, and the helper returns only once the thread is
-        // done with it.
+        // this returns, and that nothing else uses until the helper
+        // returns, once the thread is done with it.
         to_result(unsafe { bindings::ckpt_restart_thread(state.cast::<c_void>(), tid) })?;
     }
     Ok(())
@@ -220,7 +240,11 @@ pub fn restore(threads: &[PreparedThread], saved_tids: bool) -> Result {
 /// In a thread created by [`restore`], before it first returns to user
 /// space: becomes the saved thread.  Its registers are set last, and what
 /// its interrupted system call returns is left in them.
-pub fn restore_current(t: &PreparedThread) -> Result {
+pub fn restore_current(t: &mut PreparedThread) -> Result {
+    // First: new credentials may reset the parent-death signal.
+    if let Some(creds) = t.prepared_creds.take() {
+        creds.commit(t.dumpable);
+    }
     task::restore_thread_fields(&t.record.task)?;
     if let Some(sched) = &t.sched {
         // Without a permission check: the caller's was made before the

@@ -17,7 +17,7 @@
 //! process  := task (Children child{count})?
 //! child    := process | Zombie
 //! task     := Task Signals Rlimits Itimers PosixTimers Creds Sched SigPending
-//!             (Cpu Fpu)? (Thread Sched? SigPending Cpu Fpu)*
+//!             (Cpu Fpu)? (Thread Creds? Sched? SigPending Cpu Fpu)*
 //!             Fs String(cwd) FilesTable (object? Fd){count} Ctty?
 //!             object? Mm (object? Vma){vma_count} pages?
 //! pages    := PageChunk(count > 0)* PageChunk(count = 0)
@@ -89,14 +89,14 @@ use super::{
     ItimersRecord, MmRecord, PageChunkRecord, Pod, RecordHeader, RecordType, Result, RlimitsRecord,
     SigactionRecord, SignalsRecord, StringRecord, TaskRecord, ThreadRecord, VmaKind, VmaRecord,
     ZombieRecord, CTTY_FLAGS, FD_CLOEXEC_FLAG, FD_LIMIT, FUTEX_RESTART_CLOCK_REALTIME,
-    FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_OBJECTS, MAX_PROCESSES,
-    MAX_STRING_LEN, MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE, MIN_ALTSTACK_SIZE,
-    MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT, RESTART_MAX_POLL_FDS,
-    RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL, RSEQ_MAX_LEN, RSEQ_MIN_LEN,
-    SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN, TASK_FLAG_LEADER_EXITED,
-    UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN, VMA_HEAP, VMA_HUGEPAGE,
-    VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK, VMA_RANDOM, VMA_SEQUENTIAL,
-    VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
+    FUTEX_RESTART_SHARED, ITIMER_MAX_NS, MAX_CHUNK_PAGES, MAX_FDS, MAX_GROUPS, MAX_OBJECTS,
+    MAX_PROCESSES, MAX_STRING_LEN, MAX_THREADS, MAX_TREE_DEPTH, MAX_VMAS, MAX_XSTATE_SIZE,
+    MIN_ALTSTACK_SIZE, MIN_XSTATE_SIZE, NSIG, RESTART_CLOCKS, RESTART_FUTEX_WAIT,
+    RESTART_MAX_POLL_FDS, RESTART_NANOSLEEP, RESTART_NONE, RESTART_NO_TIMEOUT, RESTART_POLL,
+    RSEQ_MAX_LEN, RSEQ_MIN_LEN, SA_FLAGS_KNOWN, SS_AUTODISARM, SS_DISABLE, TASK_FLAGS_KNOWN,
+    TASK_FLAG_LEADER_EXITED, UNCATCHABLE_SIGNALS, USER_ADDR_LIMIT, VMA_FLAGS_MASK, VMA_GROWSDOWN,
+    VMA_HEAP, VMA_HUGEPAGE, VMA_LOCKED, VMA_LOCK_ON_FAULT, VMA_NOHUGEPAGE, VMA_PROT_MASK,
+    VMA_RANDOM, VMA_SEQUENTIAL, VMA_SHARED, VMA_STACK, VMA_WIPEONFORK,
 };
 use super::{
     auxv_ok, CredsRecord, PendingSignal, SchedRecord, SigPendingRecord, INVALID_ID, MAX_AUXV_WORDS,
@@ -342,8 +342,11 @@ enum Expect {
     PosixTimers,
     Creds,
     Sched,
-    /// After a `Thread` record: its own scheduling settings, or what
-    /// [`Expect::SigPending`] accepts.
+    /// After a `Thread` record: its own credentials, or what
+    /// [`Expect::ThreadSched`] accepts.
+    ThreadCreds,
+    /// After a thread's own credentials: its own scheduling settings, or
+    /// what [`Expect::SigPending`] accepts.
     ThreadSched,
     SigPending,
     Cpu,
@@ -475,6 +478,8 @@ pub struct ImageParser<'b, S: Source, V: VmaStore> {
     leader_exited: bool,
     /// Pending signals of the task's threads announced so far.
     pending_signals: u32,
+    /// Supplementary groups of the task's threads announced so far.
+    groups: u32,
     /// Processes read so far, zombies included.
     processes: u32,
     /// Which of them are live (not zombies): bit `n - 1` for process `n`.
@@ -512,6 +517,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
             threads: 0,
             leader_exited: false,
             pending_signals: 0,
+            groups: 0,
             processes: 0,
             live: [0; MAX_PROCESSES as usize / 64],
             children_left: [0; MAX_TREE_DEPTH as usize],
@@ -916,6 +922,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.threads = 1;
                 self.leader_exited = task.flags & TASK_FLAG_LEADER_EXITED != 0;
                 self.pending_signals = 0;
+                self.groups = 0;
                 self.expect = Expect::Signals;
                 Ok(Item::Task(task))
             }
@@ -937,7 +944,7 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                     return Err(Errno::EINVAL);
                 }
                 self.threads += 1;
-                self.expect = Expect::ThreadSched;
+                self.expect = Expect::ThreadCreds;
                 Ok(Item::Thread(thread))
             }
             (Expect::Signals, RecordType::Signals) => {
@@ -996,20 +1003,28 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::Creds;
                 Ok(Item::PosixTimers(timers))
             }
-            (Expect::Creds, RecordType::Creds) => {
+            (Expect::Creds | Expect::ThreadCreds, RecordType::Creds) => {
                 let (creds, body): (CredsRecord, usize) = self.reader.prefix(t, h)?;
                 let count = creds.ngroups as usize;
-                if !creds.is_valid() || align_record_len(count * 4) != Some(body) {
+                // The cap is on all the threads of the task together.
+                self.groups = self.groups.saturating_add(creds.ngroups);
+                if !creds.is_valid()
+                    || self.groups > MAX_GROUPS
+                    || align_record_len(count * 4) != Some(body)
+                {
                     return Err(Errno::EINVAL);
                 }
                 self.pending = Pending::Groups {
                     count,
                     padded: body,
                 };
-                self.expect = Expect::Sched;
+                self.expect = match expect {
+                    Expect::ThreadCreds => Expect::ThreadSched,
+                    _ => Expect::Sched,
+                };
                 Ok(Item::Creds(creds))
             }
-            (Expect::Sched | Expect::ThreadSched, RecordType::Sched) => {
+            (Expect::Sched | Expect::ThreadCreds | Expect::ThreadSched, RecordType::Sched) => {
                 let sched: SchedRecord = self.reader.payload(t, h)?;
                 if !sched.is_valid() {
                     return Err(Errno::EINVAL);
@@ -1017,7 +1032,10 @@ impl<'b, S: Source, V: VmaStore> ImageParser<'b, S, V> {
                 self.expect = Expect::SigPending;
                 Ok(Item::Sched(sched))
             }
-            (Expect::SigPending | Expect::ThreadSched, RecordType::SigPending) => {
+            (
+                Expect::SigPending | Expect::ThreadCreds | Expect::ThreadSched,
+                RecordType::SigPending,
+            ) => {
                 let (pending, body): (SigPendingRecord, usize) = self.reader.prefix(t, h)?;
                 // The cap is on all the threads of the task together.
                 self.pending_signals = self.pending_signals.saturating_add(pending.count);

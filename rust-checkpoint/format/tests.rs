@@ -86,6 +86,10 @@ macro_rules! format_cases {
                     $crate::format::tests_records::leader_exited_parses
                 ),
                 (
+                    thread_creds_parse,
+                    $crate::format::tests_records::thread_creds_parse
+                ),
+                (
                     shared_tables_parse,
                     $crate::format::tests_records::shared_tables_parse
                 ),

@@ -62,6 +62,9 @@ pub struct Sample {
     pub thread: Option<(ThreadRecord, CpuRecord)>,
     /// If set (with `thread`), the thread's own scheduling state.
     pub thread_sched: Option<SchedRecord>,
+    /// If set (with `thread`), the thread's own credentials, with the
+    /// sample's groups.
+    pub thread_creds: Option<CredsRecord>,
     /// With [`TASK_FLAG_LEADER_EXITED`], the leader's registers and FPU
     /// state are written all the same.
     pub leader_cpu: bool,
@@ -318,6 +321,7 @@ pub fn sample() -> Sample {
         cpu,
         thread: Some((thread, thread_cpu)),
         thread_sched: Some(SchedRecord { nice: 7, ..sched }),
+        thread_creds: None,
         leader_cpu: false,
         xfeatures: 0x7,
         xstate_len: 832,
@@ -493,6 +497,10 @@ pub fn write_task<K: Sink>(w: &mut ImageWriter<'_, K>, s: &Sample, page: &mut [u
     }
     if let Some((thread, cpu)) = s.thread {
         w.write_record(&thread)?;
+        if let Some(creds) = &s.thread_creds {
+            let groups = s.groups.get(..creds.ngroups as usize);
+            w.write_creds(creds, groups.ok_or(Errno::EINVAL)?)?;
+        }
         if let Some(sched) = &s.thread_sched {
             w.write_record(sched)?;
         }
@@ -1453,6 +1461,63 @@ pub fn task_counts_parse(t: &mut dyn Check, scratch: &mut [u8]) {
         let parsed = len.and_then(|len| parse(&mut b, len, 64));
         check_eq!(t, (what, parsed), (what, Err(Errno::EINVAL)));
     }
+}
+
+/// A thread's own credentials parse after its Thread record, before its
+/// scheduling settings, and are checked as the leader's are.
+pub fn thread_creds_parse(t: &mut dyn Check, scratch: &mut [u8]) {
+    let mut b = bufs(scratch);
+    let mut s = sample();
+    s.thread_creds = Some(CredsRecord {
+        euid: 0,
+        ngroups: 1,
+        ..s.creds
+    });
+    let parsed = build_sample(&mut b, &s).and_then(|len| parse(&mut b, len, 64));
+    // The sample's 31 items and the thread's credentials.
+    check_eq!(t, parsed, Ok(32));
+    let cases: [NamedMutation; 2] = [
+        ("an unmapped id", |s| {
+            if let Some(c) = s.thread_creds.as_mut() {
+                c.fsuid = INVALID_ID;
+            }
+        }),
+        ("an effective capability not permitted", |s| {
+            if let Some(c) = s.thread_creds.as_mut() {
+                c.cap_effective = 1 << 11;
+            }
+        }),
+    ];
+    for (what, mutate) in cases {
+        let mut bad = s;
+        mutate(&mut bad);
+        let parsed = build_sample(&mut b, &bad).and_then(|len| parse(&mut b, len, 64));
+        check_eq!(t, (what, parsed), (what, Err(Errno::EINVAL)));
+    }
+    // After the thread's scheduling settings: out of order.
+    let len = build(&mut b, &s.header, |w, page| {
+        let mut late = s;
+        late.thread_creds = None;
+        write_up_to_thread_sched(w, &late, page)?;
+        w.write_creds(&s.creds, &s.groups)
+    });
+    let parsed = len.and_then(|len| parse(&mut b, len, 64));
+    check_eq!(t, parsed, Err(Errno::EINVAL));
+}
+
+/// Writes `s`'s records up to its thread's scheduling settings.
+fn write_up_to_thread_sched<K: Sink>(
+    w: &mut ImageWriter<'_, K>,
+    s: &Sample,
+    page: &mut [u8],
+) -> Result {
+    w.write_record(&s.task)?;
+    write_signals(w, s)?;
+    w.write_record(&s.cpu)?;
+    w.write_fpu(s.xfeatures, page.get(..s.xstate_len).ok_or(Errno::EINVAL)?)?;
+    let (thread, _) = s.thread.ok_or(Errno::EINVAL)?;
+    w.write_record(&thread)?;
+    w.write_record(&s.thread_sched.ok_or(Errno::EINVAL)?)
 }
 
 /// A change to a sample, named for the report.
