@@ -67,25 +67,15 @@ static void worker_mask(int i, sigset_t *set)
 /* The exit code /proc shows for @pid's leader (field 52 of stat), or -1. */
 static long leader_exit_code(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	long code = -1;
-	size_t n;
-	FILE *f;
+	char path[64], buf[1024];
+	const char *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* Field 3 follows the name; field 52 is 49 fields further. */
-	for (int field = 2; p && field < 52; field++)
+	p = read_stat(path, buf, sizeof(buf), NULL);
+	/* @p is the space before field 3; field 52 is 49 fields further. */
+	for (int field = 3; p && field < 52; field++)
 		p = strchr(p + 1, ' ');
-	if (p)
-		code = strtol(p + 1, NULL, 10);
-	return code;
+	return p ? strtol(p + 1, NULL, 10) : -1;
 }
 
 /* Whether the GO file exists; its first byte says how restart ran. */

@@ -70,26 +70,14 @@ static struct proc_ids saved[NPROCS];
 /* Reads /proc/@pid/stat: 0, with its name in @comm, or -1. */
 static int read_ids(pid_t pid, struct proc_ids *p, char comm[32])
 {
-	char path[64], buf[512], *open_paren, *close_paren;
-	FILE *f;
-	int n;
+	char path[64], buf[512];
+	const char *fields;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
+	fields = read_stat(path, buf, sizeof(buf), comm);
+	if (!fields || sscanf(fields + 1, "%*c %d %d %d", &p->ppid, &p->pgrp,
+			      &p->sid) != 3)
 		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n > 0 ? n : 0] = 0;
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren - open_paren > 31)
-		return -1;
-	if (sscanf(close_paren + 2, "%*c %d %d %d", &p->ppid, &p->pgrp,
-		   &p->sid) != 3)
-		return -1;
-	memcpy(comm, open_paren + 1, close_paren - open_paren - 1);
-	comm[close_paren - open_paren - 1] = 0;
 	p->pid = pid;
 	return 0;
 }

@@ -18,24 +18,47 @@
 #include "ktap.h"
 
 /*
+ * Reads the stat file @path (/proc/PID/stat, /proc/PID/task/TID/stat)
+ * into @buf of @size bytes.  Returns its fields after the name, from
+ * the space before the state letter on, or NULL; the name goes to @comm
+ * unless it is NULL (names are at most 15 bytes).
+ */
+static inline const char *read_stat(const char *path, char *buf, size_t size,
+				    char comm[32])
+{
+	char *open_paren, *close_paren;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren - open_paren > 31 ||
+	    close_paren[1] != ' ')
+		return NULL;
+	if (comm) {
+		memcpy(comm, open_paren + 1, close_paren - open_paren - 1);
+		comm[close_paren - open_paren - 1] = 0;
+	}
+	return close_paren + 1;
+}
+
+/*
  * The state letter of @pid in /proc ('R', 'S', 'T'...), or 0: for a
  * process that is not the caller's child, which waitpid() cannot watch.
  */
 static inline char proc_state(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
+	char path[64], buf[512];
+	const char *fields;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	fields = read_stat(path, buf, sizeof(buf), NULL);
+	return fields ? fields[1] : 0;
 }
 
 /*

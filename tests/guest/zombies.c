@@ -67,26 +67,16 @@ struct proc_child {
 /* Reads /proc/@pid/stat: 0 and @c filled if @pid is a child of @parent. */
 static int read_child(pid_t pid, pid_t parent, struct proc_child *c)
 {
-	char path[64], buf[512], *open_paren, *close_paren;
-	int ppid, pgrp, n;
-	FILE *f;
+	char path[64], buf[512];
+	const char *fields;
+	int ppid, pgrp;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n > 0 ? n : 0] = 0;
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren - open_paren > 31)
-		return -1;
-	if (sscanf(close_paren + 2, "%c %d %d", &c->state, &ppid, &pgrp) != 3 ||
+	fields = read_stat(path, buf, sizeof(buf), c->comm);
+	if (!fields ||
+	    sscanf(fields + 1, "%c %d %d", &c->state, &ppid, &pgrp) != 3 ||
 	    ppid != parent)
 		return -1;
-	memcpy(c->comm, open_paren + 1, close_paren - open_paren - 1);
-	c->comm[close_paren - open_paren - 1] = 0;
 	c->pid = pid;
 	c->pgrp = pgrp;
 	return 0;
@@ -336,19 +326,12 @@ static void *spin(void *arg)
 /* The state letter of thread @tid of @pid, or 0. */
 static char thread_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
+	char path[64], buf[512];
+	const char *fields;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	fields = read_stat(path, buf, sizeof(buf), NULL);
+	return fields ? fields[1] : 0;
 }
 
 /*
