@@ -56,59 +56,94 @@ fn sharing_of(task: &TaskRef) -> bindings::ckpt_sharing {
     s
 }
 
+/// One process's use of a shared object: the object's identity (0 for
+/// none), all its users, and how many of them are the process's threads.
+#[derive(Clone, Copy)]
+struct Use {
+    id: u64,
+    users: u32,
+    own: u32,
+}
+
+/// For each of `uses` (one per process, in image order), the number
+/// (from 1) of the first process that uses the same object, if that is
+/// an earlier one; 0 otherwise.
+fn first_users(uses: &[Use]) -> Result<KVec<u32>> {
+    let mut firsts = KVec::with_capacity(uses.len(), GFP_KERNEL)?;
+    for (i, u) in uses.iter().enumerate() {
+        let first = match u.id {
+            0 => None,
+            id => uses.iter().take(i).position(|e| e.id == id),
+        };
+        let number = first.map_or(Ok(0), |j| u32::try_from(j + 1).map_err(|_| EINVAL))?;
+        firsts.push(number, GFP_KERNEL)?;
+    }
+    Ok(firsts)
+}
+
+/// The first process of `uses` whose object has users that no process
+/// of the tree accounts for (other than the processes' own threads).
+fn used_outside(uses: &[Use]) -> Option<usize> {
+    uses.iter().position(|u| {
+        u.id != 0
+            && uses
+                .iter()
+                .filter(|e| e.id == u.id)
+                .fold(0u32, |sum, e| sum.saturating_add(e.own))
+                != u.users
+    })
+}
+
 /// What each process of `nodes` shares with the ones before it (zombies
 /// share nothing).  `EOPNOTSUPP`, the reason in `failure`, if a table or
 /// fs context is also used outside the tree.
 pub fn plan(nodes: &[Node], failure: &mut Failure) -> Result<KVec<Shares>> {
-    let mut found = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+    let mut files = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
+    let mut fs = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
     for node in nodes {
         let s = match node.zombie {
             Some(_) => bindings::ckpt_sharing::default(),
             None => sharing_of(node.process()),
         };
-        found.push(s, GFP_KERNEL)?;
+        let (f, c) = (
+            Use {
+                id: s.files,
+                users: s.files_users,
+                own: s.files_group,
+            },
+            Use {
+                id: s.fs,
+                users: s.fs_users,
+                own: s.fs_group,
+            },
+        );
+        files.push(f, GFP_KERNEL)?;
+        fs.push(c, GFP_KERNEL)?;
     }
+    let pid_of = |i: usize| nodes.get(i).map_or(0, |n| n.pid);
+    if let Some(pid) = used_outside(&files).map(pid_of) {
+        failure.set(format_args!(
+            "process {pid} shares its descriptor table with a process outside the tree, which cannot be saved"
+        ));
+        return Err(eopnotsupp());
+    }
+    if let Some(pid) = used_outside(&fs).map(pid_of) {
+        failure.set(format_args!(
+            "process {pid} shares its working directory (CLONE_FS) with a process outside the tree, which cannot be saved"
+        ));
+        return Err(eopnotsupp());
+    }
+    let files_with = first_users(&files)?;
+    let fs_with = first_users(&fs)?;
     let mut plan = KVec::with_capacity(nodes.len(), GFP_KERNEL)?;
-    for (i, (node, s)) in nodes.iter().zip(found.iter()).enumerate() {
-        let before = found.get(..i).unwrap_or(&[]);
-        let first_with = |same: &dyn Fn(&bindings::ckpt_sharing) -> bool| {
-            before
-                .iter()
-                .position(same)
-                .map_or(0, |j| u32::try_from(j + 1).unwrap_or(0))
-        };
-        let shares = Shares {
-            files_with: first_with(&|e| s.files != 0 && e.files == s.files),
-            fs_with: first_with(&|e| s.fs != 0 && e.fs == s.fs),
-        };
-        // The first user of each checks that the tree holds every user.
-        let tree_users = |same: &dyn Fn(&bindings::ckpt_sharing) -> bool,
-                          group: &dyn Fn(&bindings::ckpt_sharing) -> u32| {
-            found
-                .iter()
-                .filter(|e| same(e))
-                .fold(0u32, |sum, e| sum.saturating_add(group(e)))
-        };
-        let pid = node.pid;
-        if s.files != 0
-            && shares.files_with == 0
-            && tree_users(&|e| e.files == s.files, &|e| e.files_group) != s.files_users
-        {
-            failure.set(format_args!(
-                "process {pid} shares its descriptor table with a process outside the tree, which cannot be saved"
-            ));
-            return Err(eopnotsupp());
-        }
-        if s.fs != 0
-            && shares.fs_with == 0
-            && tree_users(&|e| e.fs == s.fs, &|e| e.fs_group) != s.fs_users
-        {
-            failure.set(format_args!(
-                "process {pid} shares its working directory (CLONE_FS) with a process outside the tree, which cannot be saved"
-            ));
-            return Err(eopnotsupp());
-        }
-        plan.push(shares, GFP_KERNEL)?;
+    for (&files_with, &fs_with) in files_with.iter().zip(fs_with.iter()) {
+        plan.push(
+            Shares {
+                files_with,
+                fs_with,
+            },
+            GFP_KERNEL,
+        )?;
     }
     Ok(plan)
 }
