@@ -353,6 +353,26 @@ fn info_json_round_trips_through_the_schema() {
 }
 
 #[test]
+fn info_json_keeps_a_threads_own_credentials_apart() {
+    let mut s = sample();
+    s.thread_creds = Some(CredsRecord {
+        euid: 0,
+        ngroups: 1,
+        ..s.creds
+    });
+    let file = ImageFile::new("thread-creds.img", &image_of(&s));
+    let o = cr(&["info", "--json", file.path()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let decoded: model::Image = serde_json::from_slice(&o.stdout).expect("parses");
+    let process = decoded.creds.as_ref().expect("the process's creds");
+    assert_eq!(process.uids[1], s.creds.euid);
+    assert_eq!(process.groups, s.groups.to_vec());
+    let thread = decoded.threads[0].creds.as_ref().expect("the thread's own");
+    assert_eq!(thread.uids[1], 0);
+    assert_eq!(thread.groups, s.groups[..1].to_vec());
+}
+
+#[test]
 fn info_json_lists_the_processes_of_a_tree() {
     let s = sample();
     let mut out = vec![0u8; 640 * 1024];

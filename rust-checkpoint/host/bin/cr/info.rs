@@ -631,7 +631,7 @@ fn decode_into(
                 let at = p.position();
                 p.read_groups(&mut groups)
                     .map_err(|errno| Failure::Damaged { errno, at })?;
-                cur.creds = Some(model::Creds {
+                let creds = Some(model::Creds {
                     uids: [c.uid, c.euid, c.suid, c.fsuid],
                     gids: [c.gid, c.egid, c.sgid, c.fsgid],
                     groups: groups.clone(),
@@ -642,6 +642,11 @@ fn decode_into(
                     cap_ambient: c.cap_ambient,
                     securebits: c.securebits,
                 });
+                // After a thread's record, the thread's own.
+                match cur.threads.last_mut() {
+                    Some(thread) => thread.creds = creds,
+                    None => cur.creds = creds,
+                }
                 say(format!(
                     "  creds: uid {}/{}/{}/{} gid {}/{}/{}/{} groups {:?}",
                     c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid, groups
@@ -715,8 +720,12 @@ fn decode_into(
                     umask: fs.umask,
                     cwd: String::from_utf8_lossy(cwd).into_owned(),
                 });
+                let shared = match fs.shared_with {
+                    0 => String::new(),
+                    n => format!(" (shared with process #{n})"),
+                };
                 say(format!(
-                    "  fs: umask {:03o} cwd {}",
+                    "  fs: umask {:03o} cwd {}{shared}",
                     fs.umask,
                     String::from_utf8_lossy(cwd)
                 ))
@@ -775,6 +784,10 @@ fn decode_into(
                 p.read_file_data(&mut buf)
                     .map_err(|errno| Failure::Damaged { errno, at })?;
             }
+            Item::FilesTable(t) if t.shared_with != 0 => say(format!(
+                "  files: the descriptor table of process #{} (shared)",
+                t.shared_with
+            )),
             Item::FilesTable(t) => say(format!("  files: {} descriptors", t.count)),
             Item::FileObject(f, FileSource::EpollSet { count }) => {
                 say(format!(

@@ -116,6 +116,9 @@ pub struct Thread {
     pub fpu: Option<Fpu>,
     /// Its own scheduling settings, where they differ from its process's.
     pub sched: Option<Sched>,
+    /// Its own credentials, where they differ from its leader's.
+    #[serde(default)]
+    pub creds: Option<Creds>,
 }
 
 /// The general registers and segment bases, by their kernel names.
