@@ -41,7 +41,7 @@ use crate::format::{
     KernelConstants, MmRecord, PendingSignal, PtyQueueRecord, RlimitsRecord, SchedRecord,
     SigactionRecord, SignalsRecord, TaskRecord, VmaRecord, ZombieRecord, FORMAT_REVISION,
     IMAGE_MAGIC, MAX_FILE_DATA, MAX_STRING_LEN, MAX_XSTATE_SIZE, NSIG, SIGQUEUE_PROCESS,
-    TASK_FLAG_LEADER_EXITED, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
+    TASK_FLAG_JOB_STOPPED, TASK_FLAG_LEADER_EXITED, TASK_FLAG_NOT_DUMPABLE, UTS_FIELD_SIZE,
 };
 use crate::limits;
 use crate::mm::{self, MmRef, VmaList};
@@ -290,6 +290,10 @@ fn save_task(
         let cpu = task::save_registers(target, &mut task_rec, failure)?;
         (task_rec, Some(cpu), signals::save_altstack(target))
     };
+    let mut task_rec = task_rec;
+    if task::job_stopped(target) {
+        task_rec.flags |= TASK_FLAG_JOB_STOPPED;
+    }
     fmt_result(w.write_record(&task_rec))?;
     fmt_result(w.write_signals(&altstack, |i| Ok(signals::save_sigaction(target, i))))?;
     fmt_result(w.write_record(&limits::save(target)))?;
@@ -676,6 +680,9 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         signals::restore_pending(&p.pending)?;
         // After the pending signals: a timer may fire at once.
         p.posix_timers.restore()?;
+        if p.task.flags & TASK_FLAG_JOB_STOPPED != 0 {
+            task::stop_at_return()?;
+        }
         let Some(cpu) = &p.cpu else {
             // Its threads are restored: the leader exits again, as it had.
             task::exit_at_return(p.task.exit_status)?;

@@ -456,6 +456,22 @@ pub fn save_exited_leader(
     task
 }
 
+/// Whether the process of `task` (a live thread of it) is in a
+/// job-control stop of its own: only a process of a frozen cgroup can
+/// tell, since the checkpoint's caller may have stopped it.
+pub fn job_stopped(task: &TaskRef) -> bool {
+    // SAFETY: the task is alive (we hold a reference); the helper takes
+    // the locks it needs.
+    unsafe { bindings::ckpt_task_job_stopped(task.as_ptr()) }
+}
+
+/// Makes the calling process, restored from a job-control stop, stop
+/// again on its way back to user space.
+pub fn stop_at_return() -> Result {
+    // SAFETY: no preconditions; signals the calling process only.
+    to_result(unsafe { bindings::ckpt_stop_at_return() })
+}
+
 /// Makes the calling task, a restored leader whose saved self had
 /// exited, exit with `status` on its way back to user space.
 pub fn exit_at_return(status: u32) -> Result {

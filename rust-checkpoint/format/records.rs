@@ -608,12 +608,17 @@ pub const TASK_FLAG_THP_DISABLE: u32 = 8;
 /// then describes the process only: its per-thread fields are zero, and
 /// no registers or FPU state follow it.
 pub const TASK_FLAG_LEADER_EXITED: u32 = 16;
+/// [`TaskRecord::flags`]: the process was in a job-control stop of its
+/// own (`^Z`, `SIGSTOP`), which only a tree frozen by the cgroup freezer
+/// shows; restart stops it again.
+pub const TASK_FLAG_JOB_STOPPED: u32 = 32;
 /// Every [`TaskRecord::flags`] bit this revision defines.
 pub const TASK_FLAGS_KNOWN: u32 = TASK_FLAG_NO_NEW_PRIVS
     | TASK_FLAG_NOT_DUMPABLE
     | TASK_FLAG_CHILD_SUBREAPER
     | TASK_FLAG_THP_DISABLE
-    | TASK_FLAG_LEADER_EXITED;
+    | TASK_FLAG_LEADER_EXITED
+    | TASK_FLAG_JOB_STOPPED;
 /// Smallest rseq area `rseq(2)` accepts (the original `struct rseq`), and
 /// the alignment it requires.
 pub const RSEQ_MIN_LEN: u32 = 32;

@@ -2242,7 +2242,7 @@ pub fn bad_fields_rejected(t: &mut dyn Check, scratch: &mut [u8]) {
             s.task.rseq_area = 0; // no area, but a length
         },
         |s| s.task.robust_list = USER_ADDR_LIMIT,
-        |s| s.task.flags = 32,             // undefined flag
+        |s| s.task.flags = 64,             // undefined flag
         |s| s.task.exit_status = 1 << 8,   // a live leader's
         |s| s.actions[0].0 = 8,            // SIGKILL cannot be ignored
         |s| s.actions[1].0 = 18,           // nor SIGSTOP handled

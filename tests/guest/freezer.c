@@ -9,6 +9,10 @@
  * when signalled, and C's sleep ends in its time; P exits with the number
  * of the first failed check (0: all passed).
  *
+ * P's second child J stopped itself with SIGTSTP before the freeze (a
+ * job stopped by ^Z): restored, it is stopped again, and runs on only
+ * when P continues it.
+ *
  * A running task that is neither stopped nor frozen is refused (EBUSY).
  */
 #define _GNU_SOURCE
@@ -80,12 +84,32 @@ static int sleeper(void)
 	return end.tv_sec - start.tv_sec >= 1 ? 0 : 2;
 }
 
+/* J: stops as ^Z would stop it; exits 0 once continued. */
+static int stopped_job(void)
+{
+	raise(SIGTSTP);
+	return 0;
+}
+
+/* Waits for J to be stopped, continues it; 0 if it then exits 0. */
+static int continue_job(pid_t j)
+{
+	int status;
+
+	if (waitpid(j, &status, WUNTRACED) != j || !WIFSTOPPED(status))
+		return 20;
+	kill(j, SIGCONT);
+	if (waitpid(j, &status, 0) != j || !WIFEXITED(status))
+		return 21;
+	return WEXITSTATUS(status) ? 22 : 0;
+}
+
 static int root(void)
 {
 	unsigned long before;
 	pthread_t t;
-	int status;
-	pid_t c;
+	int status, r;
+	pid_t c, j;
 
 	/* Into the cgroup, with what it creates from now on. */
 	if (write_file(CG "/cgroup.procs", "0"))
@@ -95,6 +119,12 @@ static int root(void)
 	c = fork();
 	if (c == 0)
 		_exit(sleeper());
+	j = fork();
+	if (j == 0)
+		_exit(stopped_job());
+	/* Seen stopped before the freeze (the report is taken). */
+	if (waitpid(j, &status, WUNTRACED) != j || !WIFSTOPPED(status))
+		return 32;
 	close(open(READY, O_WRONLY | O_CREAT, 0644));
 	while (access(GO, F_OK))
 		for (int i = 0; i < 1 << 16; i++)
@@ -112,7 +142,11 @@ static int root(void)
 		return 2;
 	if (waitpid(c, &status, 0) != c || !WIFEXITED(status))
 		return 3;
-	return WEXITSTATUS(status) ? 10 + WEXITSTATUS(status) : 0;
+	if (WEXITSTATUS(status))
+		return 10 + WEXITSTATUS(status);
+	/* J is stopped again (a new report), and continues when told. */
+	r = continue_job(j);
+	return r;
 }
 
 /* Starts the tree in CG and freezes it; P's pid, or -1. */
