@@ -280,7 +280,7 @@ fn save_task(
     let census = task::census(target);
     task::refuse_unsaved(&census, failure)?;
     let mut path = KVec::from_elem(0u8, PATH_BUFFER_SIZE, GFP_KERNEL)?;
-    let (task_rec, cpu, altstack) = if node.leader_exited {
+    let (mut task_rec, cpu, altstack) = if node.leader_exited {
         let task_rec = task::save_exited_leader(&node.task, &census);
         (task_rec, None, signals::disabled_altstack())
     } else {
@@ -290,7 +290,6 @@ fn save_task(
         let cpu = task::save_registers(target, &mut task_rec, failure)?;
         (task_rec, Some(cpu), signals::save_altstack(target))
     };
-    let mut task_rec = task_rec;
     if task::job_stopped(target) {
         task_rec.flags |= TASK_FLAG_JOB_STOPPED;
     }
@@ -328,16 +327,15 @@ fn save_task(
     } else {
         files::save_shared_table(w, shares.files_with)?;
     }
-    // The terminal is looked for among the descriptors of the table.
-    let owner_fds = (shares.files_with as usize)
-        .checked_sub(1)
-        .and_then(|owner| saved.table_fds.get(owner))
-        .and_then(|range| saved.all_fds.get(range.clone()))
-        .unwrap_or(&[]);
-    let table = if shares.files_with == 0 {
-        &fds[..]
-    } else {
-        owner_fds
+    // The terminal is looked for among the descriptors of the table,
+    // which a process that shares it saved before.
+    let table = match shares.files_with as usize {
+        0 => &fds[..],
+        owner => saved
+            .table_fds
+            .get(owner - 1)
+            .and_then(|range| saved.all_fds.get(range.clone()))
+            .unwrap_or(&[]),
     };
     if let Some(ctty) = ctty::save(target, table, objects) {
         fmt_result(w.write_record(&ctty))?;
@@ -392,6 +390,13 @@ struct Prepared {
     /// What was read last: the first page chunk (its pages not read
     /// yet), or what follows a process without pages.
     after: AfterRecords,
+}
+
+impl Prepared {
+    /// Whether the process was dumpable.
+    fn dumpable(&self) -> bool {
+        self.task.flags & TASK_FLAG_NOT_DUMPABLE == 0
+    }
 }
 
 /// Where [`prepare`] stopped reading.
@@ -528,7 +533,7 @@ fn restart_from<S: format::Source + FrameSource>(source: S, as_child: bool) -> R
     } else {
         task::may_choose_ids()
     };
-    let dumpable = prepared.task.flags & TASK_FLAG_NOT_DUMPABLE == 0;
+    let dumpable = prepared.dumpable();
     thread::check(&mut prepared.threads, saved_tids, dumpable)?;
     let mut tree = TreeRestart {
         parser: &mut parser,
@@ -667,7 +672,7 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> TreeRestart<'_, '_, S
         sched::restore(&p.sched)?;
         // After everything the caller's privileges allowed (limits,
         // scheduling).
-        new_creds.commit(p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0);
+        new_creds.commit(p.dumpable());
         // Locking under the saved limit and capabilities, once the pages are
         // in.
         mm::apply_area_flags(&mm, self.parser.vmas())?;
@@ -731,7 +736,7 @@ impl<S: format::Source + FrameSource, V: format::VmaStore> RestoreChild
         // Below the root, a process with its saved pid gives its threads
         // theirs.
         let saved_tids = self.saved_pids;
-        let dumpable = p.task.flags & TASK_FLAG_NOT_DUMPABLE == 0;
+        let dumpable = p.dumpable();
         thread::check(&mut p.threads, saved_tids, dumpable)?;
         let ret = self.restore(&mut p, new_creds, ctty, saved_tids)?;
         Ok((self.gate.clone(), ret))

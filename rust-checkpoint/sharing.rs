@@ -65,15 +65,25 @@ struct Use {
     own: u32,
 }
 
+impl Use {
+    /// Whether no other process uses the object (or there is none): its
+    /// users are all the process's threads.  The lists below are scanned
+    /// only for the others, so a tree that shares nothing costs one pass.
+    fn alone(&self) -> bool {
+        self.id == 0 || self.users == self.own
+    }
+}
+
 /// For each of `uses` (one per process, in image order), the number
 /// (from 1) of the first process that uses the same object, if that is
 /// an earlier one; 0 otherwise.
 fn first_users(uses: &[Use]) -> Result<KVec<u32>> {
     let mut firsts = KVec::with_capacity(uses.len(), GFP_KERNEL)?;
     for (i, u) in uses.iter().enumerate() {
-        let first = match u.id {
-            0 => None,
-            id => uses.iter().take(i).position(|e| e.id == id),
+        let first = if u.alone() {
+            None
+        } else {
+            uses.iter().take(i).position(|e| e.id == u.id)
         };
         let number = first.map_or(Ok(0), |j| u32::try_from(j + 1).map_err(|_| EINVAL))?;
         firsts.push(number, GFP_KERNEL)?;
@@ -85,7 +95,7 @@ fn first_users(uses: &[Use]) -> Result<KVec<u32>> {
 /// of the tree accounts for (other than the processes' own threads).
 fn used_outside(uses: &[Use]) -> Option<usize> {
     uses.iter().position(|u| {
-        u.id != 0
+        !u.alone()
             && uses
                 .iter()
                 .filter(|e| e.id == u.id)
