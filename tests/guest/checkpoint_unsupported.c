@@ -86,18 +86,6 @@ static int zombie_child(void)
 		-1 : 0;
 }
 
-/* The message of the image's final error record, or "". */
-static const char *error_message(struct image *img, int *err)
-{
-	long last = image_last(img);
-
-	*err = 0;
-	if (last < 0 || image_u32(img, last) != REC_ERROR)
-		return "";
-	*err = (int)image_u32(img, last + 8);
-	return (const char *)img->data + last + 16;
-}
-
 /*
  * Runs @setup in a child, then checkpoint(@pid or self); expects
  * EOPNOTSUPP and an error record whose message contains @word.
@@ -122,7 +110,7 @@ static void expect_unsupported(const char *name, int (*setup)(void),
 	}
 	waitpid(pid, &status, 0);
 	if (image_load(&img, IMG) == 0)
-		msg = error_message(&img, &err);
+		msg = image_error_message(&img, &err);
 	ktap_case(status == 0 && err == EOPNOTSUPP && strstr(msg, word), name,
 		  "child status %#x, error record errno %d message '%s'",
 		  status, err, msg);

@@ -121,14 +121,8 @@ static void too_big_case(void)
 		_exit(sys_checkpoint(0, fd, 0) == -1 && errno == EFBIG ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
-	if (image_load(&img, IMG) == 0) {
-		long last = image_last(&img);
-
-		if (last >= 0 && image_u32(&img, last) == REC_ERROR) {
-			err = (int)image_u32(&img, last + 8);
-			msg = (const char *)img.data + last + 16;
-		}
-	}
+	if (image_load(&img, IMG) == 0)
+		msg = image_error_message(&img, &err);
 	ktap_case(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 			  err == EFBIG && strstr(msg, "deleted file"),
 		  "deleted_file_above_cap_efbig_with_error_record",

@@ -181,8 +181,8 @@ static void kill_tree(pid_t p)
 
 int main(void)
 {
-	int status = -1, err = 0;
-	long r = -1, ret = -1;
+	int err = 0;
+	long r = -1;
 	pid_t p;
 
 	ktap_begin("freezer", 4);
@@ -198,24 +198,9 @@ int main(void)
 	ktap_case(r > 0, "frozen_tree_checkpointed",
 		  "tree %d, checkpoint %ld errno %d", p, r, r > 0 ? 0 : errno);
 	kill_tree(p);
-
-	if (r > 0)
-		status = restart_child_and_wait(IMG, 0, GO, &ret);
-	ktap_case(ret == p && WIFEXITED(status) && !WEXITSTATUS(status),
-		  "frozen_tree_restarted_as_child",
-		  "restart %ld (saved %d), status %#x (exit code: first failed check)",
-		  ret, p, status);
-	reap_children();
-
-	status = -1;
-	if (r > 0) {
-		close(open(GO, O_WRONLY | O_CREAT, 0644));
-		waitpid(restart_in_child(IMG), &status, 0);
-	}
-	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status),
-		  "frozen_tree_restarted_in_place",
-		  "status %#x (exit code: first failed check)", status);
-	reap_children();
+	restart_tree_both_ways(IMG, r > 0 ? p : -1, GO,
+			       "frozen_tree_restarted_as_child",
+			       "frozen_tree_restarted_in_place");
 
 	/* Running, neither stopped nor frozen: refused. */
 	r = -1;

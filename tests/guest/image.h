@@ -127,4 +127,20 @@ static inline void image_put_u64(struct image *img, size_t off, uint64_t v)
 	memcpy(img->data + off, &v, sizeof(v));
 }
 
+/*
+ * The message of the image's final error record, or "" if it has none;
+ * its errno in *@err (0 without one).
+ */
+static inline const char *image_error_message(const struct image *img,
+					      int *err)
+{
+	long last = image_last(img);
+
+	*err = 0;
+	if (last < 0 || image_u32(img, last) != REC_ERROR)
+		return "";
+	*err = (int)image_u32(img, last + 8);
+	return (const char *)img->data + last + 16;
+}
+
 #endif

@@ -281,7 +281,8 @@ int main(void)
 	r = make_image();
 	/* The restored processes go on at once. */
 	close(open(GO, O_WRONLY | O_CREAT, 0644));
-	restart_tree_both_ways(IMG, r, "jobs_continued_in_foreground_as_child",
+	restart_tree_both_ways(IMG, r, NULL,
+			       "jobs_continued_in_foreground_as_child",
 			       "jobs_continued_in_foreground_in_place");
 	return ktap_end();
 }

@@ -171,9 +171,12 @@ static inline void reap_children(void)
  * whose root (saved with pid @root, or -1 if there is no image) exits 0
  * when all went well, else with the number of its first failed check:
  * as a child of the caller with the saved pids (test case @as_child),
- * then in place in a new child (test case @in_place).
+ * then in place in a new child (test case @in_place).  If @go is not
+ * NULL, the restored tree waits for that file: it is created once the
+ * restart as a child has returned, and before the restart in place.
  */
 static inline void restart_tree_both_ways(const char *img, pid_t root,
+					  const char *go,
 					  const char *as_child,
 					  const char *in_place)
 {
@@ -181,17 +184,21 @@ static inline void restart_tree_both_ways(const char *img, pid_t root,
 	long ret = -1;
 
 	if (root > 0)
-		status = restart_child_and_wait(img, 0, NULL, &ret);
+		status = restart_child_and_wait(img, 0, go, &ret);
 	ktap_case(ret == root && WIFEXITED(status) && !WEXITSTATUS(status),
 		  as_child,
 		  "restart %ld (errno %d), root status %#x (exit code: first failed check)",
 		  ret, ret > 0 ? 0 : errno, status);
 	reap_children();
 	status = -1;
-	if (root > 0)
+	if (root > 0) {
+		if (go)
+			close(open(go, O_WRONLY | O_CREAT, 0644));
 		waitpid(restart_in_child(img), &status, 0);
+	}
 	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status), in_place,
-		  "root status %#x", status);
+		  "root status %#x (exit code: first failed check; 150: restart failed)",
+		  status);
 	reap_children();
 }
 

@@ -128,8 +128,8 @@ static int creds_records(void)
 
 int main(void)
 {
-	int status = -1, creds = -1;
-	long r = -1, ret = -1;
+	int creds = -1;
+	long r = -1;
 	pid_t pid;
 
 	ktap_begin("thread_creds", 3);
@@ -149,21 +149,8 @@ int main(void)
 	ktap_case(r > 0 && creds == 3, "thread_creds_checkpointed",
 		  "checkpoint %ld errno %d, %d Creds records (3: the leader's and two threads')",
 		  r, r > 0 ? 0 : errno, creds);
-	if (r > 0)
-		status = restart_child_and_wait(IMG, 0, GO, &ret);
-	ktap_case(ret == pid && WIFEXITED(status) && !WEXITSTATUS(status),
-		  "thread_creds_restarted_as_child",
-		  "restart %ld (saved %d), status %#x (exit code: first failed check)",
-		  ret, pid, status);
-	reap_children();
-	status = -1;
-	if (r > 0) {
-		close(open(GO, O_WRONLY | O_CREAT, 0644));
-		waitpid(restart_in_child(IMG), &status, 0);
-	}
-	ktap_case(WIFEXITED(status) && !WEXITSTATUS(status),
-		  "thread_creds_restarted_in_place",
-		  "status %#x (exit code: first failed check)", status);
-	reap_children();
+	restart_tree_both_ways(IMG, r > 0 ? pid : -1, GO,
+			       "thread_creds_restarted_as_child",
+			       "thread_creds_restarted_in_place");
 	return ktap_end();
 }

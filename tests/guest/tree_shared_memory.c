@@ -164,7 +164,8 @@ int main(void)
 	/* The restored processes go on at once. */
 	close(open(GO, O_WRONLY | O_CREAT, 0644));
 
-	restart_tree_both_ways(IMG, r, "memory_shared_again_restarted_as_child",
+	restart_tree_both_ways(IMG, r, NULL,
+			       "memory_shared_again_restarted_as_child",
 			       "memory_shared_again_restarted_in_place");
 	return ktap_end();
 }

@@ -175,7 +175,8 @@ int main(void)
 	/* The restored processes go on at once. */
 	close(open(GO, O_WRONLY | O_CREAT, 0644));
 
-	restart_tree_both_ways(IMG, r, "terminal_pair_whole_restarted_as_child",
+	restart_tree_both_ways(IMG, r, NULL,
+			       "terminal_pair_whole_restarted_as_child",
 			       "terminal_pair_whole_restarted_in_place");
 	return ktap_end();
 }
